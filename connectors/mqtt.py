@@ -1,0 +1,143 @@
+"""MQTT -> Kafka connector: every message becomes a raw uplink keyed by its device id.
+
+Thin and stateless: no decoding here (the stream decodes, so a decoder fix can replay the
+raw topic). Delivery: subscriptions use QoS 1 with a persistent session and manual
+acknowledgement, and a message is acknowledged to the MQTT broker only once Kafka has
+confirmed it; a message Kafka refused is never acknowledged, and the connector
+reconnects so that the broker delivers it again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+from confluent_kafka import KafkaError, Message, Producer
+
+from connectors.topics import TopicTemplate
+from models.uplink import RawUplink
+
+log = logging.getLogger(__name__)
+
+
+def kafka_producer(bootstrap: str) -> Producer:
+    """An idempotent producer: librdkafka's retries never write an uplink twice."""
+    return Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 5,
+            "compression.type": "lz4",
+        }
+    )
+
+
+class MqttConnector:
+    """Bridges MQTT subscriptions to the raw uplink topic until `stop()` is called."""
+
+    def __init__(
+        self,
+        mqtt_url: str,
+        templates: list[TopicTemplate],
+        producer: Producer,
+        raw_topic: str,
+        client_id: str,
+    ) -> None:
+        self._url = urlparse(mqtt_url)
+        self._templates = templates
+        self._producer = producer
+        self._raw_topic = raw_topic
+        self._stopping = threading.Event()
+        self._needs_reconnect = threading.Event()
+        self.forwarded = 0
+        self.client = mqtt.Client(
+            mqtt.CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
+        if self._url.username:
+            self.client.username_pw_set(self._url.username, self._url.password)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+
+    def run(self) -> None:
+        """Connect, forward until stopped, then flush Kafka and disconnect."""
+        self.client.connect_async(self._url.hostname or "127.0.0.1", self._url.port or 1883)
+        self.client.loop_start()
+        try:
+            while not self._stopping.is_set():
+                self._producer.poll(0.1)
+                if self._needs_reconnect.is_set():
+                    self._needs_reconnect.clear()
+                    log.warning("reconnecting to MQTT so that unacknowledged messages come again")
+                    self.client.reconnect()
+        finally:
+            self._producer.flush(30)
+            self.client.disconnect()
+            self.client.loop_stop()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _on_connect(
+        self, client: mqtt.Client, _: object, __: object, reason: object, ___: object
+    ) -> None:
+        log.info("connected to MQTT %s:%s (%s)", self._url.hostname, self._url.port, reason)
+        for template in self._templates:
+            client.subscribe(template.subscription, qos=1)
+
+    def _on_subscribe(self, *_: object) -> None:
+        topics = ", ".join(template.subscription for template in self._templates)
+        log.info("subscribed to %s", topics)
+
+    def _on_message(self, client: mqtt.Client, _: object, message: mqtt.MQTTMessage) -> None:
+        device_id = self._device_id(message.topic)
+        if device_id is None:  # a wildcard matched a topic outside every template
+            log.warning("ignoring MQTT topic %s: no device id in it", message.topic)
+            client.ack(message.mid, message.qos)
+            return
+        uplink = RawUplink(
+            source="mqtt",
+            device_id=device_id,
+            received_at=datetime.now(UTC),
+            payload=message.payload,
+            metadata={"topic": message.topic, "qos": message.qos, "retain": message.retain},
+        )
+        mid, qos = message.mid, message.qos
+
+        def delivered(error: KafkaError | None, _: Message) -> None:
+            if error is None:
+                self.forwarded += 1
+                client.ack(mid, qos)
+            else:
+                log.error("Kafka refused the uplink of %s: %s", device_id, error)
+                self._needs_reconnect.set()
+
+        self._produce(device_id, uplink.to_json(), delivered)
+
+    def _produce(self, device_id: str, value: bytes, delivered: Callable[..., None]) -> None:
+        """Produce, waiting while librdkafka's local queue is full (back-pressure to MQTT)."""
+        while not self._stopping.is_set():
+            try:
+                self._producer.produce(
+                    self._raw_topic, key=device_id.encode(), value=value, on_delivery=delivered
+                )
+                return
+            except BufferError:
+                self._producer.poll(0.2)
+
+    def _device_id(self, topic: str) -> str | None:
+        for template in self._templates:
+            device_id = template.device_id(topic)
+            if device_id is not None:
+                return device_id
+        return None

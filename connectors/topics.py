@@ -1,0 +1,42 @@
+"""MQTT topic templates: `smati/devices/{device_id}/up` -> the filter to subscribe and the id."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PLACEHOLDER = "{device_id}"
+
+
+@dataclass(frozen=True)
+class TopicTemplate:
+    """One topic template with `{device_id}` standing for a whole topic level."""
+
+    template: str
+
+    def __post_init__(self) -> None:
+        levels = self.template.split("/")
+        if levels.count(PLACEHOLDER) != 1:
+            raise ValueError(f"topic template {self.template!r} needs one level '{PLACEHOLDER}'")
+        if any(level in ("#",) for level in levels[:-1]):
+            raise ValueError(f"topic template {self.template!r}: '#' only as the last level")
+
+    @property
+    def subscription(self) -> str:
+        return self.template.replace(PLACEHOLDER, "+")
+
+    def device_id(self, topic: str) -> str | None:
+        """The device id in `topic`, or None when the topic does not match the template."""
+        pattern = "^" + "/".join(_level_pattern(level) for level in self.template.split("/")) + "$"
+        match = re.match(pattern, topic)
+        return match.group("device_id") if match else None
+
+
+def _level_pattern(level: str) -> str:
+    if level == PLACEHOLDER:
+        return "(?P<device_id>[^/]+)"
+    if level == "+":
+        return "[^/]+"
+    if level == "#":
+        return ".*"
+    return re.escape(level)

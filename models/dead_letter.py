@@ -1,0 +1,61 @@
+"""What could not be decoded or validated, kept with its original bytes and the reason."""
+
+from __future__ import annotations
+
+import base64
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, field_serializer, field_validator
+
+
+class RejectCode(StrEnum):
+    BAD_ENVELOPE = "bad_envelope"
+    UNKNOWN_DEVICE = "unknown_device"
+    MALFORMED_PAYLOAD = "malformed_payload"
+    UNKNOWN_CHANNEL = "unknown_channel"
+    INVALID_VALUE = "invalid_value"
+    WRONG_UNIT = "wrong_unit"
+    FUTURE_TIMESTAMP = "future_timestamp"
+    ANCIENT_TIMESTAMP = "ancient_timestamp"
+    DUPLICATE = "duplicate"
+    PROCESSING_ERROR = "processing_error"
+    """An unexpected error while handling the message: a bug to fix, then replay."""
+
+
+class Rejection(BaseModel):
+    """Why one uplink, or one value of it, was refused."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: RejectCode
+    reason: str
+    channel: str | None = None
+    usage_id: str | None = None
+
+
+class DeadLetter(BaseModel):
+    """A dead-letter record: the rejection, where it came from, and the original bytes."""
+
+    model_config = ConfigDict(frozen=True)
+
+    code: RejectCode
+    reason: str
+    stage: str
+    origin: str
+    device_id: str | None = None
+    channel: str | None = None
+    usage_id: str | None = None
+    failed_at: AwareDatetime
+    original: bytes
+
+    @field_serializer("original")
+    def _original_to_base64(self, original: bytes) -> str:
+        return base64.b64encode(original).decode("ascii")
+
+    @field_validator("original", mode="before")
+    @classmethod
+    def _original_from_base64(cls, value: object) -> object:
+        return base64.b64decode(value, validate=True) if isinstance(value, str) else value
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()

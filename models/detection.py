@@ -1,0 +1,74 @@
+"""Detection events: what the rules found in a usage's readings."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    MAJOR = "major"
+    CRITICAL = "critical"
+
+
+class DetectionKind(StrEnum):
+    NEGATIVE_CONSUMPTION = "negative_consumption"
+    DECREASING_INDEX = "decreasing_index"
+    METER_RESET = "meter_reset"
+    INDEX_ROLLOVER = "index_rollover"
+    THRESHOLD_HIGH = "threshold_high"
+    THRESHOLD_LOW = "threshold_low"
+    THRESHOLD_CLEARED = "threshold_cleared"
+
+
+def event_id(kind: str, tenant_id: str, usage_id: str, ts: datetime) -> str:
+    """A deterministic id: the same finding on a replay gets the same id, so it is stored once."""
+    key = f"{kind}|{tenant_id}|{usage_id}|{ts.isoformat()}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+class DetectionEvent(BaseModel):
+    """One finding on one usage at the time of the reading that revealed it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: DetectionKind
+    tenant_id: str
+    usage_id: str
+    ts: AwareDatetime
+    severity: Severity
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        kind: DetectionKind,
+        tenant_id: str,
+        usage_id: str,
+        ts: datetime,
+        severity: Severity,
+        **details: Any,
+    ) -> DetectionEvent:
+        return cls(
+            id=event_id(kind, tenant_id, usage_id, ts),
+            kind=kind,
+            tenant_id=tenant_id,
+            usage_id=usage_id,
+            ts=ts,
+            severity=severity,
+            details=details,
+        )
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> DetectionEvent:
+        return cls.model_validate_json(raw)

@@ -1,0 +1,26 @@
+"""The per-usage state the detection rules read and update."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+
+class ThresholdState(StrEnum):
+    OK = "ok"
+    LOW = "low"
+    HIGH = "high"
+
+
+class UsageState(BaseModel):
+    """Small and JSON-serialisable: it lives in a Faust table and its changelog."""
+
+    model_config = ConfigDict(frozen=True)
+
+    last_ts: AwareDatetime | None = None
+    last_value: float | None = None
+    index_baseline: float | None = None
+    """The last trusted index: a glitch below it does not replace it."""
+    readings_below_baseline: int = 0
+    threshold: ThresholdState = ThresholdState.OK

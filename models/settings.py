@@ -1,0 +1,56 @@
+"""Configuration of every SMATI process, parsed once from `SMATI_*` environment variables.
+
+Declared here, with no I/O at import, so that connectors, stream and storage share one
+definition; the CLI builds it once (flags override the environment) and passes it on.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SMATI_", extra="ignore")
+
+    kafka_bootstrap: str = Field(default="127.0.0.1:9092", description="Kafka bootstrap servers")
+    database_url: SecretStr = Field(
+        default=SecretStr("postgresql://postgres@127.0.0.1:5432/smati"),
+        description="PostgreSQL/TimescaleDB connection URL (never logged)",
+    )
+    mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="MQTT broker URL")
+    mqtt_topics: list[str] = Field(
+        default=["smati/devices/{device_id}/up"],
+        description="MQTT topic templates; {device_id} marks the level holding the device id",
+    )
+    mqtt_client_id: str = Field(default="smati-mqtt-connector", description="MQTT session id")
+    topic_prefix: str = Field(default="smati", description="prefix of every Kafka topic")
+    topic_partitions: int = Field(default=4, ge=1, description="partitions of new topics")
+    app_id: str = Field(default="smati-stream", description="Faust app id = consumer group")
+    web_host: str = Field(default="127.0.0.1", description="worker web server bind address")
+    web_port: int = Field(default=6066, ge=0, description="worker web server port (/metrics)")
+    broker_session_timeout_s: float = Field(default=10.0, gt=0)
+    sink_batch_size: int = Field(default=2000, ge=1, description="rows per database write")
+    sink_batch_seconds: float = Field(default=0.5, gt=0, description="max wait to fill a batch")
+    registry_refresh_s: float = Field(default=30.0, gt=0, description="registry reload period")
+    max_future_s: float = Field(default=300.0, ge=0, description="tolerated clock skew ahead")
+    max_age_days: float = Field(default=400.0, gt=0, description="older readings are refused")
+    log_level: str = Field(default="info")
+
+    def but(self, **changes: object) -> Settings:
+        """A copy with `changes`, validated like the original (unlike `model_copy`)."""
+        return type(self).model_validate({**self.model_dump(), **changes})
+
+    def topic(self, name: str) -> str:
+        """The Kafka topic of one stage: raw, readings, events, dead-letter."""
+        return f"{self.topic_prefix}.{name}"
+
+    @property
+    def max_future(self) -> timedelta:
+        return timedelta(seconds=self.max_future_s)
+
+    @property
+    def max_age(self) -> timedelta:
+        return timedelta(days=self.max_age_days)

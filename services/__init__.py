@@ -1,0 +1,38 @@
+"""Services run on loopback for the tests, the demo and the benchmarks.
+
+Apache Kafka (or Tansu, the zero-Java fallback), PostgreSQL and Mosquitto, started by the
+project itself on free ports, with their data in temp dirs. Every service is always stopped:
+on normal exit, Ctrl-C, a failed test, SIGTERM to a :class:`ServiceStack` process, and (via
+``PR_SET_PDEATHSIG``, Linux) when the Python process dies, even by SIGKILL.
+"""
+
+from services._process import (
+    Service,
+    ServiceError,
+    ServiceNotInstalledError,
+    ServiceStartError,
+)
+from services.kafka import KAFKA_VERSION, ApacheKafka, ensure_kafka_jars
+from services.mqtt import MqttBroker
+from services.paths import cache_dir
+from services.ports import free_port
+from services.postgres import PostgresServer
+from services.stack import BrokerChoice, ServiceStack
+from services.tansu import TansuBroker
+
+__all__ = [
+    "KAFKA_VERSION",
+    "ApacheKafka",
+    "BrokerChoice",
+    "MqttBroker",
+    "PostgresServer",
+    "Service",
+    "ServiceError",
+    "ServiceNotInstalledError",
+    "ServiceStack",
+    "ServiceStartError",
+    "TansuBroker",
+    "cache_dir",
+    "ensure_kafka_jars",
+    "free_port",
+]

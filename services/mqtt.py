@@ -1,0 +1,117 @@
+"""MQTT broker: an existing one from ``SMATI_MQTT_URL``, or a private Mosquitto."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+
+from services._process import Service, ServiceNotInstalledError, spawn, stop_process
+from services.ports import free_port, port_is_open
+
+__all__ = ["MqttBroker", "mqtt_answers"]
+
+
+def mqtt_answers(host: str, port: int, timeout: float = 2.0) -> bool:
+    """Whether an MQTT CONNECT to ``host:port`` is accepted (CONNACK success)."""
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2, client_id=f"smati-probe-{uuid.uuid4().hex[:8]}"
+    )
+    try:
+        client.connect(host, port, keepalive=10)
+        end = time.monotonic() + timeout
+        while not client.is_connected() and time.monotonic() < end:
+            client.loop(timeout=0.05)
+        return client.is_connected()
+    finally:
+        client.disconnect()
+
+
+class MqttBroker(Service):
+    """MQTT broker for tests and the demo.
+
+    With ``use_env`` and ``SMATI_MQTT_URL`` (``mqtt://host:port``) set, that broker is used
+    and start()/stop() do nothing. Otherwise Mosquitto runs on a free loopback port,
+    anonymous, without persistence.
+    """
+
+    name = "mqtt"
+
+    def __init__(self, *, use_env: bool = True, startup_timeout: float = 30.0) -> None:
+        super().__init__(startup_timeout=startup_timeout)
+        self.external_url = os.environ.get("SMATI_MQTT_URL") if use_env else None
+        self.host = "127.0.0.1"
+        self.port: int | None = None
+        self.base_dir: Path | None = None
+        if self.external_url:
+            parts = urlsplit(self.external_url)
+            self.host = parts.hostname or "127.0.0.1"
+            self.port = parts.port or 1883
+
+    @property
+    def url(self) -> str:
+        """``mqtt://host:port``."""
+        if self.port is None:
+            raise RuntimeError("MqttBroker is not started")
+        return f"mqtt://{self.host}:{self.port}"
+
+    @property
+    def log_path(self) -> Path | None:
+        """The Mosquitto log (None when external or not started)."""
+        return self.base_dir / "mosquitto.log" if self.base_dir else None
+
+    def describe(self) -> str:
+        return f"external {self.url}" if self.external_url else f"{self.url}, dir {self.base_dir}"
+
+    def _start(self, deadline: float) -> None:
+        if self.external_url:
+            return
+        mosquitto = shutil.which("mosquitto") or next(
+            (p for p in ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto") if Path(p).exists()),
+            None,
+        )
+        if mosquitto is None:
+            raise ServiceNotInstalledError("mosquitto not found: run `make setup`")
+        self.base_dir = Path(tempfile.mkdtemp(prefix="smati-mqtt-"))
+        self.port = free_port(self.host)
+        lines = [
+            f"listener {self.port} {self.host}",
+            "allow_anonymous true",
+            "persistence false",
+            "log_dest stderr",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "log_type information",
+        ]
+        if os.geteuid() == 0:
+            # Otherwise Mosquitto switches to the `mosquitto` user, and changing uid clears
+            # the parent-death signal: it would survive us if we were killed.
+            lines.append("user root")
+        config = self.base_dir / "mosquitto.conf"
+        config.write_text("\n".join(lines) + "\n")
+        log_path = self.log_path
+        assert log_path is not None
+        self._proc = spawn([mosquitto, "-c", str(config)], log_path)
+        port = self.port
+
+        def answers() -> bool:
+            return port_is_open(self.host, port) and mqtt_answers(self.host, port)
+
+        self._wait_ready(answers, deadline=deadline, log_path=log_path, interval=0.05)
+
+    def _stop(self) -> None:
+        if self._proc is not None:
+            stop_process(self._proc, signal.SIGTERM, logger=self.log)
+            self._proc = None
+        if self.base_dir is not None:
+            shutil.rmtree(self.base_dir, ignore_errors=True)
+            self.base_dir = None
+            self.port = None

@@ -1,0 +1,166 @@
+"""`smati`: the one command line of SMATI stream. Every entry point is a subcommand."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from pathlib import Path
+
+import click
+
+from models.settings import Settings
+from services import BrokerChoice
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--kafka-bootstrap", help="Kafka bootstrap servers [env SMATI_KAFKA_BOOTSTRAP]")
+@click.option("--database-url", help="PostgreSQL URL [env SMATI_DATABASE_URL]")
+@click.option("--mqtt-url", help="MQTT broker URL, mqtt://host:port [env SMATI_MQTT_URL]")
+@click.option("--log-level", help="debug, info, warning, error [env SMATI_LOG_LEVEL]")
+@click.pass_context
+def main(ctx: click.Context, **flags: str | None) -> None:
+    """SMATI stream: real-time quality checks of smart-building meter and sensor data.
+
+    Devices publish over MQTT (LoRaWAN and Sigfox to come); the connector puts raw uplinks
+    on Kafka; the worker decodes, validates and checks them per usage, and stores readings
+    and detections in PostgreSQL/TimescaleDB. Settings come from SMATI_* environment
+    variables; the flags above override them. Start with `smati demo`.
+    """
+    overrides = {name: value for name, value in flags.items() if value is not None}
+    ctx.obj = Settings.model_validate(overrides)
+    logging.basicConfig(
+        level=ctx.obj.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@click.option("--web-port", type=int, help="port of /metrics (0: pick a free one)")
+@click.pass_context
+def worker(ctx: click.Context, web_port: int | None) -> None:
+    """Run a stream worker: decode, validate, detect, store (Faust; scale out by running more)."""
+    from faust import Worker
+
+    from stream.app import build_app
+    from stream.topics import ensure_topics
+
+    settings = _settings(ctx)
+    if web_port is not None:
+        settings = settings.but(web_port=_port_or_free(web_port))
+    ensure_topics(settings)
+    app = build_app(settings)
+    Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+
+
+def _port_or_free(port: int) -> int:
+    from services.ports import free_port
+
+    return port or free_port()
+
+
+@main.group()
+def connector() -> None:
+    """Edge connectors that put raw uplinks on Kafka."""
+
+
+@connector.command("mqtt")
+@click.option(
+    "--topic",
+    "topics",
+    multiple=True,
+    help="topic template with {device_id}, repeatable [env SMATI_MQTT_TOPICS, JSON list]",
+)
+@click.pass_context
+def connector_mqtt(ctx: click.Context, topics: tuple[str, ...]) -> None:
+    """Forward MQTT messages to Kafka, acknowledging each only once Kafka has it."""
+    from connectors.mqtt import MqttConnector, kafka_producer
+    from connectors.topics import TopicTemplate
+    from stream.topics import ensure_topics
+
+    settings = _settings(ctx)
+    ensure_topics(settings)
+    templates = [TopicTemplate(t) for t in (topics or settings.mqtt_topics)]
+    bridge = MqttConnector(
+        settings.mqtt_url,
+        templates,
+        kafka_producer(settings.kafka_bootstrap),
+        settings.topic("raw"),
+        settings.mqtt_client_id,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: bridge.stop())
+    signal.signal(signal.SIGINT, lambda *_: bridge.stop())
+    bridge.run()
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("migrate")
+@click.pass_context
+def db_migrate(ctx: click.Context) -> None:
+    """Apply the SQL migrations not yet applied (idempotent)."""
+    from storage.migrate import migrate
+
+    applied = migrate(_settings(ctx).database_url.get_secret_value())
+    click.echo(f"applied: {', '.join(applied)}" if applied else "schema up to date")
+
+
+@main.group()
+def registry() -> None:
+    """The asset registry: tenants, entities, equipment, usages, devices."""
+
+
+@registry.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def registry_load(ctx: click.Context, file: Path) -> None:
+    """Validate FILE (YAML) and upsert it into the database; errors name the line at fault."""
+    import psycopg
+
+    from models.registry_file import RegistryFileError, parse_registry
+    from storage.registry_store import save_registry
+
+    try:
+        parsed = parse_registry(file.read_text(), str(file))
+    except RegistryFileError as error:
+        raise click.ClickException(str(error)) from None
+    with psycopg.connect(_settings(ctx).database_url.get_secret_value()) as conn:
+        counts = save_registry(conn, parsed)
+    click.echo(", ".join(f"{count} {kind}" for kind, count in counts.items()))
+
+
+@main.command()
+@click.option("--duration", type=float, default=None, help="seconds to run (default: Ctrl-C)")
+@click.option(
+    "--broker",
+    type=click.Choice(["auto", "apache", "tansu"]),
+    default="auto",
+    show_default=True,
+    help="Kafka broker to start: Apache Kafka (needs Java) or Tansu (no Java, memory only)",
+)
+@click.option("--history-minutes", type=float, default=60, show_default=True)
+@click.pass_context
+def demo(
+    ctx: click.Context, duration: float | None, broker: BrokerChoice, history_minutes: float
+) -> None:
+    """Run everything on this machine with nothing configured.
+
+    Starts Kafka, PostgreSQL and Mosquitto on free loopback ports, migrates, loads the demo
+    building, runs the connector and a worker, and a simulator that publishes the
+    building's devices over MQTT (an hour of history, then live) with defects and bad
+    messages. Prints what was stored, detected and dead-lettered.
+    """
+    from smati.demo import run_demo
+
+    run_demo(_settings(ctx), duration, broker, history_minutes)
+
+
+if __name__ == "__main__":
+    main(prog_name="smati")

@@ -1,0 +1,179 @@
+"""`smati demo`: the whole pipeline on this machine, with nothing configured.
+
+Services (Kafka, PostgreSQL, Mosquitto) are started by `services.ServiceStack`; the
+connector and the worker run as child processes, exactly as in production; the
+simulator publishes the demo building over MQTT. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+
+import click
+import paho.mqtt.client as mqtt
+import psycopg
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+from models.registry import Registry
+from models.registry_file import parse_registry
+from models.settings import Settings
+from services import BrokerChoice, ServiceStack, free_port
+from smati.processes import RoleProcess
+from smati.simulator import Message, bad_messages, building_messages
+from storage.migrate import migrate
+from storage.queries import event_counts_by_kind, reading_counts
+from storage.registry_store import save_registry
+from stream.topics import ensure_topics
+
+STEP = timedelta(seconds=5)
+
+
+def demo_registry() -> Registry:
+    text = resources.files("smati").joinpath("examples/demo-building.yaml").read_text()
+    return parse_registry(text, "demo-building.yaml")
+
+
+def run_demo(
+    settings: Settings, duration: float | None, broker: BrokerChoice, history_minutes: float
+) -> None:
+    logs = tempfile.mkdtemp(prefix="smati-demo-logs-")
+    with ServiceStack(broker=broker) as stack:
+        started = ", ".join(f"{name} {secs:.1f} s" for name, secs in stack.startup_s.items())
+        click.echo(f"services up ({stack.kafka_kind} Kafka): {started}; logs in {logs}")
+        settings = settings.but(
+            kafka_bootstrap=stack.kafka_bootstrap,
+            database_url=stack.database_url,
+            mqtt_url=stack.mqtt_url,
+        )
+        url = settings.database_url.get_secret_value()
+        migrate(url)
+        registry = demo_registry()
+        with psycopg.connect(url) as conn:
+            save_registry(conn, registry)
+        ensure_topics(settings)
+        env = {**os.environ, **stack.env(), "SMATI_WEB_PORT": str(free_port())}
+        worker = RoleProcess(["worker"], env, Path(logs) / "worker.log")
+        connector = RoleProcess(["connector", "mqtt"], env, Path(logs) / "connector.log")
+        try:
+            connector.wait_for_line("subscribed to")
+            published = _simulate(settings, registry, duration, history_minutes)
+            stored = _wait_until_settled(url)
+            for role in (worker, connector):
+                role.raise_if_dead()
+            _print_summary(settings, url, published, stored, Path(logs))
+        finally:
+            connector.stop()
+            worker.stop()
+
+
+def _simulate(
+    settings: Settings, registry: Registry, duration: float | None, history_minutes: float
+) -> int:
+    """Publish the history at once, the bad messages, then live steps until `duration`."""
+    client = _mqtt_client(settings.mqtt_url)
+    began = time.monotonic()
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = now - timedelta(minutes=history_minutes)
+    history: list[Message] = []
+    count = 0
+    for at, message in building_messages(registry, start, STEP):
+        if at < now:
+            history.append(message)
+            continue
+        if history:
+            extra = bad_messages(registry, now) + history[-1:]  # the last one again: a duplicate
+            count += _publish(client, history + extra)
+            click.echo(f"published {count} messages ({len(extra)} bad or duplicated), going live")
+            history = []
+        if duration is not None and time.monotonic() - began >= duration:
+            break
+        while datetime.now(UTC) < at:
+            time.sleep(0.1)
+        count += _publish(client, [message])
+    client.disconnect()
+    client.loop_stop()
+    return count
+
+
+def _mqtt_client(url: str) -> mqtt.Client:
+    host, port = url.removeprefix("mqtt://").rsplit(":", 1)
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="smati-demo-simulator")
+    client.connect(host, int(port))
+    client.loop_start()
+    return client
+
+
+def _publish(client: mqtt.Client, messages: list[Message]) -> int:
+    infos = [client.publish(m.topic, m.payload, qos=1) for m in messages]
+    for info in infos:
+        info.wait_for_publish(timeout=30)
+    return len(infos)
+
+
+def _wait_until_settled(url: str, quiet_s: float = 3.0, timeout: float = 120.0) -> int:
+    """Readings stored, once their count has not moved for `quiet_s` seconds."""
+    last, since, deadline = -1, time.monotonic(), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with psycopg.connect(url) as conn:
+            count = reading_counts(conn).total
+        if count != last:
+            last, since = count, time.monotonic()
+        elif count > 0 and time.monotonic() - since >= quiet_s:
+            break
+        time.sleep(0.5)
+    return last
+
+
+def dead_letter_counts(settings: Settings) -> Counter[str]:
+    """Dead letters by reject code, read from the topic's beginning."""
+    topic = settings.topic("dead-letter")
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_bootstrap,
+            "group.id": f"smati-demo-summary-{os.getpid()}",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
+    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+    counts: Counter[str] = Counter()
+    at_end: set[int] = set()
+    deadline = time.monotonic() + 15
+    while len(at_end) < len(partitions) and time.monotonic() < deadline:
+        message = consumer.poll(0.5)
+        if message is None:
+            continue
+        error = message.error()
+        if error is not None and error.code() == KafkaError._PARTITION_EOF:
+            at_end.add(message.partition() or 0)
+        elif error is None:
+            counts[json.loads(message.value() or b"{}")["code"]] += 1
+    consumer.close()
+    return counts
+
+
+def _print_summary(settings: Settings, url: str, published: int, stored: int, logs: Path) -> None:
+    with psycopg.connect(url) as conn:
+        detections = event_counts_by_kind(conn)
+    dead = dead_letter_counts(settings)
+    click.echo(f"\nMQTT messages published: {published}")
+    click.echo(f"readings stored: {stored}")
+    click.echo("detections by kind:")
+    for kind, count in sorted(detections.items()):
+        click.echo(f"  {kind:<22} {count}")
+    click.echo("dead letters by reason:")
+    for code, count in sorted(dead.items()):
+        click.echo(f"  {code:<22} {count}")
+    click.echo(
+        "\nNext: `smati --help`; run against your own services with SMATI_KAFKA_BOOTSTRAP, "
+        "SMATI_DATABASE_URL and SMATI_MQTT_URL (see README); the worker's /metrics is on "
+        "its web port."
+    )

@@ -1,0 +1,371 @@
+"""The asset registry in PostgreSQL: saved from a registry file, loaded back by the stream.
+
+Saving upserts: a file describes the assets it names, and never deletes those it does not
+name (readings and events may still refer to them). The one exception is a device's
+channel map, which the file replaces as a whole.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import pq
+from psycopg.rows import dict_row
+from pydantic import ValidationError
+
+from models.reading import UsageType
+from models.registry import (
+    Device,
+    Entity,
+    Equipment,
+    Gateway,
+    Network,
+    Registry,
+    Tenant,
+    Transceiver,
+    Usage,
+)
+
+__all__ = ["StoredRegistryError", "load_registry", "save_registry"]
+
+Row = dict[str, Any]
+Values = tuple[Any, ...]
+
+# Serialises concurrent saves, whose upserts of the same rows could otherwise deadlock.
+_SAVE_LOCK_KEY = 0x5347_5245_4749
+
+_UPSERT_TENANT = """
+    INSERT INTO tenants (id, name, sort_order) VALUES (%s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sort_order = EXCLUDED.sort_order
+"""
+_UPSERT_ENTITY = """
+    INSERT INTO entities (id, tenant_id, name, kind, timezone, sort_order)
+    VALUES (%s, %s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET
+        tenant_id = EXCLUDED.tenant_id, name = EXCLUDED.name, kind = EXCLUDED.kind,
+        timezone = EXCLUDED.timezone, sort_order = EXCLUDED.sort_order
+"""
+_UPSERT_EQUIPMENT = """
+    INSERT INTO equipment (id, entity_id, name, kind, sort_order) VALUES (%s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET
+        entity_id = EXCLUDED.entity_id, name = EXCLUDED.name, kind = EXCLUDED.kind,
+        sort_order = EXCLUDED.sort_order
+"""
+_UPSERT_USAGE = """
+    INSERT INTO usages (
+        id, tenant_id, entity_id, equipment_id, name, type, unit, period_s,
+        min_value, max_value, index_max, tags, sort_order
+    )
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET
+        tenant_id = EXCLUDED.tenant_id, entity_id = EXCLUDED.entity_id,
+        equipment_id = EXCLUDED.equipment_id, name = EXCLUDED.name, type = EXCLUDED.type,
+        unit = EXCLUDED.unit, period_s = EXCLUDED.period_s, min_value = EXCLUDED.min_value,
+        max_value = EXCLUDED.max_value, index_max = EXCLUDED.index_max, tags = EXCLUDED.tags,
+        sort_order = EXCLUDED.sort_order
+"""
+_UPSERT_GATEWAY = """
+    INSERT INTO gateways (id, network, entity_id, sort_order) VALUES (%s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET
+        network = EXCLUDED.network, entity_id = EXCLUDED.entity_id,
+        sort_order = EXCLUDED.sort_order
+"""
+_UPSERT_TRANSCEIVER = """
+    INSERT INTO transceivers (id, network, gateway_id, sort_order) VALUES (%s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET
+        network = EXCLUDED.network, gateway_id = EXCLUDED.gateway_id,
+        sort_order = EXCLUDED.sort_order
+"""
+_UPSERT_DEVICE = """
+    INSERT INTO devices (id, tenant_id, model, transceiver_id, sort_order)
+    VALUES (%s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET
+        tenant_id = EXCLUDED.tenant_id, model = EXCLUDED.model,
+        transceiver_id = EXCLUDED.transceiver_id, sort_order = EXCLUDED.sort_order
+"""
+_UPSERT_CHANNEL = """
+    INSERT INTO device_channels (device_id, channel, usage_id, sort_order)
+    VALUES (%s, %s, %s, %s)
+    ON CONFLICT (device_id, channel) DO UPDATE SET
+        usage_id = EXCLUDED.usage_id, sort_order = EXCLUDED.sort_order
+"""
+_DELETE_STALE_CHANNELS = """
+    DELETE FROM device_channels AS c
+    WHERE c.device_id = ANY(%(devices)s)
+      AND (c.device_id, c.channel) NOT IN (
+          SELECT kept.device_id, kept.channel
+          FROM unnest(%(kept_devices)s::text[], %(kept_channels)s::text[])
+              AS kept (device_id, channel)
+      )
+"""
+
+
+class StoredRegistryError(ValueError):
+    """The registry tables, taken together, do not make a valid registry."""
+
+
+def save_registry(conn: psycopg.Connection, registry: Registry) -> dict[str, int]:
+    """Upsert every asset of `registry` in one transaction; return how many of each kind.
+
+    The counts are keyed by table name, plus `removed_channels`: channels of the saved
+    devices that the file no longer lists.
+    """
+    tenants, entities, equipment, usages = _asset_rows(registry)
+    channels = _channel_rows(registry.devices)
+    batches = [
+        ("tenants", _UPSERT_TENANT, tenants),
+        ("entities", _UPSERT_ENTITY, entities),
+        ("equipment", _UPSERT_EQUIPMENT, equipment),
+        ("usages", _UPSERT_USAGE, usages),
+        ("gateways", _UPSERT_GATEWAY, _gateway_rows(registry.gateways)),
+        ("transceivers", _UPSERT_TRANSCEIVER, _transceiver_rows(registry.transceivers)),
+        ("devices", _UPSERT_DEVICE, _device_rows(registry.devices)),
+        ("device_channels", _UPSERT_CHANNEL, channels),
+    ]
+    counts: dict[str, int] = {}
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SAVE_LOCK_KEY,))
+        for table, statement, rows in batches:
+            if rows:
+                cur.executemany(statement, rows)
+            counts[table] = len(rows)
+        counts["removed_channels"] = _delete_stale_channels(cur, registry.devices, channels)
+    return counts
+
+
+def _asset_rows(
+    registry: Registry,
+) -> tuple[list[Values], list[Values], list[Values], list[Values]]:
+    """Rows of the tenant -> entity -> equipment -> usage tree, each with its position."""
+    tenants: list[Values] = []
+    entities: list[Values] = []
+    equipment: list[Values] = []
+    usages: list[Values] = []
+    for t_pos, tenant in enumerate(registry.tenants):
+        tenants.append((tenant.id, tenant.name, t_pos))
+        for e_pos, entity in enumerate(tenant.entities):
+            entities.append(
+                (entity.id, tenant.id, entity.name, entity.kind, entity.timezone, e_pos)
+            )
+            for q_pos, item in enumerate(entity.equipment):
+                equipment.append((item.id, entity.id, item.name, item.kind, q_pos))
+                usages.extend(
+                    _usage_row(usage, tenant.id, entity.id, item.id, u_pos)
+                    for u_pos, usage in enumerate(item.usages)
+                )
+    return tenants, entities, equipment, usages
+
+
+def _usage_row(
+    usage: Usage, tenant_id: str, entity_id: str, equipment_id: str, position: int
+) -> Values:
+    return (
+        usage.id,
+        tenant_id,
+        entity_id,
+        equipment_id,
+        usage.name,
+        usage.type.value,
+        usage.unit,
+        usage.period_s,
+        usage.min,
+        usage.max,
+        usage.index_max,
+        list(usage.tags),
+        position,
+    )
+
+
+def _gateway_rows(gateways: Sequence[Gateway]) -> list[Values]:
+    return [(g.id, g.network.value, g.entity, pos) for pos, g in enumerate(gateways)]
+
+
+def _transceiver_rows(transceivers: Sequence[Transceiver]) -> list[Values]:
+    return [(t.id, t.network.value, t.gateway, pos) for pos, t in enumerate(transceivers)]
+
+
+def _device_rows(devices: Sequence[Device]) -> list[Values]:
+    return [(d.id, d.tenant, d.model, d.transceiver, pos) for pos, d in enumerate(devices)]
+
+
+def _channel_rows(devices: Sequence[Device]) -> list[Values]:
+    return [
+        (device.id, channel, usage_id, pos)
+        for device in devices
+        for pos, (channel, usage_id) in enumerate(device.channels.items())
+    ]
+
+
+def _delete_stale_channels(
+    cur: psycopg.Cursor[Any], devices: Sequence[Device], channels: list[Values]
+) -> int:
+    if not devices:
+        return 0
+    cur.execute(
+        _DELETE_STALE_CHANNELS,
+        {
+            "devices": [device.id for device in devices],
+            "kept_devices": [row[0] for row in channels],
+            "kept_channels": [row[1] for row in channels],
+        },
+    )
+    return cur.rowcount
+
+
+def load_registry(conn: psycopg.Connection) -> Registry:
+    """Rebuild the registry from the tables, in the order of the files that were saved.
+
+    Raises StoredRegistryError when the tables, which accumulate every file ever saved,
+    no longer make a consistent registry (a device still mapped to a usage that a later
+    file moved to another tenant, for instance).
+    """
+    device_ids: list[str] = []
+    with _snapshot(conn), conn.cursor(row_factory=dict_row) as cur:
+        try:
+            tenants = _load_tenants(cur)
+            gateways = [_gateway(row) for row in _select(cur, "gateways")]
+            transceivers = [_transceiver(row) for row in _select(cur, "transceivers")]
+            devices = _load_devices(cur)
+            device_ids = [device.id for device in devices]
+            return Registry(
+                tenants=tuple(tenants),
+                gateways=tuple(gateways),
+                transceivers=tuple(transceivers),
+                devices=tuple(devices),
+            )
+        except ValidationError as error:
+            raise StoredRegistryError(_describe(error, device_ids)) from None
+
+
+@contextmanager
+def _snapshot(conn: psycopg.Connection) -> Iterator[None]:
+    """One consistent view of all the tables, even while another process saves a file.
+
+    Inside a transaction the caller opened, its isolation level is kept.
+    """
+    if conn.info.transaction_status != pq.TransactionStatus.IDLE:
+        yield
+        return
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
+
+
+_SELECTS = {
+    "tenants": "SELECT id, name FROM tenants ORDER BY sort_order, id",
+    "entities": """
+        SELECT id, tenant_id, name, kind, timezone FROM entities ORDER BY sort_order, id
+    """,
+    "equipment": "SELECT id, entity_id, name, kind FROM equipment ORDER BY sort_order, id",
+    "usages": """
+        SELECT id, equipment_id, name, type, unit, period_s, min_value, max_value, index_max,
+               tags
+        FROM usages ORDER BY sort_order, id
+    """,
+    "gateways": "SELECT id, network, entity_id FROM gateways ORDER BY sort_order, id",
+    "transceivers": """
+        SELECT id, network, gateway_id FROM transceivers ORDER BY sort_order, id
+    """,
+    "devices": "SELECT id, tenant_id, model, transceiver_id FROM devices ORDER BY sort_order, id",
+    "device_channels": """
+        SELECT device_id, channel, usage_id FROM device_channels
+        ORDER BY device_id, sort_order, channel
+    """,
+}
+
+
+def _select(cur: psycopg.Cursor[Row], table: str) -> list[Row]:
+    cur.execute(_SELECTS[table])
+    return cur.fetchall()
+
+
+def _grouped(rows: list[Row], key: str) -> dict[str, list[Row]]:
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[row[key]].append(row)
+    return groups
+
+
+def _load_tenants(cur: psycopg.Cursor[Row]) -> list[Tenant]:
+    entities = _grouped(_select(cur, "entities"), "tenant_id")
+    equipment = _grouped(_select(cur, "equipment"), "entity_id")
+    usages = _grouped(_select(cur, "usages"), "equipment_id")
+    return [
+        Tenant(
+            id=tenant["id"],
+            name=tenant["name"],
+            entities=tuple(_entity(entity, equipment, usages) for entity in entities[tenant["id"]]),
+        )
+        for tenant in _select(cur, "tenants")
+    ]
+
+
+def _entity(row: Row, equipment: dict[str, list[Row]], usages: dict[str, list[Row]]) -> Entity:
+    return Entity(
+        id=row["id"],
+        name=row["name"],
+        kind=row["kind"],
+        timezone=row["timezone"],
+        equipment=tuple(
+            Equipment(
+                id=item["id"],
+                name=item["name"],
+                kind=item["kind"],
+                usages=tuple(_usage(usage) for usage in usages[item["id"]]),
+            )
+            for item in equipment[row["id"]]
+        ),
+    )
+
+
+def _usage(row: Row) -> Usage:
+    return Usage(
+        id=row["id"],
+        name=row["name"],
+        type=UsageType(row["type"]),
+        unit=row["unit"],
+        period_s=row["period_s"],
+        min=row["min_value"],
+        max=row["max_value"],
+        index_max=row["index_max"],
+        tags=tuple(row["tags"]),
+    )
+
+
+def _gateway(row: Row) -> Gateway:
+    return Gateway(id=row["id"], network=Network(row["network"]), entity=row["entity_id"])
+
+
+def _transceiver(row: Row) -> Transceiver:
+    return Transceiver(id=row["id"], network=Network(row["network"]), gateway=row["gateway_id"])
+
+
+def _load_devices(cur: psycopg.Cursor[Row]) -> list[Device]:
+    channels = _grouped(_select(cur, "device_channels"), "device_id")
+    return [
+        Device(
+            id=row["id"],
+            tenant=row["tenant_id"],
+            model=row["model"],
+            transceiver=row["transceiver_id"],
+            channels={c["channel"]: c["usage_id"] for c in channels[row["id"]]},
+        )
+        for row in _select(cur, "devices")
+    ]
+
+
+def _describe(error: ValidationError, device_ids: list[str]) -> str:
+    """The validation problems, with device positions replaced by device ids."""
+    problems = []
+    for detail in error.errors():
+        cause = detail.get("ctx", {}).get("error")
+        message = str(cause) if cause is not None else detail["msg"]
+        path: tuple[str | int, ...] = getattr(cause, "path", ())
+        if len(path) > 1 and path[0] == "devices" and isinstance(path[1], int):
+            message = f"device {device_ids[path[1]]!r}: {message}"
+        problems.append(message)
+    return "the stored registry is inconsistent:\n" + "\n".join(problems)

@@ -1,0 +1,81 @@
+"""The decode agent: raw uplink -> checked readings, keyed by usage; the rest dead-lettered."""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+from faust.types import EventT
+from pydantic import ValidationError
+
+from models.dead_letter import RejectCode, Rejection
+from models.uplink import RawUplink
+from models.validation import TimePolicy, decode_uplink
+from stream.dead_letters import send_dead_letter
+from stream.metrics import READINGS_DECODED, UPLINKS
+from stream.registry_cache import RegistryCache
+
+log = logging.getLogger(__name__)
+
+
+def origin_of(event: EventT) -> str:
+    """Where a message sits in Kafka: a replay of it is recognised downstream by this."""
+    message = event.message
+    return f"{message.topic}/{message.partition}/{message.offset}"
+
+
+def register_decode_agent(
+    app: faust.App,
+    raw: faust.TopicT,
+    readings: faust.TopicT,
+    dead_letters: faust.TopicT,
+    registry: RegistryCache,
+    policy: TimePolicy,
+) -> None:
+    @app.agent(raw, name="decode")
+    async def decode(stream: faust.StreamT) -> None:
+        await registry.ready.wait()
+        async for event in stream.events():
+            original = event.value if isinstance(event.value, bytes) else b""
+            origin = origin_of(event)
+            try:
+                await _decode_one(original, origin, readings, dead_letters, registry, policy)
+            except Exception as error:  # never let one message stop the worker
+                log.exception("decoding %s failed", origin)
+                rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=repr(error))
+                await send_dead_letter(
+                    dead_letters, rejection, stage="decode", origin=origin, original=original
+                )
+
+
+async def _decode_one(
+    original: bytes,
+    origin: str,
+    readings: faust.TopicT,
+    dead_letters: faust.TopicT,
+    registry: RegistryCache,
+    policy: TimePolicy,
+) -> None:
+    UPLINKS.inc()
+    try:
+        uplink = RawUplink.from_json(original)
+    except ValidationError as error:
+        reason = f"not a raw uplink envelope: {error.errors(include_url=False)}"
+        rejection = Rejection(code=RejectCode.BAD_ENVELOPE, reason=reason)
+        await send_dead_letter(
+            dead_letters, rejection, stage="decode", origin=origin, original=original
+        )
+        return
+    decoded = decode_uplink(uplink, origin, registry.devices, policy)
+    for reading in decoded.readings:
+        await readings.send(key=reading.usage_id.encode(), value=reading.to_json())
+    READINGS_DECODED.inc(len(decoded.readings))
+    for rejection in decoded.rejections:
+        await send_dead_letter(
+            dead_letters,
+            rejection,
+            stage="decode",
+            origin=origin,
+            original=uplink.payload,
+            device_id=uplink.device_id,
+        )

@@ -1,0 +1,11 @@
+"""Prometheus metrics of the worker, served at /metrics by its web server."""
+
+from prometheus_client import Counter
+
+UPLINKS = Counter("smati_uplinks_decoded_total", "Raw uplinks handled by the decode agent")
+READINGS_DECODED = Counter("smati_readings_decoded_total", "Readings decoded and validated")
+READINGS_STORED = Counter("smati_readings_stored_total", "Readings newly written to the database")
+DEAD_LETTERS = Counter(
+    "smati_dead_letters_total", "Messages sent to the dead-letter topic", ["stage", "code"]
+)
+DETECTIONS = Counter("smati_detections_total", "Detection events emitted", ["kind"])

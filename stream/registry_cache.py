@@ -1,0 +1,37 @@
+"""The registry as the worker holds it in memory, reloaded from the database periodically."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import psycopg
+from storage.registry_store import load_registry
+
+from models.registry import Registry, UsageRef
+from models.validation import DeviceIndex
+
+log = logging.getLogger(__name__)
+
+
+class RegistryCache:
+    """Device -> usages index and usage lookup; `ready` is set once the first load is done."""
+
+    def __init__(self, database_url: str) -> None:
+        self._database_url = database_url
+        self.devices = DeviceIndex({})
+        self.usages: dict[str, UsageRef] = {}
+        self.ready = asyncio.Event()
+
+    async def reload(self) -> None:
+        registry = await asyncio.to_thread(self._load)
+        self.devices = DeviceIndex.of(registry)
+        self.usages = {ref.usage.id: ref for ref in registry.usage_refs()}
+        self.ready.set()
+        log.info(
+            "registry loaded: %d devices, %d usages", len(self.devices.devices), len(self.usages)
+        )
+
+    def _load(self) -> Registry:
+        with psycopg.connect(self._database_url) as conn:
+            return load_registry(conn)

@@ -1,0 +1,125 @@
+"""The database sink: batches of readings and events, written idempotently.
+
+At-least-once from Kafka plus upserts on natural keys: a replay after a restart writes
+nothing twice. A reading sent twice by a device (same usage and time, another origin)
+is not written again and goes to the dead-letter topic. A database outage is retried
+with back-off and the batch is not acknowledged until it is written, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import faust
+import psycopg
+from storage.writer import ReadingWriteResult, write_events, write_readings
+from tenacity import Retrying, before_sleep_log, retry_if_exception_type, wait_exponential
+
+from models.dead_letter import RejectCode, Rejection
+from models.detection import DetectionEvent
+from models.reading import Reading
+from models.settings import Settings
+from stream.dead_letters import send_dead_letter
+from stream.metrics import READINGS_STORED
+
+log = logging.getLogger(__name__)
+Result = TypeVar("Result")
+_RETRY_WHILE_DATABASE_DOWN = Retrying(
+    retry=retry_if_exception_type(psycopg.OperationalError),
+    wait=wait_exponential(multiplier=0.5, max=30),
+    before_sleep=before_sleep_log(log, logging.WARNING),
+)
+
+
+class DatabaseSink:
+    """One connection per kind of row, used from a worker thread so the event loop runs on."""
+
+    def __init__(self, database_url: str) -> None:
+        self._database_url = database_url
+        self._connections: dict[str, psycopg.Connection] = {}
+
+    async def write_readings(self, readings: Sequence[Reading]) -> ReadingWriteResult:
+        result: ReadingWriteResult = await asyncio.to_thread(
+            self._retrying, "readings", write_readings, readings
+        )
+        return result
+
+    async def write_events(self, events: Sequence[DetectionEvent]) -> int:
+        written: int = await asyncio.to_thread(self._retrying, "events", write_events, events)
+        return written
+
+    def _retrying(
+        self,
+        kind: str,
+        write: Callable[[psycopg.Connection, Sequence[Any]], Result],
+        rows: Sequence[Any],
+    ) -> Result:
+        return _RETRY_WHILE_DATABASE_DOWN(self._write_once, kind, write, rows)
+
+    def _write_once(
+        self,
+        kind: str,
+        write: Callable[[psycopg.Connection, Sequence[Any]], Result],
+        rows: Sequence[Any],
+    ) -> Result:
+        try:
+            return write(self._connection(kind), rows)
+        except psycopg.OperationalError:
+            self._drop(kind)
+            raise
+
+    def _connection(self, kind: str) -> psycopg.Connection:
+        conn = self._connections.get(kind)
+        if conn is None or conn.closed:
+            conn = self._connections[kind] = psycopg.connect(self._database_url)
+        return conn
+
+    def _drop(self, kind: str) -> None:
+        conn = self._connections.pop(kind, None)
+        if conn is not None:
+            conn.close()
+
+    def close(self) -> None:
+        for kind in list(self._connections):
+            self._drop(kind)
+
+
+def register_sink_agents(
+    app: faust.App,
+    settings: Settings,
+    readings: faust.TopicT,
+    events: faust.TopicT,
+    dead_letters: faust.TopicT,
+    sink: DatabaseSink,
+) -> None:
+    size, within = settings.sink_batch_size, settings.sink_batch_seconds
+
+    @app.agent(readings, name="store-readings")
+    async def store_readings(stream: faust.StreamT) -> None:
+        async for batch in stream.take(size, within=within):
+            result = await sink.write_readings([Reading.from_json(raw) for raw in batch])
+            READINGS_STORED.inc(result.inserted)
+            for duplicate in result.duplicates:
+                await _dead_letter_duplicate(dead_letters, duplicate.reading, duplicate.reason)
+
+    @app.agent(events, name="store-events")
+    async def store_events(stream: faust.StreamT) -> None:
+        async for batch in stream.take(size, within=within):
+            await sink.write_events([DetectionEvent.from_json(raw) for raw in batch])
+
+
+async def _dead_letter_duplicate(topic: faust.TopicT, reading: Reading, reason: str) -> None:
+    rejection = Rejection(
+        code=RejectCode.DUPLICATE, reason=reason, usage_id=reading.usage_id, channel=None
+    )
+    await send_dead_letter(
+        topic,
+        rejection,
+        stage="sink",
+        origin=reading.origin,
+        original=reading.to_json(),
+        device_id=reading.device_id,
+    )
