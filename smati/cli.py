@@ -40,27 +40,22 @@ def main(ctx: click.Context, **flags: str | None) -> None:
 
 
 @main.command()
-@click.option("--web-port", type=int, help="port of /metrics (0: pick a free one)")
+@click.option("--web-port", type=int, help="port of /metrics, 0 for a free one [SMATI_WEB_PORT]")
 @click.pass_context
 def worker(ctx: click.Context, web_port: int | None) -> None:
     """Run a stream worker: decode, validate, detect, store (Faust; scale out by running more)."""
     from faust import Worker
 
+    from services.ports import free_port
     from stream.app import build_app
     from stream.topics import ensure_topics
 
     settings = _settings(ctx)
-    if web_port is not None:
-        settings = settings.but(web_port=_port_or_free(web_port))
+    port = settings.web_port if web_port is None else web_port
+    settings = settings.but(web_port=port or free_port())
     ensure_topics(settings)
     app = build_app(settings)
     Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
-
-
-def _port_or_free(port: int) -> int:
-    from services.ports import free_port
-
-    return port or free_port()
 
 
 @main.group()

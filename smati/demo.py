@@ -19,7 +19,6 @@ from pathlib import Path
 import click
 import paho.mqtt.client as mqtt
 import psycopg
-from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from models.registry import Registry
 from models.registry_file import parse_registry
@@ -30,7 +29,7 @@ from smati.simulator import Message, bad_messages, building_messages
 from storage.migrate import migrate
 from storage.queries import event_counts_by_kind, reading_counts
 from storage.registry_store import save_registry
-from stream.topics import ensure_topics
+from stream.topics import ensure_topics, read_topic
 
 STEP = timedelta(seconds=5)
 
@@ -133,31 +132,8 @@ def _wait_until_settled(url: str, quiet_s: float = 3.0, timeout: float = 120.0) 
 
 def dead_letter_counts(settings: Settings) -> Counter[str]:
     """Dead letters by reject code, read from the topic's beginning."""
-    topic = settings.topic("dead-letter")
-    consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka_bootstrap,
-            "group.id": f"smati-demo-summary-{os.getpid()}",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
-    )
-    partitions = consumer.list_topics(topic, timeout=10).topics[topic].partitions
-    consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-    counts: Counter[str] = Counter()
-    at_end: set[int] = set()
-    deadline = time.monotonic() + 15
-    while len(at_end) < len(partitions) and time.monotonic() < deadline:
-        message = consumer.poll(0.5)
-        if message is None:
-            continue
-        error = message.error()
-        if error is not None and error.code() == KafkaError._PARTITION_EOF:
-            at_end.add(message.partition() or 0)
-        elif error is None:
-            counts[json.loads(message.value() or b"{}")["code"]] += 1
-    consumer.close()
-    return counts
+    letters = read_topic(settings.kafka_bootstrap, settings.topic("dead-letter"))
+    return Counter(json.loads(letter)["code"] for letter in letters)
 
 
 def _print_summary(settings: Settings, url: str, published: int, stored: int, logs: Path) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 
+from confluent_kafka import Consumer, KafkaError, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from models.settings import Settings
@@ -32,3 +34,33 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
                 raise
     log.info("created topics %s", ", ".join(missing))
     return missing
+
+
+def read_topic(bootstrap: str, topic: str, timeout_s: float = 15.0) -> list[bytes]:
+    """Every value of `topic` from its beginning to its current end (for summaries and tests)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "smati-topic-reader",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
+    )
+    try:
+        partitions = consumer.list_topics(topic, timeout=timeout_s).topics[topic].partitions
+        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        values: list[bytes] = []
+        at_end: set[int] = set()
+        deadline = time.monotonic() + timeout_s
+        while len(at_end) < len(partitions) and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is None:
+                continue
+            error = message.error()
+            if error is None:
+                values.append(message.value() or b"")
+            elif error.code() == KafkaError._PARTITION_EOF:
+                at_end.add(message.partition() or 0)
+        return values
+    finally:
+        consumer.close()

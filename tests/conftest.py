@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
+import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from services import ApacheKafka, MqttBroker, PostgresServer
+from storage.migrate import migrate
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +33,31 @@ def mqtt_broker() -> Iterator[MqttBroker]:
     """MQTT broker (``SMATI_MQTT_URL`` if set, else Mosquitto); ``.host``, ``.port``, ``.url``."""
     with MqttBroker() as broker:
         yield broker
+
+
+@contextmanager
+def fresh_database(server_url: str) -> Iterator[str]:
+    """A new empty database on the test server, dropped afterwards; yields its URL."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_conninfo(server_url, dbname=name)
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def database(postgres: PostgresServer) -> Iterator[str]:
+    """This test module's own migrated database; its URL."""
+    with fresh_database(postgres.url) as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture
+def empty_database(postgres: PostgresServer) -> Iterator[str]:
+    """A new database with no schema, for this test only; its URL."""
+    with fresh_database(postgres.url) as url:
+        yield url

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from importlib import resources
 from typing import Any
 
 import psycopg
 import pytest
-from psycopg.conninfo import make_conninfo
 
 from models.detection import DetectionEvent, DetectionKind, Severity
 from models.reading import QualityFlag, Reading, UsageType
 from models.registry import Registry
 from models.registry_file import parse_registry
-from services import PostgresServer
 from storage.migrate import migrate, migrations
 from storage.queries import event_counts_by_kind, reading_counts, recent_events
 from storage.registry_store import StoredRegistryError, load_registry, save_registry
@@ -31,27 +27,6 @@ DATA_TABLES = (
     "readings, detection_events, device_channels, devices, transceivers, gateways, "
     "usages, equipment, entities, tenants"
 )
-
-
-@contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    """A new empty database on the test server, dropped afterwards; yields its URL."""
-    name = f"storage_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_conninfo(server_url, dbname=name)
-    finally:
-        with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-
-
-@pytest.fixture(scope="module")
-def database(postgres: PostgresServer) -> Iterator[str]:
-    """This module's own migrated database."""
-    with fresh_database(postgres.url) as url:
-        migrate(url)
-        yield url
 
 
 @pytest.fixture
@@ -103,20 +78,19 @@ def stored(conn: psycopg.Connection, usage_id: str) -> list[tuple[Any, ...]]:
 # --- migrations ---------------------------------------------------------------------------
 
 
-def test_migrate_applies_each_migration_once(postgres: PostgresServer) -> None:
+def test_migrate_applies_each_migration_once(empty_database: str) -> None:
     names = [migration.name for migration in migrations()]
     assert names[0] == "0001_initial"
-    with fresh_database(postgres.url) as url:
-        assert migrate(url) == names
-        assert migrate(url) == []
-        with psycopg.connect(url) as conn:
-            rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
+    assert migrate(empty_database) == names
+    assert migrate(empty_database) == []
+    with psycopg.connect(empty_database) as conn:
+        rows = conn.execute("SELECT version, name FROM schema_migrations").fetchall()
     assert rows == [(migration.version, migration.name) for migration in migrations()]
 
 
-def test_concurrent_migrations_apply_each_file_once(postgres: PostgresServer) -> None:
-    with fresh_database(postgres.url) as url, ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(migrate, [url] * 3))
+def test_concurrent_migrations_apply_each_file_once(empty_database: str) -> None:
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(migrate, [empty_database] * 3))
     applied = sorted(name for result in results for name in result)
     assert applied == [migration.name for migration in migrations()]
 

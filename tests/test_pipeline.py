@@ -1,0 +1,241 @@
+"""End to end on real services: MQTT -> connector -> Apache Kafka -> worker -> PostgreSQL.
+
+The worker and the connector run as `smati` child processes, as in production. Good and
+bad messages are published over MQTT; every good reading must be stored exactly once,
+every bad one must be in the dead-letter topic with its reason, the injected defects
+must be detected, and the worker must still be running.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import psycopg
+import pytest
+
+from models.registry import Registry
+from models.settings import Settings
+from services import ApacheKafka, MqttBroker
+from smati.demo import demo_registry
+from smati.processes import RoleProcess
+from smati.simulator import Message, bad_messages, building_messages
+from storage.registry_store import save_registry
+from stream.topics import ensure_topics, read_topic
+
+pytestmark = pytest.mark.integration
+STEP = timedelta(seconds=5)
+STEPS = 100
+Row = tuple[str, datetime, float]
+
+
+@dataclass
+class Pipeline:
+    settings: Settings
+    registry: Registry
+    worker: RoleProcess
+    connector: RoleProcess
+    publish: Callable[[list[Message]], None]
+
+
+def _env(overrides: dict[str, Any]) -> dict[str, str]:
+    return {
+        f"SMATI_{name.upper()}": json.dumps(value) if isinstance(value, list) else str(value)
+        for name, value in overrides.items()
+    }
+
+
+@pytest.fixture(scope="module")
+def pipeline(
+    kafka_broker: ApacheKafka,
+    mqtt_broker: MqttBroker,
+    database: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Pipeline]:
+    run = uuid.uuid4().hex[:8]
+    overrides: dict[str, Any] = {
+        "kafka_bootstrap": kafka_broker.bootstrap,
+        "database_url": database,
+        "mqtt_url": mqtt_broker.url,
+        "topic_prefix": f"test-{run}",
+        "app_id": f"smati-test-{run}",
+        "mqtt_client_id": f"connector-{run}",
+        "mqtt_topics": [f"{run}/devices/{{device_id}}/up"],
+        "broker_session_timeout_s": 6,
+        "sink_batch_seconds": 0.2,
+        "web_port": 0,
+    }
+    settings = Settings.model_validate(overrides)
+    registry = demo_registry()
+    with psycopg.connect(database) as conn:
+        save_registry(conn, registry)
+    ensure_topics(settings)
+    env = {**os.environ, **_env(overrides)}
+    logs = tmp_path_factory.mktemp("pipeline-logs")
+    worker = RoleProcess(["worker"], env, logs / "worker.log")
+    connector = RoleProcess(["connector", "mqtt"], env, logs / "connector.log")
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"devices-{run}")
+    client.connect(mqtt_broker.host, mqtt_broker.port)
+    client.loop_start()
+
+    def publish(messages: list[Message]) -> None:
+        infos = [
+            client.publish(m.topic.replace("smati/", f"{run}/", 1), m.payload, qos=1)
+            for m in messages
+        ]
+        for info in infos:
+            info.wait_for_publish(timeout=10)
+
+    try:
+        connector.wait_for_line("subscribed to")
+        worker.wait_for_line("Ready", timeout=90)
+        yield Pipeline(settings, registry, worker, connector, publish)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+        connector.stop()
+        worker.stop()
+
+
+def expected_readings(registry: Registry, messages: list[Message]) -> set[Row]:
+    """(usage, time, value) of every value of every message, read straight from its JSON."""
+    devices = {device.id: device for device in registry.devices}
+    expected = set()
+    for message in messages:
+        device = devices[message.topic.split("/")[2]]
+        payload = json.loads(message.payload)
+        ts = datetime.fromisoformat(payload["time"])
+        for channel, value in payload["values"].items():
+            expected.add((device.channels[channel], ts, float(value)))
+    return expected
+
+
+def stored_readings(database: str) -> list[Row]:
+    with psycopg.connect(database) as conn:
+        return conn.execute("SELECT usage_id, ts, value FROM readings").fetchall()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def published(pipeline: Pipeline) -> dict[str, list[Message]]:
+    """A history of the demo building with its defects, then bad messages and a duplicate."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    history = building_messages(pipeline.registry, now - STEPS * STEP, STEP)
+    good = [message for _, (_, message) in zip(range(STEPS * 6), history, strict=False)]
+    bad = bad_messages(pipeline.registry, now)
+    duplicate = good[-1]
+    pipeline.publish(good + bad + [duplicate])
+    return {"good": good, "bad": bad, "duplicate": [duplicate]}
+
+
+def test_every_good_reading_is_stored_exactly_once(
+    pipeline: Pipeline, published: dict[str, list[Message]], database: str
+) -> None:
+    expected = expected_readings(pipeline.registry, published["good"])
+    wait_until(lambda: len(stored_readings(database)) >= len(expected))
+    time.sleep(2)  # a late extra row would show now
+    stored = stored_readings(database)
+    assert len(stored) == len(expected) == STEPS * 9
+    assert {(usage, ts, value) for usage, ts, value in stored} == expected
+
+
+def dead_letters(settings: Settings) -> list[dict[str, Any]]:
+    values = read_topic(settings.kafka_bootstrap, settings.topic("dead-letter"))
+    return [json.loads(value) for value in values]
+
+
+def test_every_bad_message_is_dead_lettered_with_its_reason(
+    pipeline: Pipeline, published: dict[str, list[Message]]
+) -> None:
+    wait_until(lambda: len(dead_letters(pipeline.settings)) >= 8)
+    letters = dead_letters(pipeline.settings)
+    codes = Counter(letter["code"] for letter in letters)
+    assert codes == {
+        "malformed_payload": 1,
+        "unknown_device": 1,
+        "invalid_value": 1,
+        "wrong_unit": 1,
+        "future_timestamp": 1,
+        "unknown_channel": 1,
+        "duplicate": 2,  # the duplicated message carries two channels
+    }
+    by_code = {letter["code"]: letter for letter in letters}
+    originals = {m.note: m.payload for m in published["bad"]}
+    for code in ("malformed_payload", "unknown_device", "invalid_value", "wrong_unit"):
+        letter = by_code[code]
+        assert letter["reason"], code
+        assert letter["stage"] == "decode"
+        assert _base64(letter["original"]) == originals[code]
+    assert "ghost-device-404" in by_code["unknown_device"]["reason"]
+    assert (
+        "NaN" in by_code["invalid_value"]["reason"] or "nan" in by_code["invalid_value"]["reason"]
+    )
+    assert "°F" in by_code["wrong_unit"]["reason"]
+    assert by_code["duplicate"]["stage"] == "sink"
+    assert "duplicate of the reading stored from origin" in by_code["duplicate"]["reason"]
+
+
+def _base64(text: str) -> bytes:
+    return base64.b64decode(text)
+
+
+def event_counts(database: str) -> Counter[str]:
+    with psycopg.connect(database) as conn:
+        rows = conn.execute("SELECT kind, count(*) FROM detection_events GROUP BY kind").fetchall()
+    return Counter(dict(rows))
+
+
+def test_injected_defects_are_detected(
+    pipeline: Pipeline, published: dict[str, list[Message]], database: str
+) -> None:
+    # 100 steps hold two defect cycles of 60 steps, cut at step 100 (see smati.simulator):
+    # glitches at 12 and 72, negative consumptions at 24 and 84, resets at 36 and 96, one
+    # rollover per meter with an index_max, and in the first cycle only: four instants
+    # above max at 48-51 and two temperatures below min at 54.
+    expected = {
+        "decreasing_index": 2,
+        "negative_consumption": 2,
+        "meter_reset": 2,
+        "index_rollover": 2,
+        "threshold_high": 4,
+        "threshold_low": 2,
+        "threshold_cleared": 6,
+    }
+    wait_until(lambda: event_counts(database) == expected, timeout=60)
+    with psycopg.connect(database) as conn:
+        usage, details = conn.execute(
+            "SELECT usage_id, details FROM detection_events WHERE kind = 'decreasing_index' "
+            "ORDER BY ts LIMIT 1"
+        ).fetchone() or ("", {})
+    assert usage == "hotel-paris.gas"
+    assert details["drop"] > 300
+
+
+def test_worker_survives_bad_input_and_keeps_storing(
+    pipeline: Pipeline, published: dict[str, list[Message]], database: str
+) -> None:
+    wait_until(lambda: len(dead_letters(pipeline.settings)) >= 8)
+    pipeline.worker.raise_if_dead()
+    pipeline.connector.raise_if_dead()
+    later = datetime.now(UTC).replace(microsecond=0)
+    payload = json.dumps({"time": later.isoformat(), "values": {"index": 1.0e6 - 1}}).encode()
+    pipeline.publish([Message("smati/devices/lyon-elec-01/up", payload)])
+    wait_until(
+        lambda: ("office-lyon.electricity", later, 1.0e6 - 1) in set(stored_readings(database))
+    )
