@@ -1,0 +1,45 @@
+"""Smoke test of `smati demo` on Tansu, the broker of machines without Java."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def test_demo_on_tansu_stores_detects_and_dead_letters() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMATI_")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "smati.cli",
+            "demo",
+            "--broker",
+            "tansu",
+            "--duration",
+            "5",
+            "--history-minutes",
+            "6",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "services up (tansu Kafka)" in out
+    published = int(re.search(r"MQTT messages published: (\d+)", out).group(1))  # type: ignore[union-attr]
+    stored = int(re.search(r"readings stored: (\d+)", out).group(1))  # type: ignore[union-attr]
+    # 6 minutes of 5 s steps: 72 steps of 9 values, plus the live ones.
+    assert published >= 72 * 6 and stored >= 72 * 9
+    for kind in ("decreasing_index", "meter_reset", "negative_consumption", "threshold_high"):
+        assert re.search(rf"^\s+{kind}\s+[1-9]", out, re.M), kind
+    for code in ("malformed_payload", "unknown_device", "invalid_value", "duplicate"):
+        assert re.search(rf"^\s+{code}\s+[1-9]", out, re.M), code
