@@ -73,12 +73,17 @@ def connector() -> None:
 @click.pass_context
 def connector_mqtt(ctx: click.Context, topics: tuple[str, ...]) -> None:
     """Forward MQTT messages to Kafka, acknowledging each only once Kafka has it."""
+    from confluent_kafka import KafkaException
+
     from connectors.mqtt import MqttConnector, kafka_producer
     from connectors.topics import TopicTemplate
     from stream.topics import ensure_topics
 
     settings = _settings(ctx)
-    ensure_topics(settings)
+    try:
+        ensure_topics(settings, timeout_s=5)
+    except KafkaException as error:  # Kafka down: start anyway, MQTT holds what Kafka can't take
+        logging.getLogger(__name__).warning("could not check Kafka topics: %s", error)
     templates = [TopicTemplate(t) for t in (topics or settings.mqtt_topics)]
     bridge = MqttConnector(
         settings.mqtt_url,

@@ -6,10 +6,10 @@ import asyncio
 import logging
 
 import psycopg
-from storage.registry_store import load_registry
 
 from models.registry import Registry, UsageRef
 from models.validation import DeviceIndex
+from storage.registry_store import load_registry
 
 log = logging.getLogger(__name__)
 

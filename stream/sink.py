@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 
 import faust
 import psycopg
-from storage.writer import ReadingWriteResult, write_events, write_readings
 from tenacity import Retrying, before_sleep_log, retry_if_exception_type, wait_exponential
 
 from models.dead_letter import RejectCode, Rejection
 from models.detection import DetectionEvent
 from models.reading import Reading
 from models.settings import Settings
+from storage.writer import ReadingWriteResult, write_events, write_readings
 from stream.dead_letters import send_dead_letter
 from stream.metrics import READINGS_STORED
 

@@ -1,0 +1,67 @@
+"""The MQTT connector acknowledges a message only once Kafka has it: an outage loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from models.uplink import RawUplink
+from services import ApacheKafka, MqttBroker, free_port
+from smati.processes import RoleProcess
+from stream.topics import read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def connector(bootstrap: str, mqtt_url: str, run: str, log: Path) -> RoleProcess:
+    env = {
+        **os.environ,
+        "SMATI_KAFKA_BOOTSTRAP": bootstrap,
+        "SMATI_MQTT_URL": mqtt_url,
+        "SMATI_TOPIC_PREFIX": run,
+        "SMATI_MQTT_CLIENT_ID": f"connector-{run}",
+        "SMATI_MQTT_TOPICS": json.dumps([f"{run}/{{device_id}}/up"]),
+    }
+    return RoleProcess(["connector", "mqtt"], env, log)
+
+
+def test_messages_unconfirmed_by_kafka_come_again_after_a_crash(
+    kafka_broker: ApacheKafka, mqtt_broker: MqttBroker, tmp_path: Path
+) -> None:
+    run = f"conn{uuid.uuid4().hex[:8]}"
+    nowhere = f"127.0.0.1:{free_port()}"  # no Kafka listens there
+    first = connector(nowhere, mqtt_broker.url, run, tmp_path / "first.log")
+    first.wait_for_line("subscribed to")
+    device = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"device-{run}")
+    device.connect(mqtt_broker.host, mqtt_broker.port)
+    device.loop_start()
+    payloads = [json.dumps({"values": {"index": n}}).encode() for n in range(5)]
+    for payload in payloads:
+        device.publish(f"{run}/meter-{run}/up", payload, qos=1).wait_for_publish(5)
+    device.loop_stop()
+    device.disconnect()
+    time.sleep(1)  # the connector has received them, and cannot get them into Kafka
+    first.process.kill()
+    first.process.wait()
+
+    second = connector(kafka_broker.bootstrap, mqtt_broker.url, run, tmp_path / "second.log")
+    try:
+        deadline = time.monotonic() + 60
+        uplinks: list[RawUplink] = []
+        while len(uplinks) < len(payloads) and time.monotonic() < deadline:
+            time.sleep(0.5)
+            values = read_topic(kafka_broker.bootstrap, f"{run}.raw", timeout_s=5)
+            uplinks = [RawUplink.from_json(value) for value in values]
+    finally:
+        second.stop()
+    assert sorted(u.payload for u in uplinks) == sorted(payloads)
+    assert {u.device_id for u in uplinks} == {f"meter-{run}"}
+    assert all(
+        u.source == "mqtt" and u.metadata["topic"] == f"{run}/meter-{run}/up" for u in uplinks
+    )
