@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar, cast
 
 import faust
 import psycopg
+from faust.types import EventT
+from pydantic import ValidationError
 from tenacity import Retrying, before_sleep_log, retry_if_exception_type, wait_exponential
 
 from models.dead_letter import RejectCode, Rejection
@@ -23,6 +25,7 @@ from models.reading import Reading
 from models.settings import Settings
 from storage.writer import ReadingWriteResult, write_events, write_readings
 from stream.dead_letters import send_dead_letter
+from stream.decode import origin_of
 from stream.metrics import READINGS_STORED
 
 log = logging.getLogger(__name__)
@@ -99,27 +102,83 @@ def register_sink_agents(
 
     @app.agent(readings, name="store-readings")
     async def store_readings(stream: faust.StreamT) -> None:
-        async for batch in stream.take(size, within=within):
-            result = await sink.write_readings([Reading.from_json(raw) for raw in batch])
-            READINGS_STORED.inc(result.inserted)
-            for duplicate in result.duplicates:
-                await _dead_letter_duplicate(dead_letters, duplicate.reading, duplicate.reason)
+        async for batch in _batches(stream, size, within):
+            rows = await _parse(batch, Reading.from_json, dead_letters)
+            for result in await _write_isolating(rows, sink.write_readings, dead_letters):
+                READINGS_STORED.inc(result.inserted)
+                for duplicate in result.duplicates:
+                    rejection = Rejection(
+                        code=RejectCode.DUPLICATE,
+                        reason=duplicate.reason,
+                        usage_id=duplicate.reading.usage_id,
+                    )
+                    await _dead_letter_row(dead_letters, duplicate.reading, rejection)
 
     @app.agent(events, name="store-events")
     async def store_events(stream: faust.StreamT) -> None:
-        async for batch in stream.take(size, within=within):
-            await sink.write_events([DetectionEvent.from_json(raw) for raw in batch])
+        async for batch in _batches(stream, size, within):
+            rows = await _parse(batch, DetectionEvent.from_json, dead_letters)
+            await _write_isolating(rows, sink.write_events, dead_letters)
 
 
-async def _dead_letter_duplicate(topic: faust.TopicT, reading: Reading, reason: str) -> None:
-    rejection = Rejection(
-        code=RejectCode.DUPLICATE, reason=reason, usage_id=reading.usage_id, channel=None
-    )
+Row = TypeVar("Row", Reading, DetectionEvent)
+
+
+def _batches(stream: faust.StreamT, size: int, within: float) -> AsyncIterator[Sequence[EventT]]:
+    """Events by batches; acknowledged (so committed) only after the batch is handled."""
+    return cast(faust.Stream, stream).take_events(size, within=within)
+
+
+async def _parse(
+    batch: Sequence[EventT], parse: Callable[[bytes], Row], dead_letters: faust.TopicT
+) -> list[Row]:
+    rows = []
+    for event in batch:
+        try:
+            rows.append(parse(event.value))
+        except (ValidationError, TypeError) as error:
+            rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=f"unreadable: {error}")
+            original = event.value if isinstance(event.value, bytes) else b""
+            await send_dead_letter(
+                dead_letters, rejection, stage="sink", origin=origin_of(event), original=original
+            )
+    return rows
+
+
+async def _write_isolating(
+    rows: list[Row],
+    write: Callable[[list[Row]], Awaitable[Result]],
+    dead_letters: faust.TopicT,
+) -> list[Result]:
+    """Write the batch; if the database refuses its data, split it to dead-letter the culprit.
+
+    Outages (OperationalError) are retried inside `write`; any other database error is
+    about the rows themselves, and must not stop the worker nor lose the good rows.
+    """
+    if not rows:
+        return []
+    try:
+        return [await write(rows)]
+    except psycopg.Error as error:
+        if len(rows) == 1:
+            rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=f"database: {error}")
+            await _dead_letter_row(dead_letters, rows[0], rejection)
+            return []
+        half = len(rows) // 2
+        first = await _write_isolating(rows[:half], write, dead_letters)
+        return first + await _write_isolating(rows[half:], write, dead_letters)
+
+
+async def _dead_letter_row(
+    dead_letters: faust.TopicT, row: Reading | DetectionEvent, rejection: Rejection
+) -> None:
+    origin = row.origin if isinstance(row, Reading) else f"event/{row.id}"
+    device_id = row.device_id if isinstance(row, Reading) else None
     await send_dead_letter(
-        topic,
+        dead_letters,
         rejection,
         stage="sink",
-        origin=reading.origin,
-        original=reading.to_json(),
-        device_id=reading.device_id,
+        origin=origin,
+        original=row.to_json(),
+        device_id=device_id,
     )

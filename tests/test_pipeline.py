@@ -12,6 +12,7 @@ import base64
 import json
 import os
 import time
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ import pytest
 
 from models.registry import Registry
 from models.settings import Settings
-from services import ApacheKafka, MqttBroker
+from services import ApacheKafka, MqttBroker, free_port
 from smati.demo import demo_registry
 from smati.processes import RoleProcess
 from smati.simulator import Message, bad_messages, building_messages
@@ -72,7 +73,7 @@ def pipeline(
         "mqtt_topics": [f"{run}/devices/{{device_id}}/up"],
         "broker_session_timeout_s": 6,
         "sink_batch_seconds": 0.2,
-        "web_port": 0,
+        "web_port": free_port(),
     }
     settings = Settings.model_validate(overrides)
     registry = demo_registry()
@@ -239,3 +240,20 @@ def test_worker_survives_bad_input_and_keeps_storing(
     wait_until(
         lambda: ("office-lyon.electricity", later, 1.0e6 - 1) in set(stored_readings(database))
     )
+
+
+def test_worker_metrics_count_what_it_did(
+    pipeline: Pipeline, published: dict[str, list[Message]], database: str
+) -> None:
+    wait_until(lambda: len(stored_readings(database)) >= STEPS * 9)
+    url = f"http://127.0.0.1:{pipeline.settings.web_port}/metrics"
+    with urllib.request.urlopen(url, timeout=10) as response:
+        text = response.read().decode()
+    samples = {
+        line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("smati_")
+    }
+    assert samples['smati_dead_letters_total{code="unknown_device",stage="decode"}'] == 1
+    assert samples['smati_detections_total{kind="meter_reset"}'] >= 2
+    assert samples["smati_readings_stored_total"] >= STEPS * 9
