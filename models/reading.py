@@ -22,10 +22,8 @@ class UsageType(StrEnum):
 class QualityFlag(StrEnum):
     """Marks on a reading; raw data is flagged, never destroyed."""
 
-    OUT_OF_ORDER = "out_of_order"
     CONVERTED_UNIT = "converted_unit"
-    ESTIMATED = "estimated"
-    SUSPECT = "suspect"
+    """The value arrived in another unit and was converted to the usage's."""
 
 
 class Reading(BaseModel):

@@ -39,6 +39,7 @@ def test_messages_unconfirmed_by_kafka_come_again_after_a_crash(
     first = connector(nowhere, mqtt_broker.url, run, tmp_path / "first.log")
     first.wait_for_line("subscribed to")
     device = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"device-{run}")
+    assert mqtt_broker.port is not None
     device.connect(mqtt_broker.host, mqtt_broker.port)
     device.loop_start()
     payloads = [json.dumps({"values": {"index": n}}).encode() for n in range(5)]

@@ -85,6 +85,7 @@ def pipeline(
     worker = RoleProcess(["worker"], env, logs / "worker.log")
     connector = RoleProcess(["connector", "mqtt"], env, logs / "connector.log")
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"devices-{run}")
+    assert mqtt_broker.port is not None
     client.connect(mqtt_broker.host, mqtt_broker.port)
     client.loop_start()
 

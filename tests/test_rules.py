@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ def usage(kind: UsageType, **limits: float) -> Usage:
     return Usage(id="u1", type=kind, unit="kWh", period_s=600, **limits)
 
 
-def run(u: Usage, values: list[float]) -> list[DetectionEvent]:
+def run(u: Usage, values: Sequence[float]) -> list[DetectionEvent]:
     """Feed values 10 minutes apart; every event found, in order."""
     state, found = UsageState(), []
     for n, value in enumerate(values):
