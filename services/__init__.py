@@ -11,6 +11,8 @@ from services._process import (
     ServiceError,
     ServiceNotInstalledError,
     ServiceStartError,
+    spawn,
+    stop_process,
 )
 from services.kafka import KAFKA_VERSION, ApacheKafka, ensure_kafka_jars
 from services.mqtt import MqttBroker
@@ -35,4 +37,6 @@ __all__ = [
     "cache_dir",
     "ensure_kafka_jars",
     "free_port",
+    "spawn",
+    "stop_process",
 ]

@@ -27,7 +27,7 @@ from services import BrokerChoice, ServiceStack, free_port
 from smati.processes import RoleProcess
 from smati.simulator import Message, bad_messages, building_messages
 from storage.migrate import migrate
-from storage.queries import event_counts_by_kind, reading_counts
+from storage.queries import event_counts_by_kind, reading_counts, recent_events
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics, read_topic
 
@@ -63,6 +63,7 @@ def run_demo(
         try:
             connector.wait_for_line("subscribed to")
             published = _simulate(settings, registry, duration, history_minutes)
+            click.echo("simulation over: waiting for the pipeline to store what it received")
             stored = _wait_until_settled(url)
             for role in (worker, connector):
                 role.raise_if_dead()
@@ -76,44 +77,66 @@ def _simulate(
     settings: Settings, registry: Registry, duration: float | None, history_minutes: float
 ) -> int:
     """Publish the history at once, the bad messages, then live steps until `duration`."""
-    client = _mqtt_client(settings.mqtt_url)
+    publisher = _Publisher(settings.mqtt_url)
     began = time.monotonic()
     now = datetime.now(UTC).replace(microsecond=0)
     start = now - timedelta(minutes=history_minutes)
+    try:
+        _publish_history_then_live(publisher, registry, start, now, began, duration)
+    except KeyboardInterrupt:  # Ctrl-C ends the simulation; the summary still comes
+        pass
+    finally:
+        publisher.close()
+    return publisher.count
+
+
+def _publish_history_then_live(
+    publisher: _Publisher,
+    registry: Registry,
+    start: datetime,
+    now: datetime,
+    began: float,
+    duration: float | None,
+) -> None:
     history: list[Message] = []
-    count = 0
     for at, message in building_messages(registry, start, STEP):
         if at < now:
             history.append(message)
             continue
         if history:
             extra = bad_messages(registry, now) + history[-1:]  # the last one again: a duplicate
-            count += _publish(client, history + extra)
-            click.echo(f"published {count} messages ({len(extra)} bad or duplicated), going live")
+            publisher.publish(history + extra)
+            click.echo(
+                f"published {publisher.count} messages ({len(extra)} bad or duplicated), "
+                "going live (Ctrl-C to stop)"
+            )
             history = []
         if duration is not None and time.monotonic() - began >= duration:
             break
         while datetime.now(UTC) < at:
             time.sleep(0.1)
-        count += _publish(client, [message])
-    client.disconnect()
-    client.loop_stop()
-    return count
+        publisher.publish([message])
 
 
-def _mqtt_client(url: str) -> mqtt.Client:
-    host, port = url.removeprefix("mqtt://").rsplit(":", 1)
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="smati-demo-simulator")
-    client.connect(host, int(port))
-    client.loop_start()
-    return client
+class _Publisher:
+    """The simulated devices' MQTT client (QoS 1), counting what the broker confirmed."""
 
+    def __init__(self, url: str) -> None:
+        host, port = url.removeprefix("mqtt://").rsplit(":", 1)
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="smati-simulator")
+        self.client.connect(host, int(port))
+        self.client.loop_start()
+        self.count = 0
 
-def _publish(client: mqtt.Client, messages: list[Message]) -> int:
-    infos = [client.publish(m.topic, m.payload, qos=1) for m in messages]
-    for info in infos:
-        info.wait_for_publish(timeout=30)
-    return len(infos)
+    def publish(self, messages: list[Message]) -> None:
+        infos = [self.client.publish(m.topic, m.payload, qos=1) for m in messages]
+        for info in infos:
+            info.wait_for_publish(timeout=30)
+            self.count += 1
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
 
 
 def _wait_until_settled(url: str, quiet_s: float = 3.0, timeout: float = 120.0) -> int:
@@ -139,17 +162,26 @@ def dead_letter_counts(settings: Settings) -> Counter[str]:
 def _print_summary(settings: Settings, url: str, published: int, stored: int, logs: Path) -> None:
     with psycopg.connect(url) as conn:
         detections = event_counts_by_kind(conn)
+        latest = recent_events(conn, limit=8)
     dead = dead_letter_counts(settings)
     click.echo(f"\nMQTT messages published: {published}")
     click.echo(f"readings stored: {stored}")
     click.echo("detections by kind:")
     for kind, count in sorted(detections.items()):
         click.echo(f"  {kind:<22} {count}")
+    click.echo("latest detections:")
+    for event in latest:
+        facts = ", ".join(f"{k}={_short(v)}" for k, v in event.details.items() if v is not None)
+        click.echo(f"  {event.ts:%H:%M:%S}Z {event.usage_id:<30} {event.kind:<22} {facts}")
     click.echo("dead letters by reason:")
     for code, count in sorted(dead.items()):
         click.echo(f"  {code:<22} {count}")
     click.echo(
-        "\nNext: `smati --help`; run against your own services with SMATI_KAFKA_BOOTSTRAP, "
-        "SMATI_DATABASE_URL and SMATI_MQTT_URL (see README); the worker's /metrics is on "
-        "its web port."
+        f"\nLogs of the worker and the connector: {logs}\n"
+        "Next: `smati --help`; point SMATI_KAFKA_BOOTSTRAP, SMATI_DATABASE_URL and "
+        "SMATI_MQTT_URL at your own services (README, 'Running against your own services')."
     )
+
+
+def _short(value: object) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)

@@ -1,14 +1,17 @@
 """Running SMATI roles (worker, connector) as child processes, as in production.
 
 Used by `smati demo` and by the end-to-end tests, so both exercise the real entry points.
+Children run in their own session (a Ctrl-C reaches only the parent, which stops them in
+order) and die with the parent, even if it is killed.
 """
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from services import spawn, stop_process
 
 
 class RoleProcess:
@@ -17,13 +20,7 @@ class RoleProcess:
     def __init__(self, role: list[str], env: dict[str, str], log_path: Path) -> None:
         self.role = role
         self.log_path = log_path
-        with log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "smati.cli", *role],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+        self.process = spawn([sys.executable, "-m", "smati.cli", *role], log_path, env=env)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -48,11 +45,6 @@ class RoleProcess:
             )
 
     def stop(self, timeout: float = 30.0) -> int:
-        """SIGTERM, then SIGKILL after `timeout`; the exit code."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                return self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
+        """SIGTERM (a graceful stop), SIGKILL after `timeout`; the exit code."""
+        stop_process(self.process, timeout=timeout)
         return self.process.wait()
