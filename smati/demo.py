@@ -34,9 +34,11 @@ from stream.topics import ensure_topics, read_topic
 STEP = timedelta(seconds=5)
 
 
+DEMO_YAML = resources.files("smati").joinpath("examples/demo-building.yaml").read_text("utf-8")
+
+
 def demo_registry() -> Registry:
-    text = resources.files("smati").joinpath("examples/demo-building.yaml").read_text()
-    return parse_registry(text, "demo-building.yaml")
+    return parse_registry(DEMO_YAML, "demo-building.yaml")
 
 
 def run_demo(

@@ -23,11 +23,12 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import psycopg
 import pytest
+import yaml
 
 from models.registry import Registry
 from models.settings import Settings
 from services import ApacheKafka, MqttBroker, free_port
-from smati.demo import demo_registry
+from smati.demo import DEMO_YAML, demo_registry
 from smati.processes import RoleProcess
 from smati.simulator import Message, bad_messages, building_messages
 from storage.registry_store import save_registry
@@ -74,6 +75,7 @@ def pipeline(
         "broker_session_timeout_s": 6,
         "sink_batch_seconds": 0.2,
         "web_port": free_port(),
+        "registry_refresh_s": 1,
     }
     settings = Settings.model_validate(overrides)
     registry = demo_registry()
@@ -258,3 +260,36 @@ def test_worker_metrics_count_what_it_did(
     assert samples['smati_dead_letters_total{code="unknown_device",stage="decode"}'] == 1
     assert samples['smati_detections_total{kind="meter_reset"}'] >= 2
     assert samples["smati_readings_stored_total"] >= STEPS * 9
+
+
+def test_device_registered_while_running_is_accepted(
+    pipeline: Pipeline, published: dict[str, list[Message]], database: str
+) -> None:
+    document = yaml.safe_load(DEMO_YAML)
+    lyon = document["tenants"][0]["entities"][1]
+    lyon["equipment"].append(
+        {
+            "id": "office-lyon.water-meter",
+            "usages": [{"id": "office-lyon.water", "type": "index", "unit": "m3", "period_s": 5}],
+        }
+    )
+    document["devices"].append(
+        {"id": "lyon-water-01", "tenant": "acme", "channels": {"volume": "office-lyon.water"}}
+    )
+    with psycopg.connect(database) as conn:
+        save_registry(conn, Registry.model_validate(document))
+    time.sleep(2.5)  # the worker reloads the registry every second in this test
+    at = datetime.now(UTC).replace(microsecond=0)
+    payload = json.dumps({"time": at.isoformat(), "values": {"volume": 12.5}}).encode()
+    pipeline.publish([Message("smati/devices/lyon-water-01/up", payload)])
+    wait_until(lambda: ("office-lyon.water", at, 12.5) in set(stored_readings(database)))
+
+
+def test_worker_logged_no_crash(pipeline: Pipeline, published: dict[str, list[Message]]) -> None:
+    pipeline.worker.raise_if_dead()
+    log = pipeline.worker.log()
+    assert "Traceback" not in log
+    assert "CRITICAL" not in log
+    # aiokafka logs the coordinator of a brand-new broker loading as an error, then retries.
+    errors = [line for line in log.splitlines() if "[ERROR]" in line]
+    assert all("GroupCoordinatorNotAvailableError" in line for line in errors), errors

@@ -110,14 +110,17 @@ CREATE TABLE detection_events (
 CREATE INDEX detection_events_usage_ts_idx ON detection_events (usage_id, ts);
 
 -- `readings` becomes a hypertable only where TimescaleDB can be loaded, so the same
--- migration runs on plain PostgreSQL. The extension needs to be preloaded
--- (shared_preload_libraries) before CREATE EXTENSION works, hence the second test.
+-- migration runs on plain PostgreSQL. On a server the extension must be preloaded
+-- (shared_preload_libraries): without it CREATE EXTENSION is a FATAL error that ends
+-- the connection, so it cannot just be tried and caught. PGlite (PostgreSQL built to
+-- WASM by Emscripten) loads its TimescaleDB build on CREATE EXTENSION, no preloading.
 -- EXECUTE keeps plain PostgreSQL from resolving TimescaleDB functions.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb')
        OR (EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb')
-           AND current_setting('shared_preload_libraries') LIKE '%timescaledb%')
+           AND (current_setting('shared_preload_libraries') LIKE '%timescaledb%'
+                OR version() LIKE '%Emscripten%'))
     THEN
         EXECUTE 'CREATE EXTENSION IF NOT EXISTS timescaledb';
         EXECUTE $sql$
