@@ -3,14 +3,44 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import faust
+from faust.types import EventT
 
-from models.dead_letter import DeadLetter, Rejection
+from models.dead_letter import DeadLetter, RejectCode, Rejection
 from stream.metrics import DEAD_LETTERS
 
 log = logging.getLogger(__name__)
+
+
+def origin_of(event: EventT) -> str:
+    """Where a message sits in Kafka: a replay of it is recognised downstream by this."""
+    message = event.message
+    return f"{message.topic}/{message.partition}/{message.offset}"
+
+
+def original_bytes(event: EventT) -> bytes:
+    return event.value if isinstance(event.value, bytes) else b""
+
+
+async def handle_or_dead_letter(
+    event: EventT,
+    handle: Callable[[bytes, str], Awaitable[None]],
+    dead_letters: faust.TopicT,
+    stage: str,
+) -> None:
+    """`handle(value, origin)`; an unexpected error dead-letters the message, not the worker."""
+    original, origin = original_bytes(event), origin_of(event)
+    try:
+        await handle(original, origin)
+    except Exception as error:
+        log.exception("%s of %s failed", stage, origin)
+        rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=repr(error))
+        await send_dead_letter(
+            dead_letters, rejection, stage=stage, origin=origin, original=original
+        )
 
 
 async def send_dead_letter(

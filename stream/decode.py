@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 import faust
-from faust.types import EventT
 from pydantic import ValidationError
 
 from models.dead_letter import RejectCode, Rejection
 from models.uplink import RawUplink
 from models.validation import TimePolicy, decode_uplink
-from stream.dead_letters import send_dead_letter
+from stream.dead_letters import handle_or_dead_letter, send_dead_letter
 from stream.metrics import READINGS_DECODED, UPLINKS
 from stream.registry_cache import RegistryCache
-
-log = logging.getLogger(__name__)
-
-
-def origin_of(event: EventT) -> str:
-    """Where a message sits in Kafka: a replay of it is recognised downstream by this."""
-    message = event.message
-    return f"{message.topic}/{message.partition}/{message.offset}"
 
 
 def register_decode_agent(
@@ -35,17 +24,12 @@ def register_decode_agent(
     @app.agent(raw, name="decode")
     async def decode(stream: faust.StreamT) -> None:
         await registry.ready.wait()
+
+        async def handle(original: bytes, origin: str) -> None:
+            await _decode_one(original, origin, readings, dead_letters, registry, policy)
+
         async for event in stream.events():
-            original = event.value if isinstance(event.value, bytes) else b""
-            origin = origin_of(event)
-            try:
-                await _decode_one(original, origin, readings, dead_letters, registry, policy)
-            except Exception as error:  # never let one message stop the worker
-                log.exception("decoding %s failed", origin)
-                rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=repr(error))
-                await send_dead_letter(
-                    dead_letters, rejection, stage="decode", origin=origin, original=original
-                )
+            await handle_or_dead_letter(event, handle, dead_letters, "decode")
 
 
 async def _decode_one(

@@ -6,11 +6,9 @@ import logging
 
 import faust
 
-from models.dead_letter import RejectCode, Rejection
 from models.reading import Reading
 from models.rules import UsageState, check_reading
-from stream.dead_letters import send_dead_letter
-from stream.decode import origin_of
+from stream.dead_letters import handle_or_dead_letter
 from stream.metrics import DETECTIONS
 from stream.registry_cache import RegistryCache
 
@@ -28,20 +26,12 @@ def register_detect_agent(
     @app.agent(readings, name="detect")
     async def detect(stream: faust.StreamT) -> None:
         await registry.ready.wait()
+
+        async def handle(original: bytes, _: str) -> None:
+            await _detect_one(Reading.from_json(original), events, states, registry)
+
         async for event in stream.events():
-            original = event.value if isinstance(event.value, bytes) else b""
-            try:
-                await _detect_one(Reading.from_json(original), events, states, registry)
-            except Exception as error:  # never let one message stop the worker
-                log.exception("detection on %s failed", origin_of(event))
-                rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=repr(error))
-                await send_dead_letter(
-                    dead_letters,
-                    rejection,
-                    stage="detect",
-                    origin=origin_of(event),
-                    original=original,
-                )
+            await handle_or_dead_letter(event, handle, dead_letters, "detect")
 
 
 async def _detect_one(

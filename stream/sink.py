@@ -24,8 +24,7 @@ from models.detection import DetectionEvent
 from models.reading import Reading
 from models.settings import Settings
 from storage.writer import ReadingWriteResult, write_events, write_readings
-from stream.dead_letters import send_dead_letter
-from stream.decode import origin_of
+from stream.dead_letters import origin_of, original_bytes, send_dead_letter
 from stream.metrics import READINGS_STORED
 
 log = logging.getLogger(__name__)
@@ -138,9 +137,12 @@ async def _parse(
             rows.append(parse(event.value))
         except (ValidationError, TypeError) as error:
             rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=f"unreadable: {error}")
-            original = event.value if isinstance(event.value, bytes) else b""
             await send_dead_letter(
-                dead_letters, rejection, stage="sink", origin=origin_of(event), original=original
+                dead_letters,
+                rejection,
+                stage="sink",
+                origin=origin_of(event),
+                original=original_bytes(event),
             )
     return rows
 

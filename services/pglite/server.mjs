@@ -6,7 +6,8 @@
 // until the current one disconnects: its connect() blocks meanwhile), and
 // between two clients the session is reset (ROLLBACK, then DISCARD ALL: settings, prepared
 // statements, advisory locks, temp tables), so that each client sees a fresh session as on
-// a real server. The data lives in memory and goes away with the process. Any password is
+// a real server: without it a transaction left open by one client, its advisory locks and
+// psycopg's named prepared statements would all be inherited by the next one. The data lives in memory and goes away with the process. Any password is
 // accepted; the database name a client asks for is ignored (the session is in template1).
 import net from "node:net";
 import { parseArgs } from "node:util";
@@ -42,6 +43,9 @@ async function serve(socket) {
   try {
     await db.exec("ROLLBACK");
     await db.exec("DISCARD ALL");
+    // PGlite boots with search_path = pg_catalog and sets `public` afterwards in the
+    // session, so DISCARD ALL (RESET ALL) would leave public out: PostgreSQL's default.
+    await db.exec(`SET search_path TO "$user", public`);
   } catch (error) {
     console.error("session reset failed:", error);
   }
