@@ -24,6 +24,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 import yaml
+from confluent_kafka import Producer
 
 from models.registry import Registry
 from models.settings import Settings
@@ -145,6 +146,10 @@ def published(pipeline: Pipeline) -> dict[str, list[Message]]:
     bad = bad_messages(pipeline.registry, now)
     duplicate = good[-1]
     pipeline.publish(good + bad + [duplicate])
+    # A producer that bypasses the connector and writes something that is no uplink at all.
+    producer = Producer({"bootstrap.servers": pipeline.settings.kafka_bootstrap})
+    producer.produce(pipeline.settings.topic("raw"), key=b"rogue", value=b"\x00not an uplink")
+    producer.flush(10)
     return {"good": good, "bad": bad, "duplicate": [duplicate]}
 
 
@@ -167,7 +172,7 @@ def dead_letters(settings: Settings) -> list[dict[str, Any]]:
 def test_every_bad_message_is_dead_lettered_with_its_reason(
     pipeline: Pipeline, published: dict[str, list[Message]]
 ) -> None:
-    wait_until(lambda: len(dead_letters(pipeline.settings)) >= 8)
+    wait_until(lambda: len(dead_letters(pipeline.settings)) >= 9)
     letters = dead_letters(pipeline.settings)
     codes = Counter(letter["code"] for letter in letters)
     assert codes == {
@@ -178,6 +183,7 @@ def test_every_bad_message_is_dead_lettered_with_its_reason(
         "future_timestamp": 1,
         "unknown_channel": 1,
         "duplicate": 2,  # the duplicated message carries two channels
+        "bad_envelope": 1,
     }
     by_code = {letter["code"]: letter for letter in letters}
     originals = {m.note: m.payload for m in published["bad"]}
@@ -193,6 +199,8 @@ def test_every_bad_message_is_dead_lettered_with_its_reason(
     assert "°F" in by_code["wrong_unit"]["reason"]
     assert by_code["duplicate"]["stage"] == "sink"
     assert "duplicate of the reading stored from origin" in by_code["duplicate"]["reason"]
+    assert _base64(by_code["bad_envelope"]["original"]) == b"\x00not an uplink"
+    assert "not a raw uplink envelope" in by_code["bad_envelope"]["reason"]
 
 
 def _base64(text: str) -> bytes:
@@ -234,7 +242,7 @@ def test_injected_defects_are_detected(
 def test_worker_survives_bad_input_and_keeps_storing(
     pipeline: Pipeline, published: dict[str, list[Message]], database: str
 ) -> None:
-    wait_until(lambda: len(dead_letters(pipeline.settings)) >= 8)
+    wait_until(lambda: len(dead_letters(pipeline.settings)) >= 9)
     pipeline.worker.raise_if_dead()
     pipeline.connector.raise_if_dead()
     later = datetime.now(UTC).replace(microsecond=0)

