@@ -4,7 +4,9 @@ Thin and stateless: no decoding here (the stream decodes, so a decoder fix can r
 raw topic). Delivery: subscriptions use QoS 1 with a persistent session and manual
 acknowledgement, and a message is acknowledged to the MQTT broker only once Kafka has
 confirmed it; a message Kafka refused is never acknowledged, and the connector
-reconnects so that the broker delivers it again.
+reconnects so that the broker delivers it again. What cannot become an uplink (a topic
+without a device id, a payload over the size limit) goes to the dead-letter topic, also
+acknowledged only once Kafka has it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import paho.mqtt.client as mqtt
 from confluent_kafka import KafkaError, Message, Producer
 
 from connectors.topics import TopicTemplate
+from models.dead_letter import DeadLetter, RejectCode
 from models.uplink import RawUplink
 
 log = logging.getLogger(__name__)
@@ -46,15 +49,18 @@ class MqttConnector:
         templates: list[TopicTemplate],
         producer: Producer,
         raw_topic: str,
+        dead_letter_topic: str,
         client_id: str,
+        max_payload_bytes: int = 256 * 1024,
     ) -> None:
         self._url = urlparse(mqtt_url)
         self._templates = templates
         self._producer = producer
         self._raw_topic = raw_topic
+        self._dead_letter_topic = dead_letter_topic
+        self._max_payload_bytes = max_payload_bytes
         self._stopping = threading.Event()
         self._needs_reconnect = threading.Event()
-        self.forwarded = 0
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -102,35 +108,64 @@ class MqttConnector:
     def _on_message(self, client: mqtt.Client, _: object, message: mqtt.MQTTMessage) -> None:
         device_id = self._device_id(message.topic)
         if device_id is None:  # a wildcard matched a topic outside every template
-            log.warning("ignoring MQTT topic %s: no device id in it", message.topic)
-            client.ack(message.mid, message.qos)
-            return
-        uplink = RawUplink(
-            source="mqtt",
+            reason = f"MQTT topic {message.topic!r} holds no device id"
+            self._dead_letter(message, RejectCode.UNKNOWN_DEVICE, reason)
+        elif len(message.payload) > self._max_payload_bytes:
+            reason = (
+                f"payload of {len(message.payload)} bytes is over the limit of "
+                f"{self._max_payload_bytes}; its first {self._max_payload_bytes} bytes are kept"
+            )
+            self._dead_letter(message, RejectCode.OVERSIZED, reason, device_id)
+        else:
+            uplink = RawUplink(
+                source="mqtt",
+                device_id=device_id,
+                received_at=datetime.now(UTC),
+                payload=message.payload,
+                metadata={"topic": message.topic, "qos": message.qos, "retain": message.retain},
+            )
+            self._produce(
+                self._raw_topic, device_id, uplink.to_json(), self._ack_when_stored(message)
+            )
+
+    def _dead_letter(
+        self, message: mqtt.MQTTMessage, code: RejectCode, reason: str, device_id: str | None = None
+    ) -> None:
+        log.warning("dead letter (connector) %s: %s", code, reason)
+        letter = DeadLetter(
+            code=code,
+            reason=reason,
+            stage="connector",
+            origin=f"mqtt:{message.topic}",
             device_id=device_id,
-            received_at=datetime.now(UTC),
-            payload=message.payload,
-            metadata={"topic": message.topic, "qos": message.qos, "retain": message.retain},
+            failed_at=datetime.now(UTC),
+            original=message.payload[: self._max_payload_bytes],
         )
+        key = device_id or message.topic
+        self._produce(
+            self._dead_letter_topic, key, letter.to_json(), self._ack_when_stored(message)
+        )
+
+    def _ack_when_stored(
+        self, message: mqtt.MQTTMessage
+    ) -> Callable[[KafkaError | None, Message], None]:
+        """The delivery callback: acknowledge to MQTT once Kafka has the record, or reconnect."""
         mid, qos = message.mid, message.qos
 
         def delivered(error: KafkaError | None, _: Message) -> None:
             if error is None:
-                self.forwarded += 1
-                client.ack(mid, qos)
+                self.client.ack(mid, qos)
             else:
-                log.error("Kafka refused the uplink of %s: %s", device_id, error)
+                log.error("Kafka refused the record of MQTT topic %s: %s", message.topic, error)
                 self._needs_reconnect.set()
 
-        self._produce(device_id, uplink.to_json(), delivered)
+        return delivered
 
-    def _produce(self, device_id: str, value: bytes, delivered: Callable[..., None]) -> None:
+    def _produce(self, topic: str, key: str, value: bytes, delivered: Callable[..., None]) -> None:
         """Produce, waiting while librdkafka's local queue is full (back-pressure to MQTT)."""
         while not self._stopping.is_set():
             try:
-                self._producer.produce(
-                    self._raw_topic, key=device_id.encode(), value=value, on_delivery=delivered
-                )
+                self._producer.produce(topic, key=key.encode(), value=value, on_delivery=delivered)
                 return
             except BufferError:
                 self._producer.poll(0.2)

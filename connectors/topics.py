@@ -27,7 +27,11 @@ class TopicTemplate:
 
     def device_id(self, topic: str) -> str | None:
         """The device id in `topic`, or None when the topic does not match the template."""
-        pattern = "^" + "/".join(_level_pattern(level) for level in self.template.split("/")) + "$"
+        levels = self.template.split("/")
+        pattern = "/".join(_level_pattern(level) for level in levels if level != "#")
+        if levels[-1] == "#":  # '#' also matches the parent level itself
+            pattern += "(/.*)?"
+        pattern = f"^{pattern}$"
         match = re.match(pattern, topic)
         return match.group("device_id") if match else None
 
@@ -37,6 +41,4 @@ def _level_pattern(level: str) -> str:
         return "(?P<device_id>[^/]+)"
     if level == "+":
         return "[^/]+"
-    if level == "#":
-        return ".*"
     return re.escape(level)

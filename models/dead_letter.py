@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, field_serializer, fie
 
 class RejectCode(StrEnum):
     BAD_ENVELOPE = "bad_envelope"
+    OVERSIZED = "oversized"
     UNKNOWN_DEVICE = "unknown_device"
     MALFORMED_PAYLOAD = "malformed_payload"
     UNKNOWN_CHANNEL = "unknown_channel"

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
         default=["smati/devices/{device_id}/up"],
         description="MQTT topic templates; {device_id} marks the level holding the device id",
     )
+    max_payload_bytes: int = Field(
+        default=256 * 1024, gt=0, description="larger uplinks are dead-lettered by connectors"
+    )
     mqtt_client_id: str = Field(default="smati-mqtt-connector", description="MQTT session id")
     topic_prefix: str = Field(default="smati", description="prefix of every Kafka topic")
     topic_partitions: int = Field(default=4, ge=1, description="partitions of new topics")

@@ -21,12 +21,14 @@ from services.ports import free_port
 from services.postgres import PostgresServer
 from services.stack import BrokerChoice, ServiceStack
 from services.tansu import TansuBroker
+from services.timescale import PgliteTimescale, ensure_pglite
 
 __all__ = [
     "KAFKA_VERSION",
     "ApacheKafka",
     "BrokerChoice",
     "MqttBroker",
+    "PgliteTimescale",
     "PostgresServer",
     "Service",
     "ServiceError",
@@ -36,6 +38,7 @@ __all__ = [
     "TansuBroker",
     "cache_dir",
     "ensure_kafka_jars",
+    "ensure_pglite",
     "free_port",
     "spawn",
     "stop_process",

@@ -68,7 +68,7 @@ def ensure_pglite(*, deadline: float | None = None, log_path: Path | None = None
     interrupted install is never mistaken for a complete one.
     """
     target = pglite_install_dir()
-    if (target / "node_modules" / "@electric-sql" / "pglite-socket").is_dir():
+    if target.is_dir():
         return target
     npm = _need("npm")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -140,7 +140,8 @@ class PgliteTimescale(Service):
         install_dir = ensure_pglite(deadline=deadline, log_path=log_path)
         self.install_s = time.monotonic() - began
         self.port = free_port(self.host)
-        argv = [node, str(install_dir / "server.mjs"), "--host", self.host, "--port", str(self.port)]
+        server = install_dir / "server.mjs"
+        argv = [node, str(server), "--host", self.host, "--port", str(self.port)]
         self._proc = spawn(argv, log_path, cwd=install_dir)
         url = self.url
 

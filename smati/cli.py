@@ -90,7 +90,9 @@ def connector_mqtt(ctx: click.Context, topics: tuple[str, ...]) -> None:
         templates,
         kafka_producer(settings.kafka_bootstrap),
         settings.topic("raw"),
+        settings.topic("dead-letter"),
         settings.mqtt_client_id,
+        settings.max_payload_bytes,
     )
     signal.signal(signal.SIGTERM, lambda *_: bridge.stop())
     signal.signal(signal.SIGINT, lambda *_: bridge.stop())

@@ -66,3 +66,40 @@ def test_messages_unconfirmed_by_kafka_come_again_after_a_crash(
     assert all(
         u.source == "mqtt" and u.metadata["topic"] == f"{run}/meter-{run}/up" for u in uplinks
     )
+
+
+def test_what_cannot_become_an_uplink_is_dead_lettered(
+    kafka_broker: ApacheKafka, mqtt_broker: MqttBroker, tmp_path: Path
+) -> None:
+    run = f"conn{uuid.uuid4().hex[:8]}"
+    bridge = connector(kafka_broker.bootstrap, mqtt_broker.url, run, tmp_path / "c.log")
+    bridge.wait_for_line("subscribed to")
+    device = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"device-{run}")
+    assert mqtt_broker.port is not None
+    device.connect(mqtt_broker.host, mqtt_broker.port)
+    device.loop_start()
+    huge = b"x" * (300 * 1024)
+    for topic, payload in (
+        (f"{run}/big-meter/up", huge),
+        (f"{run}//up", b"{}"),
+        (f"{run}/ok/up", b"1"),
+    ):
+        device.publish(topic, payload, qos=1).wait_for_publish(5)
+    device.loop_stop()
+    device.disconnect()
+    try:
+        deadline = time.monotonic() + 30
+        letters: list[dict[str, object]] = []
+        while len(letters) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            values = read_topic(kafka_broker.bootstrap, f"{run}.dead-letter", timeout_s=5)
+            letters = [json.loads(value) for value in values]
+        raw = read_topic(kafka_broker.bootstrap, f"{run}.raw", timeout_s=5)
+    finally:
+        bridge.stop()
+    by_code = {letter["code"]: letter for letter in letters}
+    assert set(by_code) == {"oversized", "unknown_device"}
+    assert "307200 bytes" in str(by_code["oversized"]["reason"])
+    assert by_code["oversized"]["device_id"] == "big-meter"
+    assert f"'{run}//up'" in str(by_code["unknown_device"]["reason"])
+    assert [RawUplink.from_json(value).device_id for value in raw] == ["ok"]

@@ -17,6 +17,8 @@ def test_wildcards_around_the_device_level() -> None:
     template = TopicTemplate("site/+/{device_id}/#")
     assert template.subscription == "site/+/+/#"
     assert template.device_id("site/paris/meter-7/up/raw") == "meter-7"
+    assert template.device_id("site/paris/meter-7") == "meter-7"
+    assert template.device_id("site/paris//up") is None
 
 
 @pytest.mark.parametrize(

@@ -2,13 +2,14 @@
 // protocol on loopback for the tests: node server.mjs --port PORT [--host 127.0.0.1]
 //
 // PGlite is one backend, one session. Clients are therefore served one at a time, in the
-// order they connect (a later one is accepted but gets no answer to its startup message
-// until the current one disconnects: its connect() blocks meanwhile), and
-// between two clients the session is reset (ROLLBACK, then DISCARD ALL: settings, prepared
-// statements, advisory locks, temp tables), so that each client sees a fresh session as on
-// a real server: without it a transaction left open by one client, its advisory locks and
-// psycopg's named prepared statements would all be inherited by the next one. The data lives in memory and goes away with the process. Any password is
-// accepted; the database name a client asks for is ignored (the session is in template1).
+// order they connect: a later one is accepted but gets no answer to its startup message
+// until the current one disconnects (its connect() blocks meanwhile). Between two clients
+// the session is reset (ROLLBACK, then DISCARD ALL: settings, prepared statements,
+// advisory locks, temp tables) so that each client sees a fresh session as on a real
+// server: without it a transaction left open by one client, its advisory locks and
+// psycopg's named prepared statements would all be inherited by the next one. The data
+// lives in memory and goes away with the process. Any password is accepted; the database
+// name a client asks for is ignored (the session is in template1).
 import net from "node:net";
 import { parseArgs } from "node:util";
 import { PGlite } from "@electric-sql/pglite";
