@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the services need: Mosquitto, PostgreSQL, a JDK and Maven for Apache
-# Kafka (its jars come from Maven Central on first use). Installs only what is missing.
+# Kafka (its jars come from Maven Central on first use), Node.js for the WASM TimescaleDB
+# of the schema test (its npm packages come on first use). Installs only what is missing.
 set -euo pipefail
 
 missing=()
@@ -8,6 +9,9 @@ command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosqu
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
+# Node runs the WASM TimescaleDB (PGlite) that checks the schema is valid TimescaleDB.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
