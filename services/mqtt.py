@@ -46,6 +46,7 @@ class MqttBroker(Service):
 
     def __init__(self, *, use_env: bool = True, startup_timeout: float = 30.0) -> None:
         super().__init__(startup_timeout=startup_timeout)
+        self._argv: list[str] = []
         self.external_url = os.environ.get("SMATI_MQTT_URL") if use_env else None
         self.host = "127.0.0.1"
         self.port: int | None = None
@@ -97,10 +98,23 @@ class MqttBroker(Service):
             lines.append("user root")
         config = self.base_dir / "mosquitto.conf"
         config.write_text("\n".join(lines) + "\n")
-        log_path = self.log_path
-        assert log_path is not None
-        self._proc = spawn([mosquitto, "-c", str(config)], log_path)
-        port = self.port
+        self._argv = [mosquitto, "-c", str(config)]
+        self._launch(deadline)
+
+    def restart(self) -> None:
+        """Stop Mosquitto and start it again on the same port: clients see the broker go away
+        and come back, with every session lost (persistence is off)."""
+        if self._proc is None:
+            raise RuntimeError("MqttBroker is not started (or is external)")
+        stop_process(self._proc, signal.SIGTERM, logger=self.log)
+        began = time.monotonic()
+        self._launch(began + self.startup_timeout)
+        self.log.info("mqtt restarted in %.2f s", time.monotonic() - began)
+
+    def _launch(self, deadline: float) -> None:
+        log_path, port = self.log_path, self.port
+        assert log_path is not None and port is not None
+        self._proc = spawn(self._argv, log_path)
 
         def answers() -> bool:
             return port_is_open(self.host, port) and mqtt_answers(self.host, port)

@@ -31,6 +31,51 @@ def connector(bootstrap: str, mqtt_url: str, run: str, log: Path) -> RoleProcess
     return RoleProcess(["connector", "mqtt"], env, log)
 
 
+def publish(broker: MqttBroker, topic: str, payload: bytes) -> None:
+    device = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"device-{uuid.uuid4()}")
+    assert broker.port is not None
+    device.connect(broker.host, broker.port)
+    device.loop_start()
+    device.publish(topic, payload, qos=1).wait_for_publish(5)
+    device.loop_stop()
+    device.disconnect()
+
+
+def raw_payloads(kafka: ApacheKafka, run: str, count: int, timeout: float = 60) -> list[bytes]:
+    """The payloads of the raw topic, once there are `count` of them (or the timeout)."""
+    deadline = time.monotonic() + timeout
+    payloads: list[bytes] = []
+    while len(payloads) < count and time.monotonic() < deadline:
+        time.sleep(0.5)
+        values = read_topic(kafka.bootstrap, f"{run}.raw", timeout_s=5)
+        payloads = [RawUplink.from_json(value).payload for value in values]
+    return payloads
+
+
+def test_connector_reconnects_to_a_restarted_mqtt_broker_and_kafka(
+    kafka_broker: ApacheKafka, tmp_path: Path
+) -> None:
+    run = f"conn{uuid.uuid4().hex[:8]}"
+    with MqttBroker(use_env=False) as broker:
+        bridge = connector(kafka_broker.bootstrap, broker.url, run, tmp_path / "c.log")
+        try:
+            bridge.wait_for_line("subscribed to")
+            publish(broker, f"{run}/m1/up", b"before")
+            assert raw_payloads(kafka_broker, run, 1) == [b"before"]
+            broker.restart()
+            deadline = time.monotonic() + 30
+            while bridge.log().count("subscribed to") < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            publish(broker, f"{run}/m1/up", b"after mqtt restart")
+            assert sorted(raw_payloads(kafka_broker, run, 2)) == [b"after mqtt restart", b"before"]
+            kafka_broker.restart()
+            publish(broker, f"{run}/m1/up", b"after kafka restart")
+            assert len(raw_payloads(kafka_broker, run, 3)) == 3
+            bridge.raise_if_dead()
+        finally:
+            bridge.stop()
+
+
 def test_messages_unconfirmed_by_kafka_come_again_after_a_crash(
     kafka_broker: ApacheKafka, mqtt_broker: MqttBroker, tmp_path: Path
 ) -> None:

@@ -129,11 +129,16 @@ def stored_readings(database: str) -> list[Row]:
         return conn.execute("SELECT usage_id, ts, value FROM readings").fetchall()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 90.0) -> None:
+def wait_until(
+    condition: Callable[[], bool],
+    timeout: float = 90.0,
+    state: Callable[[], object] = lambda: None,
+) -> None:
+    """Poll `condition`; on timeout, fail showing `state()`, what was observed instead."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
+            raise AssertionError(f"condition not met in {timeout} s; observed: {state()!r}")
         time.sleep(0.5)
 
 
@@ -229,7 +234,7 @@ def test_injected_defects_are_detected(
         "threshold_low": 2,
         "threshold_cleared": 6,
     }
-    wait_until(lambda: event_counts(database) == expected, timeout=60)
+    wait_until(lambda: event_counts(database) == expected, 60, lambda: event_counts(database))
     with psycopg.connect(database) as conn:
         usage, details = conn.execute(
             "SELECT usage_id, details FROM detection_events WHERE kind = 'decreasing_index' "
