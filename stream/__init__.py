@@ -1,6 +1,7 @@
-"""The Faust application: decode raw uplinks, detect defects per usage, store everything.
+"""The Faust application: decode raw uplinks, check each reading per usage, store everything.
 
-raw uplinks --decode--> readings (keyed by usage) --detect--> events
-                             \\--sink--> PostgreSQL <--sink--/
-anything refused ------------------------------------------> dead letters
+raw uplinks --decode--> readings (keyed by usage) --check + store--> PostgreSQL readings
+                                                        |
+                                                        +--> events --store--> detection_events
+anything refused -------------------------------------------------> dead letters
 """

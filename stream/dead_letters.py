@@ -10,6 +10,8 @@ import faust
 from faust.types import EventT
 
 from models.dead_letter import DeadLetter, RejectCode, Rejection
+from models.detection import DetectionEvent
+from models.reading import Reading
 from stream.metrics import DEAD_LETTERS
 
 log = logging.getLogger(__name__)
@@ -66,3 +68,14 @@ async def send_dead_letter(
     log.warning("dead letter (%s) %s: %s", stage, rejection.code, rejection.reason)
     DEAD_LETTERS.labels(stage=stage, code=rejection.code).inc()
     await topic.send(key=(device_id or origin).encode(), value=letter.to_json())
+
+
+async def dead_letter_row(
+    topic: faust.TopicT, row: Reading | DetectionEvent, rejection: Rejection, stage: str
+) -> None:
+    """Dead-letter a decoded row (its JSON is the original) under the origin it came from."""
+    origin = row.origin if isinstance(row, Reading) else f"event/{row.id}"
+    device_id = row.device_id if isinstance(row, Reading) else None
+    await send_dead_letter(
+        topic, rejection, stage=stage, origin=origin, original=row.to_json(), device_id=device_id
+    )

@@ -24,7 +24,7 @@ from models.detection import DetectionEvent
 from models.reading import Reading
 from models.settings import Settings
 from storage.writer import ReadingWriteResult, write_events, write_readings
-from stream.dead_letters import origin_of, original_bytes, send_dead_letter
+from stream.dead_letters import dead_letter_row, origin_of, original_bytes, send_dead_letter
 from stream.metrics import READINGS_STORED
 
 log = logging.getLogger(__name__)
@@ -89,46 +89,46 @@ class DatabaseSink:
             self._drop(kind)
 
 
-def register_sink_agents(
+async def store_readings(
+    readings: list[Reading], sink: DatabaseSink, dead_letters: faust.TopicT
+) -> None:
+    """Write a batch of readings; dead-letter what is refused or already stored from elsewhere."""
+    for result in await _write_isolating(readings, sink.write_readings, dead_letters):
+        READINGS_STORED.inc(result.inserted)
+        for duplicate in result.duplicates:
+            rejection = Rejection(
+                code=RejectCode.DUPLICATE,
+                reason=duplicate.reason,
+                usage_id=duplicate.reading.usage_id,
+            )
+            await dead_letter_row(dead_letters, duplicate.reading, rejection, "sink")
+
+
+def register_events_sink(
     app: faust.App,
     settings: Settings,
-    readings: faust.TopicT,
     events: faust.TopicT,
     dead_letters: faust.TopicT,
     sink: DatabaseSink,
 ) -> None:
-    size, within = settings.sink_batch_size, settings.sink_batch_seconds
-
-    @app.agent(readings, name="store-readings")
-    async def store_readings(stream: faust.StreamT) -> None:
-        async for batch in _batches(stream, size, within):
-            rows = await _parse(batch, Reading.from_json, dead_letters)
-            for result in await _write_isolating(rows, sink.write_readings, dead_letters):
-                READINGS_STORED.inc(result.inserted)
-                for duplicate in result.duplicates:
-                    rejection = Rejection(
-                        code=RejectCode.DUPLICATE,
-                        reason=duplicate.reason,
-                        usage_id=duplicate.reading.usage_id,
-                    )
-                    await _dead_letter_row(dead_letters, duplicate.reading, rejection)
-
     @app.agent(events, name="store-events")
     async def store_events(stream: faust.StreamT) -> None:
-        async for batch in _batches(stream, size, within):
-            rows = await _parse(batch, DetectionEvent.from_json, dead_letters)
+        async for batch in batches(stream, settings):
+            rows = await parse_batch(batch, DetectionEvent.from_json, dead_letters)
             await _write_isolating(rows, sink.write_events, dead_letters)
 
 
 Row = TypeVar("Row", Reading, DetectionEvent)
 
 
-def _batches(stream: faust.StreamT, size: int, within: float) -> AsyncIterator[Sequence[EventT]]:
+def batches(stream: faust.StreamT, settings: Settings) -> AsyncIterator[Sequence[EventT]]:
     """Events by batches; acknowledged (so committed) only after the batch is handled."""
-    return cast(faust.Stream, stream).take_events(size, within=within)
+    return cast(faust.Stream, stream).take_events(
+        settings.sink_batch_size, within=settings.sink_batch_seconds
+    )
 
 
-async def _parse(
+async def parse_batch(
     batch: Sequence[EventT], parse: Callable[[bytes], Row], dead_letters: faust.TopicT
 ) -> list[Row]:
     rows = []
@@ -164,23 +164,8 @@ async def _write_isolating(
     except psycopg.Error as error:
         if len(rows) == 1:
             rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=f"database: {error}")
-            await _dead_letter_row(dead_letters, rows[0], rejection)
+            await dead_letter_row(dead_letters, rows[0], rejection, "sink")
             return []
         half = len(rows) // 2
         first = await _write_isolating(rows[:half], write, dead_letters)
         return first + await _write_isolating(rows[half:], write, dead_letters)
-
-
-async def _dead_letter_row(
-    dead_letters: faust.TopicT, row: Reading | DetectionEvent, rejection: Rejection
-) -> None:
-    origin = row.origin if isinstance(row, Reading) else f"event/{row.id}"
-    device_id = row.device_id if isinstance(row, Reading) else None
-    await send_dead_letter(
-        dead_letters,
-        rejection,
-        stage="sink",
-        origin=origin,
-        original=row.to_json(),
-        device_id=device_id,
-    )

@@ -38,6 +38,13 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
 
 def read_topic(bootstrap: str, topic: str, timeout_s: float = 15.0) -> list[bytes]:
     """Every value of `topic` from its beginning to its current end (for summaries and tests)."""
+    return [value for _, _, value in read_records(bootstrap, topic, timeout_s)]
+
+
+def read_records(
+    bootstrap: str, topic: str, timeout_s: float = 15.0
+) -> list[tuple[int, bytes, bytes]]:
+    """(partition, key, value) of every record of `topic`, from its beginning to its end."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -49,7 +56,7 @@ def read_topic(bootstrap: str, topic: str, timeout_s: float = 15.0) -> list[byte
     try:
         partitions = consumer.list_topics(topic, timeout=timeout_s).topics[topic].partitions
         consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        values: list[bytes] = []
+        records: list[tuple[int, bytes, bytes]] = []
         at_end: set[int] = set()
         deadline = time.monotonic() + timeout_s
         while len(at_end) < len(partitions) and time.monotonic() < deadline:
@@ -58,9 +65,11 @@ def read_topic(bootstrap: str, topic: str, timeout_s: float = 15.0) -> list[byte
                 continue
             error = message.error()
             if error is None:
-                values.append(message.value() or b"")
+                records.append(
+                    (message.partition() or 0, message.key() or b"", message.value() or b"")
+                )
             elif error.code() == KafkaError._PARTITION_EOF:
                 at_end.add(message.partition() or 0)
-        return values
+        return records
     finally:
         consumer.close()

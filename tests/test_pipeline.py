@@ -33,7 +33,7 @@ from smati.demo import DEMO_YAML, demo_registry
 from smati.processes import RoleProcess
 from smati.simulator import Message, bad_messages, building_messages
 from storage.registry_store import save_registry
-from stream.topics import ensure_topics, read_topic
+from stream.topics import ensure_topics, read_records, read_topic
 
 pytestmark = pytest.mark.integration
 STEP = timedelta(seconds=5)
@@ -73,7 +73,7 @@ def pipeline(
         "app_id": f"smati-test-{run}",
         "mqtt_client_id": f"connector-{run}",
         "mqtt_topics": [f"{run}/devices/{{device_id}}/up"],
-        "broker_session_timeout_s": 6,
+        "broker_session_timeout_s": 30,  # no spurious rebalance when the machine is busy
         "sink_batch_seconds": 0.2,
         "web_port": free_port(),
         "registry_refresh_s": 1,
@@ -306,3 +306,18 @@ def test_worker_logged_no_crash(pipeline: Pipeline, published: dict[str, list[Me
     # aiokafka logs the coordinator of a brand-new broker loading as an error, then retries.
     errors = [line for line in log.splitlines() if "[ERROR]" in line]
     assert all("GroupCoordinatorNotAvailableError" in line for line in errors), errors
+
+
+def test_usage_state_lives_on_the_partition_of_its_readings(
+    pipeline: Pipeline, published: dict[str, list[Message]], database: str
+) -> None:
+    """So a worker that takes over a readings partition recovers the state of its usages."""
+    wait_until(lambda: len(stored_readings(database)) >= STEPS * 9)
+    bootstrap, app_id = pipeline.settings.kafka_bootstrap, pipeline.settings.app_id
+    readings = {
+        key: p for p, key, _ in read_records(bootstrap, pipeline.settings.topic("readings"))
+    }
+    states = {key: p for p, key, _ in read_records(bootstrap, f"{app_id}-usage-state-changelog")}
+    assert len(readings) >= 9 and len(set(readings.values())) > 1
+    assert states == {key: readings[key] for key in states}
+    assert set(states) == set(readings)
