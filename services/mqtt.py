@@ -86,6 +86,11 @@ class MqttBroker(Service):
             f"listener {self.port} {self.host}",
             "allow_anonymous true",
             "persistence false",
+            # A connector acknowledges each message only once Kafka has it: let it have many
+            # in flight, and let a backlog wait for it (Mosquitto drops a client's messages
+            # past 1,000 queued by default).
+            "max_inflight_messages 1000",
+            "max_queued_messages 1000000",
             "log_dest stderr",
             "log_type error",
             "log_type warning",
