@@ -247,15 +247,32 @@ class Service(abc.ABC):
 
     #: Short name, used for the logger ``services.<name>``.
     name: ClassVar[str]
+    #: File name of the service's log in its work folder.
+    log_name: ClassVar[str]
 
     def __init__(self, *, startup_timeout: float) -> None:
         self.startup_timeout = startup_timeout
+        self.host = "127.0.0.1"
+        self.port: int | None = None
+        #: The temporary work folder (data, config, log); None when not started or external.
+        self.base_dir: Path | None = None
         #: Seconds the last start took until ready (None before the first start).
         self.startup_s: float | None = None
         self.log = logging.getLogger(f"services.{self.name}")
         self._cancel = threading.Event()
         self._proc: subprocess.Popen[bytes] | None = None
         self._running = False
+
+    @property
+    def log_path(self) -> Path | None:
+        """The service's log (None when not started or external)."""
+        return self.base_dir / self.log_name if self.base_dir else None
+
+    def started_port(self) -> int:
+        """The port it listens on; raises when the service is not started."""
+        if self.port is None:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        return self.port
 
     @property
     def running(self) -> bool:

@@ -125,6 +125,7 @@ class ApacheKafka(Service):
     """
 
     name = "kafka"
+    log_name = "kafka.log"
 
     def __init__(
         self,
@@ -136,31 +137,21 @@ class ApacheKafka(Service):
         super().__init__(startup_timeout=startup_timeout)
         self.heap = heap
         self.extra_properties = dict(properties or {})
-        self.host = "127.0.0.1"
-        self.port: int | None = None
         self.controller_port: int | None = None
-        self.data_dir: Path | None = None
         self._java = "java"
         self._libs = kafka_libs_dir()
 
     @property
     def bootstrap(self) -> str:
         """``bootstrap.servers`` for clients, e.g. ``127.0.0.1:40123``."""
-        if self.port is None:
-            raise RuntimeError("ApacheKafka is not started")
-        return f"{self.host}:{self.port}"
-
-    @property
-    def log_path(self) -> Path | None:
-        """The broker log (None when not started)."""
-        return self.data_dir / "kafka.log" if self.data_dir else None
+        return f"{self.host}:{self.started_port()}"
 
     def describe(self) -> str:
-        return f"bootstrap {self.bootstrap}, data {self.data_dir}"
+        return f"bootstrap {self.bootstrap}, data {self.base_dir}"
 
     def restart(self) -> None:
         """Stop the broker process (SIGTERM) and start it again on the same data and ports."""
-        if self.data_dir is None or self._proc is None:
+        if self.base_dir is None or self._proc is None:
             raise RuntimeError("ApacheKafka is not started")
         stop_process(self._proc, logger=self.log)
         self._proc = None
@@ -180,7 +171,7 @@ class ApacheKafka(Service):
         if java is None:
             raise ServiceNotInstalledError("java is not on PATH (Java 17+): run `make setup`")
         self._java, self._libs = java, libs
-        self.data_dir = Path(tempfile.mkdtemp(prefix="smati-kafka-"))
+        self.base_dir = Path(tempfile.mkdtemp(prefix="smati-kafka-"))
         self.port, self.controller_port = free_ports(2, self.host)
         props = {
             "process.roles": "broker,controller",
@@ -192,7 +183,7 @@ class ApacheKafka(Service):
             "advertised.listeners": f"PLAINTEXT://{self.host}:{self.port}",
             "controller.listener.names": "CONTROLLER",
             "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            "log.dirs": str(self.data_dir / "data"),
+            "log.dirs": str(self.base_dir / "data"),
             "num.partitions": "4",
             "auto.create.topics.enable": "true",
             "delete.topic.enable": "true",
@@ -205,9 +196,9 @@ class ApacheKafka(Service):
             "group.initial.rebalance.delay.ms": "0",
             **self.extra_properties,
         }
-        config = self.data_dir / "server.properties"
+        config = self.base_dir / "server.properties"
         config.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
-        (self.data_dir / "log4j2.properties").write_text(_LOG4J2)
+        (self.base_dir / "log4j2.properties").write_text(_LOG4J2)
         assert self.log_path is not None
         # --standalone makes this node the single voter; controller.quorum.voters must
         # then stay unset.
@@ -220,15 +211,15 @@ class ApacheKafka(Service):
 
     def _java_args(self) -> list[str]:
         """Logging config and class path, shared by the storage tool and the broker."""
-        assert self.data_dir is not None
+        assert self.base_dir is not None
         return [
-            f"-Dlog4j2.configurationFile={self.data_dir / 'log4j2.properties'}",
+            f"-Dlog4j2.configurationFile={self.base_dir / 'log4j2.properties'}",
             "-cp",
             f"{self._libs}/*",
         ]
 
     def _launch(self, deadline: float) -> None:
-        assert self.data_dir is not None and self.log_path is not None
+        assert self.base_dir is not None and self.log_path is not None
         argv = [
             self._java,
             f"-Xmx{self.heap}",
@@ -237,9 +228,9 @@ class ApacheKafka(Service):
             "-Djava.awt.headless=true",
             *self._java_args(),
             "kafka.Kafka",
-            str(self.data_dir / "server.properties"),
+            str(self.base_dir / "server.properties"),
         ]
-        self._proc = spawn(argv, self.log_path, cwd=self.data_dir)
+        self._proc = spawn(argv, self.log_path, cwd=self.base_dir)
         admin: AdminClient | None = None
 
         def answers() -> bool:
@@ -258,6 +249,6 @@ class ApacheKafka(Service):
         if self._proc is not None:
             stop_process(self._proc, signal.SIGTERM, logger=self.log)
             self._proc = None
-        if self.data_dir is not None:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-            self.data_dir = None
+        if self.base_dir is not None:
+            shutil.rmtree(self.base_dir, ignore_errors=True)
+            self.base_dir = None

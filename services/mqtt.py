@@ -43,14 +43,12 @@ class MqttBroker(Service):
     """
 
     name = "mqtt"
+    log_name = "mosquitto.log"
 
     def __init__(self, *, use_env: bool = True, startup_timeout: float = 30.0) -> None:
         super().__init__(startup_timeout=startup_timeout)
         self._argv: list[str] = []
         self.external_url = os.environ.get("SMATI_MQTT_URL") if use_env else None
-        self.host = "127.0.0.1"
-        self.port: int | None = None
-        self.base_dir: Path | None = None
         if self.external_url:
             parts = urlsplit(self.external_url)
             self.host = parts.hostname or "127.0.0.1"
@@ -59,14 +57,7 @@ class MqttBroker(Service):
     @property
     def url(self) -> str:
         """``mqtt://host:port``."""
-        if self.port is None:
-            raise RuntimeError("MqttBroker is not started")
-        return f"mqtt://{self.host}:{self.port}"
-
-    @property
-    def log_path(self) -> Path | None:
-        """The Mosquitto log (None when external or not started)."""
-        return self.base_dir / "mosquitto.log" if self.base_dir else None
+        return f"mqtt://{self.host}:{self.started_port()}"
 
     def describe(self) -> str:
         return f"external {self.url}" if self.external_url else f"{self.url}, dir {self.base_dir}"

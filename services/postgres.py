@@ -47,6 +47,7 @@ class PostgresServer(Service):
     """
 
     name = "postgres"
+    log_name = "postgres.log"
 
     def __init__(
         self, *, database: str = "smati", use_env: bool = True, startup_timeout: float = 60.0
@@ -54,23 +55,13 @@ class PostgresServer(Service):
         super().__init__(startup_timeout=startup_timeout)
         self.database = database
         self.external_url = os.environ.get("SMATI_DATABASE_URL") if use_env else None
-        self.host = "127.0.0.1"
-        self.port: int | None = None
-        self.base_dir: Path | None = None
 
     @property
     def url(self) -> str:
         """libpq URL of the database, e.g. ``postgresql://postgres@127.0.0.1:40123/smati``."""
         if self.external_url:
             return self.external_url
-        if self.port is None:
-            raise RuntimeError("PostgresServer is not started")
-        return f"postgresql://postgres@{self.host}:{self.port}/{self.database}"
-
-    @property
-    def log_path(self) -> Path | None:
-        """The server log (None when external or not started)."""
-        return self.base_dir / "postgres.log" if self.base_dir else None
+        return f"postgresql://postgres@{self.host}:{self.started_port()}/{self.database}"
 
     def describe(self) -> str:
         return f"external {self.url}" if self.external_url else f"{self.url}, dir {self.base_dir}"

@@ -43,24 +43,15 @@ class TansuBroker(Service):
     """Tansu broker with memory storage on a free loopback port."""
 
     name = "tansu"
+    log_name = "tansu.log"
 
     def __init__(self, *, startup_timeout: float = 30.0) -> None:
         super().__init__(startup_timeout=startup_timeout)
-        self.host = "127.0.0.1"
-        self.port: int | None = None
-        self.base_dir: Path | None = None
 
     @property
     def bootstrap(self) -> str:
         """``bootstrap.servers`` for clients."""
-        if self.port is None:
-            raise RuntimeError("TansuBroker is not started")
-        return f"{self.host}:{self.port}"
-
-    @property
-    def log_path(self) -> Path | None:
-        """The broker log (None when not started)."""
-        return self.base_dir / "tansu.log" if self.base_dir else None
+        return f"{self.host}:{self.started_port()}"
 
     def describe(self) -> str:
         return f"bootstrap {self.bootstrap}"

@@ -107,26 +107,18 @@ class PgliteTimescale(Service):
     """
 
     name = "pglite"
+    log_name = "pglite.log"
 
     def __init__(self, *, startup_timeout: float = 180.0) -> None:
         super().__init__(startup_timeout=startup_timeout)
-        self.host = "127.0.0.1"
-        self.port: int | None = None
-        self.base_dir: Path | None = None
         #: Seconds ``npm ci`` took in the last start (0.0 when already installed).
         self.install_s: float | None = None
 
     @property
     def url(self) -> str:
         """e.g. ``postgresql://postgres:postgres@127.0.0.1:40123/postgres?sslmode=disable``."""
-        if self.port is None:
-            raise RuntimeError("PgliteTimescale is not started")
-        return f"postgresql://postgres:postgres@{self.host}:{self.port}/postgres?sslmode=disable"
-
-    @property
-    def log_path(self) -> Path | None:
-        """npm's and the server's log (None when not started)."""
-        return self.base_dir / "pglite.log" if self.base_dir else None
+        port = self.started_port()
+        return f"postgresql://postgres:postgres@{self.host}:{port}/postgres?sslmode=disable"
 
     def describe(self) -> str:
         return f"{self.url}, log {self.log_path}"

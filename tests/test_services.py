@@ -105,11 +105,11 @@ def test_kafka_restart_keeps_data_and_stop_cleans_up() -> None:
     kafka = ApacheKafka()
     with kafka:
         topic = "kept"
-        bootstrap, data_dir, first_pid = kafka.bootstrap, kafka.data_dir, kafka.pid
+        bootstrap, data_dir, first_pid = kafka.bootstrap, kafka.base_dir, kafka.pid
         assert data_dir is not None and first_pid is not None
         _produce(bootstrap, topic, b"before restart")
         kafka.restart()
-        assert kafka.bootstrap == bootstrap and kafka.data_dir == data_dir
+        assert kafka.bootstrap == bootstrap and kafka.base_dir == data_dir
         assert kafka.pid != first_pid and not _alive(first_pid)
         assert _consume_one(bootstrap, topic) == b"before restart"
         pid = kafka.pid
@@ -124,7 +124,7 @@ def test_kafka_start_failure_reports_log_and_cleans_up() -> None:
     with pytest.raises(ServiceStartError, match="last lines of") as info:
         kafka.start()
     assert "num.partitions" in str(info.value)
-    assert kafka.data_dir is None and kafka.pid is None
+    assert kafka.base_dir is None and kafka.pid is None
 
 
 def test_postgres_answers(postgres: PostgresServer) -> None:
