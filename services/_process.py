@@ -16,6 +16,7 @@ import logging
 import os
 import pwd
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -249,6 +250,8 @@ class Service(abc.ABC):
     name: ClassVar[str]
     #: File name of the service's log in its work folder.
     log_name: ClassVar[str]
+    #: The signal that stops the service cleanly.
+    stop_signal: ClassVar[int] = signal.SIGTERM
 
     def __init__(self, *, startup_timeout: float) -> None:
         self.startup_timeout = startup_timeout
@@ -336,9 +339,15 @@ class Service(abc.ABC):
     def _start(self, deadline: float) -> None:
         """Start and wait until ready (monotonic ``deadline``); may leave partial state."""
 
-    @abc.abstractmethod
     def _stop(self) -> None:
-        """Undo whatever ``_start`` did so far; must be idempotent."""
+        """Undo whatever ``_start`` did so far: stop the process, remove the work folder."""
+        if self._proc is not None:
+            stop_process(self._proc, self.stop_signal, logger=self.log)
+            self._proc = None
+        if self.base_dir is not None:
+            shutil.rmtree(self.base_dir, ignore_errors=True)
+            self.base_dir = None
+            self.port = None
 
     def _wait_ready(
         self,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -244,11 +243,3 @@ class ApacheKafka(Service):
             return bool(metadata.brokers)
 
         self._wait_ready(answers, deadline=deadline, log_path=self.log_path)
-
-    def _stop(self) -> None:
-        if self._proc is not None:
-            stop_process(self._proc, signal.SIGTERM, logger=self.log)
-            self._proc = None
-        if self.base_dir is not None:
-            shutil.rmtree(self.base_dir, ignore_errors=True)
-            self.base_dir = None

@@ -116,12 +116,3 @@ class MqttBroker(Service):
             return port_is_open(self.host, port) and mqtt_answers(self.host, port)
 
         self._wait_ready(answers, deadline=deadline, log_path=log_path, interval=0.05)
-
-    def _stop(self) -> None:
-        if self._proc is not None:
-            stop_process(self._proc, signal.SIGTERM, logger=self.log)
-            self._proc = None
-        if self.base_dir is not None:
-            shutil.rmtree(self.base_dir, ignore_errors=True)
-            self.base_dir = None
-            self.port = None

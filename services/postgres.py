@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from services._process import Service, ServiceNotInstalledError, run_step, spawn, stop_process
+from services._process import Service, ServiceNotInstalledError, run_step, spawn
 from services.ports import free_port
 
 __all__ = ["PostgresServer", "find_postgres_bin"]
@@ -48,6 +48,8 @@ class PostgresServer(Service):
 
     name = "postgres"
     log_name = "postgres.log"
+    #: PostgreSQL's "fast" shutdown; SIGTERM would wait for clients to leave.
+    stop_signal = signal.SIGINT
 
     def __init__(
         self, *, database: str = "smati", use_env: bool = True, startup_timeout: float = 60.0
@@ -105,12 +107,3 @@ class PostgresServer(Service):
             return True
 
         self._wait_ready(answers, deadline=deadline, log_path=log_path)
-
-    def _stop(self) -> None:
-        if self._proc is not None:
-            # SIGINT is PostgreSQL's "fast" shutdown; SIGTERM would wait for clients to leave.
-            stop_process(self._proc, signal.SIGINT, logger=self.log)
-            self._proc = None
-        if self.base_dir is not None:
-            shutil.rmtree(self.base_dir, ignore_errors=True)
-            self.base_dir = None

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import importlib.resources
 import os
-import shutil
-import signal
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
-from services._process import Service, ServiceNotInstalledError, spawn, stop_process
+from services._process import Service, ServiceNotInstalledError, spawn
 from services.ports import free_port, port_is_open
 
 __all__ = ["TansuBroker", "tansu_binary"]
@@ -83,11 +81,3 @@ class TansuBroker(Service):
             return bool(metadata.brokers)
 
         self._wait_ready(answers, deadline=deadline, log_path=log_path, interval=0.05)
-
-    def _stop(self) -> None:
-        if self._proc is not None:
-            stop_process(self._proc, signal.SIGTERM, logger=self.log)
-            self._proc = None
-        if self.base_dir is not None:
-            shutil.rmtree(self.base_dir, ignore_errors=True)
-            self.base_dir = None

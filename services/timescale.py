@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import signal
 import tempfile
 import time
 from pathlib import Path
@@ -29,7 +28,6 @@ from services._process import (
     ServiceStartError,
     run_step,
     spawn,
-    stop_process,
 )
 from services.paths import cache_dir
 from services.ports import free_port
@@ -143,12 +141,3 @@ class PgliteTimescale(Service):
             return True
 
         self._wait_ready(answers, deadline=deadline, log_path=log_path, interval=0.1)
-
-    def _stop(self) -> None:
-        if self._proc is not None:
-            stop_process(self._proc, signal.SIGTERM, logger=self.log)
-            self._proc = None
-        if self.base_dir is not None:
-            shutil.rmtree(self.base_dir, ignore_errors=True)
-            self.base_dir = None
-            self.port = None
