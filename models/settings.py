@@ -6,7 +6,9 @@ definition; the CLI builds it once (flags override the environment) and passes i
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +34,10 @@ class Settings(BaseSettings):
     topic_prefix: str = Field(default="smati", description="prefix of every Kafka topic")
     topic_partitions: int = Field(default=4, ge=1, description="partitions of new topics")
     app_id: str = Field(default="smati-stream", description="Faust app id = consumer group")
+    state_dir: Path = Field(
+        default=Path(tempfile.gettempdir()) / "smati-state",
+        description="where a worker keeps local state (Faust's data folder, one per app id)",
+    )
     web_host: str = Field(default="127.0.0.1", description="worker web server bind address")
     web_port: int = Field(default=6066, ge=0, description="worker web server port (/metrics)")
     broker_session_timeout_s: float = Field(default=10.0, gt=0)

@@ -54,6 +54,7 @@ def worker(ctx: click.Context, web_port: int | None) -> None:
     port = settings.web_port if web_port is None else web_port
     settings = settings.but(web_port=port or free_port())
     ensure_topics(settings)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
     app = build_app(settings)
     Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
 

@@ -21,6 +21,7 @@ def build_app(settings: Settings) -> faust.App:
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         store="memory://",
+        datadir=str(settings.state_dir / settings.app_id),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=1,
         key_serializer="raw",
