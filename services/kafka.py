@@ -21,7 +21,7 @@ from services._process import (
     spawn,
     stop_process,
 )
-from services.paths import cache_dir
+from services.paths import cache_dir, filling_cache_folder
 from services.ports import free_ports, port_is_open
 
 __all__ = ["KAFKA_VERSION", "ApacheKafka", "ensure_kafka_jars", "kafka_libs_dir"]
@@ -85,11 +85,9 @@ def ensure_kafka_jars(timeout: float = 600.0) -> Path:
             f"Maven (mvn) is needed once to download Apache Kafka {KAFKA_VERSION} into "
             f"{libs}: run `make setup`"
         )
-    libs.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=libs.parent, prefix=".download-") as tmp:
-        pom = Path(tmp) / "pom.xml"
+    with filling_cache_folder(libs) as out:
+        pom = out.parent / "pom.xml"
         pom.write_text(_POM)
-        out = Path(tmp) / "libs"
         argv = [
             mvn, "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
             "-DincludeScope=runtime", f"-DoutputDirectory={out}",
@@ -100,11 +98,6 @@ def ensure_kafka_jars(timeout: float = 600.0) -> Path:
                 f"downloading Kafka jars with Maven failed ({result.returncode}):\n"
                 + "\n".join((result.stdout + result.stderr).splitlines()[-30:])
             )
-        try:
-            out.rename(libs)
-        except OSError:
-            if not libs.is_dir():  # else another process finished first: use theirs
-                raise
     return libs
 
 

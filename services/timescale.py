@@ -29,7 +29,7 @@ from services._process import (
     run_step,
     spawn,
 )
-from services.paths import cache_dir
+from services.paths import cache_dir, filling_cache_folder
 from services.ports import free_port
 
 __all__ = ["PGLITE_SOURCE_DIR", "PgliteTimescale", "ensure_pglite", "pglite_install_dir"]
@@ -69,13 +69,10 @@ def ensure_pglite(*, deadline: float | None = None, log_path: Path | None = None
     if target.is_dir():
         return target
     npm = _need("npm")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".pglite-install-") as tmp:
-        work = Path(tmp) / "pglite"
-        work.mkdir()
+    with filling_cache_folder(target) as work:
         for name in _FILES:
             shutil.copy2(PGLITE_SOURCE_DIR / name, work / name)
-        log = log_path or Path(tmp) / "npm.log"
+        log = log_path or work.parent / "npm.log"
         try:
             run_step(
                 [npm, "ci", "--prefix", str(work), "--ignore-scripts", "--no-audit",
@@ -85,14 +82,9 @@ def ensure_pglite(*, deadline: float | None = None, log_path: Path | None = None
                 what="npm ci (PGlite with TimescaleDB)",
             )  # fmt: skip
         except ServiceStartError as error:
-            if log_path is None:  # the log goes away with tmp: put it into the message
+            if log_path is None:  # the log goes away with the scratch folder: keep its text
                 raise ServiceStartError(str(error), log) from error
             raise
-        try:
-            work.rename(target)
-        except OSError:
-            if not target.is_dir():  # else another process finished first: use theirs
-                raise
     return target
 
 
