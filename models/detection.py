@@ -25,11 +25,36 @@ class DetectionKind(StrEnum):
     THRESHOLD_HIGH = "threshold_high"
     THRESHOLD_LOW = "threshold_low"
     THRESHOLD_CLEARED = "threshold_cleared"
+    TRANSMISSION_STATUS = "transmission_status"
+    GAP_OPENED = "gap_opened"
+    GAP_CLOSED = "gap_closed"
+    GAP_CORRECTED = "gap_corrected"
+    """Late readings shortened a closed gap."""
+    GAP_FILLED = "gap_filled"
+    """Late readings showed a gap was none."""
 
 
-def event_id(kind: str, tenant_id: str, usage_id: str, ts: datetime) -> str:
-    """A deterministic id: the same finding on a replay gets the same id, so it is stored once."""
+GAP_KINDS = frozenset(
+    {
+        DetectionKind.GAP_OPENED,
+        DetectionKind.GAP_CLOSED,
+        DetectionKind.GAP_CORRECTED,
+        DetectionKind.GAP_FILLED,
+    }
+)
+TRANSMISSION_KINDS = GAP_KINDS | {DetectionKind.TRANSMISSION_STATUS}
+
+
+def event_id(
+    kind: str, tenant_id: str, usage_id: str, ts: datetime, discriminator: str = ""
+) -> str:
+    """A deterministic id: the same finding on a replay gets the same id, so it is stored once.
+
+    `discriminator` tells apart findings of one kind at one time (two status changes).
+    """
     key = f"{kind}|{tenant_id}|{usage_id}|{ts.isoformat()}"
+    if discriminator:
+        key += f"|{discriminator}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
@@ -54,10 +79,11 @@ class DetectionEvent(BaseModel):
         usage_id: str,
         ts: datetime,
         severity: Severity,
+        discriminator: object = "",
         **details: Any,
     ) -> DetectionEvent:
         return cls(
-            id=event_id(kind, tenant_id, usage_id, ts),
+            id=event_id(kind, tenant_id, usage_id, ts, str(discriminator)),
             kind=kind,
             tenant_id=tenant_id,
             usage_id=usage_id,

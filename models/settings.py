@@ -13,6 +13,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.transmission import TransmissionPolicy
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SMATI_", extra="ignore")
@@ -46,6 +48,16 @@ class Settings(BaseSettings):
     registry_refresh_s: float = Field(default=30.0, gt=0, description="registry reload period")
     max_future_s: float = Field(default=300.0, ge=0, description="tolerated clock skew ahead")
     max_age_days: float = Field(default=400.0, gt=0, description="older readings are refused")
+    status_orange_after: float = Field(
+        default=1.5, gt=0, description="a usage silent this many periods is orange (perturbed)"
+    )
+    status_red_after: float = Field(
+        default=5.0, gt=0, description="a usage silent this many periods is red (cut)"
+    )
+    gap_after: float = Field(default=2.5, gt=1, description="a silence this many periods is a gap")
+    transmission_check_s: float = Field(
+        default=2.0, gt=0, description="how often silent usages are looked at"
+    )
     log_level: str = Field(default="info")
 
     def but(self, **changes: object) -> Settings:
@@ -55,6 +67,14 @@ class Settings(BaseSettings):
     def topic(self, name: str) -> str:
         """The Kafka topic of one stage: raw, readings, events, dead-letter."""
         return f"{self.topic_prefix}.{name}"
+
+    @property
+    def transmission_policy(self) -> TransmissionPolicy:
+        return TransmissionPolicy(
+            orange_after=self.status_orange_after,
+            red_after=self.status_red_after,
+            gap_after=self.gap_after,
+        )
 
     @property
     def max_future(self) -> timedelta:

@@ -140,6 +140,31 @@ def registry_load(ctx: click.Context, file: Path) -> None:
 
 
 @main.command()
+@click.option("--tenant", help="only this tenant's usages")
+@click.option("--entity", help="only this entity's (building's) usages")
+@click.option("--json", "as_json", is_flag=True, help="one JSON list, for scripts")
+@click.pass_context
+def status(ctx: click.Context, tenant: str | None, entity: str | None, as_json: bool) -> None:
+    """Transmission status of every usage: green, orange (late), red (cut), violet (never heard).
+
+    With the last reading, the registered and estimated periods and the open gap, as the
+    stream last stored them; times in each building's time zone.
+    """
+    from datetime import UTC, datetime
+
+    import psycopg
+
+    from smati.status import status_json, status_table
+    from storage.transmission import transmission_of
+
+    with psycopg.connect(_settings(ctx).database_url.get_secret_value()) as conn:
+        rows = transmission_of(conn, tenant, entity)
+    if not rows:
+        raise click.ClickException("no usage matches (is the registry loaded?)")
+    click.echo(status_json(rows) if as_json else status_table(rows, datetime.now(UTC)))
+
+
+@main.command()
 @click.option("--duration", type=float, default=None, help="seconds to run (default: Ctrl-C)")
 @click.option(
     "--broker",

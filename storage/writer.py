@@ -17,6 +17,7 @@ from psycopg.types.json import Jsonb
 
 from models.detection import DetectionEvent
 from models.reading import Reading
+from storage.transmission import write_transmission_events
 
 __all__ = ["Duplicate", "ReadingWriteResult", "write_events", "write_readings"]
 
@@ -187,8 +188,11 @@ def write_events(conn: psycopg.Connection, events: Sequence[DetectionEvent]) -> 
     """Store a batch of detection events in one transaction; return how many were new.
 
     Event ids are deterministic, so a replayed finding is skipped, not stored twice.
+    Transmission events also write their status history and gap rows.
     """
     if not events:
         return 0
     with conn.transaction(), conn.cursor() as cur:
-        return _stage_and_insert(cur, _EVENTS, map(_event_row, events))
+        written = _stage_and_insert(cur, _EVENTS, map(_event_row, events))
+        write_transmission_events(cur, events)
+        return written

@@ -13,6 +13,8 @@ from stream.decode import register_decode_agent
 from stream.detect import register_readings_agent
 from stream.registry_cache import RegistryCache
 from stream.sink import DatabaseSink, register_events_sink
+from stream.transmission import register_transmission_clock
+from stream.usage_states import usage_state_table
 
 
 def build_app(settings: Settings) -> faust.App:
@@ -41,20 +43,12 @@ def build_app(settings: Settings) -> faust.App:
         app.topic(settings.topic(stage), internal=False)
         for stage in ("raw", "readings", "events", "dead-letter")
     )
-    # Written batch by batch, outside any single event's context, so the table partitions
-    # keys itself (`use_partitioner`): raw usage-id bytes, hashed like the readings topic's
-    # keys, so a usage's state lives on the changelog partition of its readings partition.
-    states = app.Table(
-        "usage-state",
-        default=None,
-        partitions=settings.topic_partitions,
-        use_partitioner=True,
-        key_type=bytes,  # serialised raw; values are JSON
-    )
+    states = usage_state_table(app, settings)
     policy = TimePolicy(max_future=settings.max_future, max_age=settings.max_age)
     register_decode_agent(app, raw, readings, dead_letters, registry, policy)
     register_readings_agent(app, settings, readings, events, dead_letters, states, registry, sink)
     register_events_sink(app, settings, events, dead_letters, sink)
+    register_transmission_clock(app, settings, events, states, registry, sink)
 
     @app.task
     async def load_registry() -> None:

@@ -3,7 +3,10 @@
 One agent, the only consumer of the readings topic: detection state (a table) and the
 database write advance together, batch by batch, and the batch is acknowledged only once
 both are done. (Two agents on one topic can stall Faust's rebalance: a message delivered
-to one agent and dropped from the other's queue is never fully acknowledged.)
+to one agent and dropped from the other's queue is never fully acknowledged.) Faust
+flushes what was produced (events, state changelog) before it commits the offsets, so a
+kill at any point replays the batch: the same readings are stored once, and the rules,
+fed readings they have already seen, find nothing new.
 """
 
 from __future__ import annotations
@@ -13,13 +16,16 @@ import logging
 import faust
 
 from models.dead_letter import RejectCode, Rejection
+from models.detection import DetectionEvent
 from models.reading import Reading
-from models.rules import UsageState, check_reading
+from models.rules import check_reading
 from models.settings import Settings
+from models.transmission import TransmissionPolicy
 from stream.dead_letters import dead_letter_row
-from stream.metrics import DETECTIONS
+from stream.detections import publish_detections, store_transmission
 from stream.registry_cache import RegistryCache
 from stream.sink import DatabaseSink, batches, parse_batch, store_readings
+from stream.usage_states import StateBatch
 
 log = logging.getLogger(__name__)
 
@@ -34,34 +40,40 @@ def register_readings_agent(
     registry: RegistryCache,
     sink: DatabaseSink,
 ) -> None:
+    policy = settings.transmission_policy
+
     @app.agent(readings, name="readings")
     async def check_and_store(stream: faust.StreamT) -> None:
         await registry.ready.wait()
         async for batch in batches(stream, settings):
             rows = await parse_batch(batch, Reading.from_json, dead_letters)
+            touched = StateBatch(states)
+            found: list[DetectionEvent] = []
             for reading in rows:
                 try:
-                    await _detect_one(reading, events, states, registry)
+                    found += _detect_one(reading, touched, registry, policy)
                 except Exception as error:  # never let one reading stop the worker
                     log.exception("detection on %s failed", reading.origin)
                     rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=repr(error))
                     await dead_letter_row(dead_letters, reading, rejection, "detect")
+            changed = touched.write_back()
+            await publish_detections(events, found)
             await store_readings(rows, sink, dead_letters)
+            await store_transmission(sink, registry.usages, changed)
 
 
-async def _detect_one(
-    reading: Reading, events: faust.TopicT, states: faust.types.TableT, registry: RegistryCache
-) -> None:
+def _detect_one(
+    reading: Reading, states: StateBatch, registry: RegistryCache, policy: TransmissionPolicy
+) -> list[DetectionEvent]:
     ref = registry.usages.get(reading.usage_id)
     if ref is None:  # removed from the registry since it was decoded: stored, not checked
         log.info("usage %s is no longer registered; not checked", reading.usage_id)
-        return
-    key = reading.usage_id.encode()
-    stored = states.get(key)
-    state = UsageState.model_validate(stored) if stored else UsageState()
-    new_state, found = check_reading(state, ref.usage, reading)
-    if new_state != state:
-        states[key] = new_state.model_dump(mode="json")
-    for detection in found:
-        DETECTIONS.labels(kind=detection.kind).inc()
-        await events.send(key=detection.usage_id.encode(), value=detection.to_json())
+        return []
+    state, found = check_reading(
+        states.get(reading.usage_id),
+        ref,
+        reading,
+        transmission_policy=policy,
+    )
+    states.put(reading.usage_id, state)
+    return found

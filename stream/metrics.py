@@ -1,6 +1,6 @@
 """Prometheus metrics of the worker, served at /metrics by its web server."""
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 UPLINKS = Counter("smati_uplinks_decoded_total", "Raw uplinks handled by the decode agent")
 READINGS_DECODED = Counter("smati_readings_decoded_total", "Readings decoded and validated")
@@ -9,3 +9,10 @@ DEAD_LETTERS = Counter(
     "smati_dead_letters_total", "Messages sent to the dead-letter topic", ["stage", "code"]
 )
 DETECTIONS = Counter("smati_detections_total", "Detection events emitted", ["kind"])
+USAGES_BY_STATUS = Gauge(
+    "smati_usages", "Usages of the partitions this worker owns, by transmission status", ["status"]
+)
+HORIZON_LAG = Gauge(
+    "smati_processing_horizon_lag_seconds",
+    "Wall clock minus the time before which every published reading has been checked",
+)

@@ -23,6 +23,7 @@ from models.dead_letter import RejectCode, Rejection
 from models.detection import DetectionEvent
 from models.reading import Reading
 from models.settings import Settings
+from storage.transmission import TransmissionRow, write_transmission
 from storage.writer import ReadingWriteResult, write_events, write_readings
 from stream.dead_letters import dead_letter_row, origin_of, original_bytes, send_dead_letter
 from stream.metrics import READINGS_STORED
@@ -52,6 +53,10 @@ class DatabaseSink:
     async def write_events(self, events: Sequence[DetectionEvent]) -> int:
         written: int = await asyncio.to_thread(self._retrying, "events", write_events, events)
         return written
+
+    async def write_transmission(self, rows: Sequence[TransmissionRow]) -> None:
+        if rows:
+            await asyncio.to_thread(self._retrying, "transmission", write_transmission, rows)
 
     def _retrying(
         self,

@@ -24,11 +24,14 @@ import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 import yaml
+from click.testing import CliRunner
 from confluent_kafka import Producer
 
+from models.detection import TRANSMISSION_KINDS
 from models.registry import Registry
 from models.settings import Settings
 from services import ApacheKafka, MqttBroker, free_port
+from smati.cli import main as smati
 from smati.demo import DEMO_YAML, demo_registry
 from smati.processes import RoleProcess
 from smati.simulator import Message, bad_messages, building_messages
@@ -77,6 +80,7 @@ def pipeline(
         "sink_batch_seconds": 0.2,
         "web_port": free_port(),
         "registry_refresh_s": 1,
+        "transmission_check_s": 0.5,
     }
     settings = Settings.model_validate(overrides)
     registry = demo_registry()
@@ -213,9 +217,10 @@ def _base64(text: str) -> bytes:
 
 
 def event_counts(database: str) -> Counter[str]:
+    """Detections by kind, but those of transmission monitoring (tested on their own)."""
     with psycopg.connect(database) as conn:
         rows = conn.execute("SELECT kind, count(*) FROM detection_events GROUP BY kind").fetchall()
-    return Counter(dict(rows))
+    return Counter({kind: n for kind, n in rows if kind not in TRANSMISSION_KINDS})
 
 
 def test_injected_defects_are_detected(
@@ -242,6 +247,44 @@ def test_injected_defects_are_detected(
         ).fetchone() or ("", {})
     assert usage == "hotel-paris.gas"
     assert details["drop"] > 300
+
+
+def status_history(database: str, usage_id: str) -> list[tuple[str, datetime]]:
+    with psycopg.connect(database) as conn:
+        return conn.execute(
+            "SELECT status, ts FROM status_history WHERE usage_id = %s ORDER BY ts, status",
+            (usage_id,),
+        ).fetchall()
+
+
+def smati_status(settings: Settings, *args: str) -> str:
+    flags = ["--database-url", settings.database_url.get_secret_value(), "status", *args]
+    result = CliRunner().invoke(smati, flags)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_silent_usage_turns_orange_then_red_without_any_reading(
+    pipeline: Pipeline, published: dict[str, list[Message]], database: str
+) -> None:
+    """The history stops: nothing arrives, yet the usages turn orange, then red, gaps open."""
+    usage = "hotel-paris.gas"
+    wait_until(
+        lambda: [s for s, _ in status_history(database, usage)] == ["green", "orange", "red"],
+        90,
+        lambda: status_history(database, usage),
+    )
+    last = max(ts for u, ts, _ in stored_readings(database) if u == usage)
+    (_, first), (_, orange), (_, red) = status_history(database, usage)
+    assert first == last - (STEPS - 1) * STEP  # green from its first reading: no false alarm
+    assert (orange, red) == (last + 1.5 * STEP, last + 5 * STEP)
+    rows = {row["usage_id"]: row for row in json.loads(smati_status(pipeline.settings, "--json"))}
+    assert rows[usage]["status"] == "red"
+    assert rows[usage]["period_estimated_s"] == STEP.total_seconds()
+    assert rows[usage]["open_gap_start"] == last.isoformat()
+    table = smati_status(pipeline.settings, "--entity", "hotel-paris")
+    assert "hotel-paris.gas" in table and "office-lyon" not in table
+    assert "red" in table and "5/5" in table
 
 
 def test_worker_survives_bad_input_and_keeps_storing(

@@ -7,20 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from models.detection import DetectionEvent, DetectionKind
+from models.detection import TRANSMISSION_KINDS, DetectionEvent, DetectionKind
 from models.reading import Reading, UsageType
-from models.registry import Usage
+from models.registry import Usage, UsageRef
 from models.rules import UsageState, check_reading
 
 T0 = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
-def usage(kind: UsageType, **limits: float) -> Usage:
-    return Usage(id="u1", type=kind, unit="kWh", period_s=600, **limits)
+def usage(kind: UsageType, **limits: float) -> UsageRef:
+    u = Usage(id="u1", type=kind, unit="kWh", period_s=600, **limits)
+    return UsageRef(tenant_id="t", entity_id="e", equipment_id="q", usage=u)
 
 
-def run(u: Usage, values: Sequence[float]) -> list[DetectionEvent]:
-    """Feed values 10 minutes apart; every event found, in order."""
+def run(ref: UsageRef, values: Sequence[float]) -> list[DetectionEvent]:
+    """Feed values 10 minutes apart; every value-rule event found, in order."""
+    u = ref.usage
     state, found = UsageState(), []
     for n, value in enumerate(values):
         reading = Reading(
@@ -34,8 +36,8 @@ def run(u: Usage, values: Sequence[float]) -> list[DetectionEvent]:
             device_id="d",
             origin=f"raw/0/{n}",
         )
-        state, events = check_reading(state, u, reading)
-        found += events
+        state, events = check_reading(state, ref, reading)
+        found += [event for event in events if event.kind not in TRANSMISSION_KINDS]
     return found
 
 
@@ -90,15 +92,15 @@ def test_threshold_crossings_only_not_every_reading() -> None:
 
 
 def test_late_or_repeated_reading_changes_no_state() -> None:
-    u = usage(UsageType.INDEX)
+    ref = usage(UsageType.INDEX)
     state = UsageState()
-    base = dict(tenant_id="t", usage_id="u1", unit="kWh", usage_type=u.type, source="s")
+    base = dict(tenant_id="t", usage_id="u1", unit="kWh", usage_type=ref.usage.type, source="s")
     first = Reading(ts=T0, value=100, device_id="d", origin="o1", **base)
     late = Reading(ts=T0 - timedelta(hours=1), value=10, device_id="d", origin="o2", **base)
-    state, _ = check_reading(state, u, first)
-    after, events = check_reading(state, u, late)
+    state, _ = check_reading(state, ref, first)
+    after, events = check_reading(state, ref, late)
     assert (after, events) == (state, [])
-    again, events = check_reading(state, u, first)
+    again, events = check_reading(state, ref, first)
     assert (again, events) == (state, [])
 
 

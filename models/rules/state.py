@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from models.transmission import TransmissionState
+
 
 class ThresholdState(StrEnum):
     OK = "ok"
@@ -24,3 +26,4 @@ class UsageState(BaseModel):
     """The last trusted index: a glitch below it does not replace it."""
     readings_below_baseline: int = 0
     threshold: ThresholdState = ThresholdState.OK
+    transmission: TransmissionState = TransmissionState()

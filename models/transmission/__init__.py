@@ -1,0 +1,28 @@
+"""Transmission monitoring of a usage: its real period, its status, its gaps.
+
+Pure and deterministic: the status history and the gaps are functions of the readings'
+times and of the processing horizon (the time up to which every published reading has
+been seen), so a replay after a restart finds the same transitions with the same ids.
+"""
+
+from models.transmission.horizon import OffsetSnapshot, ProcessingHorizon
+from models.transmission.monitor import (
+    Gap,
+    TransmissionState,
+    observe_silence,
+    observe_transmission,
+)
+from models.transmission.period import PeriodEstimate
+from models.transmission.status import TransmissionPolicy, TransmissionStatus
+
+__all__ = [
+    "Gap",
+    "OffsetSnapshot",
+    "PeriodEstimate",
+    "ProcessingHorizon",
+    "TransmissionPolicy",
+    "TransmissionState",
+    "TransmissionStatus",
+    "observe_silence",
+    "observe_transmission",
+]

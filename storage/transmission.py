@@ -1,0 +1,147 @@
+"""Writers and queries of transmission monitoring: current status, status history, gaps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from models.detection import GAP_KINDS, DetectionEvent, DetectionKind
+
+__all__ = [
+    "TransmissionRow",
+    "transmission_of",
+    "write_transmission",
+    "write_transmission_events",
+]
+
+
+@dataclass(frozen=True)
+class TransmissionRow:
+    """The current transmission of one usage, as the stream knows it."""
+
+    usage_id: str
+    tenant_id: str
+    last_reading_at: datetime | None
+    period_registered_s: float
+    period_estimated_s: float | None
+    status: str
+    status_since: datetime | None
+    open_gap_start: datetime | None
+
+
+def write_transmission(conn: psycopg.Connection, rows: Sequence[TransmissionRow]) -> None:
+    """Upsert the current transmission of these usages (the last write wins)."""
+    if not rows:
+        return
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            """
+            INSERT INTO usage_transmission (
+                usage_id, tenant_id, last_reading_at, period_registered_s,
+                period_estimated_s, status, status_since, open_gap_start, updated_at)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now())
+            ON CONFLICT (usage_id) DO UPDATE SET
+                tenant_id = excluded.tenant_id,
+                last_reading_at = excluded.last_reading_at,
+                period_registered_s = excluded.period_registered_s,
+                period_estimated_s = excluded.period_estimated_s,
+                status = excluded.status,
+                status_since = excluded.status_since,
+                open_gap_start = excluded.open_gap_start,
+                updated_at = now()
+            """,
+            [
+                (
+                    r.usage_id,
+                    r.tenant_id,
+                    r.last_reading_at,
+                    r.period_registered_s,
+                    r.period_estimated_s,
+                    r.status,
+                    r.status_since,
+                    r.open_gap_start,
+                )
+                for r in rows
+            ],
+        )
+
+
+_GAP_STATE = {
+    DetectionKind.GAP_OPENED: "open",
+    DetectionKind.GAP_CLOSED: "closed",
+    DetectionKind.GAP_CORRECTED: "closed",
+    DetectionKind.GAP_FILLED: "filled",
+}
+
+
+def write_transmission_events(cur: psycopg.Cursor[Any], events: Sequence[DetectionEvent]) -> None:
+    """Status history rows and gap rows from their events, in the events' order.
+
+    Gap events carry the whole row of their gap, so replaying them in order ends on the
+    same row; status changes are keyed by their event id.
+    """
+    statuses = [e for e in events if e.kind is DetectionKind.TRANSMISSION_STATUS]
+    cur.executemany(
+        """
+        INSERT INTO status_history (event_id, usage_id, tenant_id, ts, status, previous)
+        VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING
+        """,
+        [
+            (e.id, e.usage_id, e.tenant_id, e.ts, e.details["status"], e.details["previous"])
+            for e in statuses
+        ],
+    )
+    cur.executemany(
+        """
+        INSERT INTO gaps (usage_id, start_ts, tenant_id, end_ts, duration_s, state, event_id)
+        VALUES (%s, %s, %s, %s, %s, %s, %s)
+        ON CONFLICT (usage_id, start_ts) DO UPDATE SET
+            end_ts = excluded.end_ts, duration_s = excluded.duration_s,
+            state = excluded.state, event_id = excluded.event_id
+        """,
+        [
+            (
+                e.usage_id,
+                e.details["start"],
+                e.tenant_id,
+                e.details.get("end"),
+                e.details.get("duration_s"),
+                _GAP_STATE[e.kind],
+                e.id,
+            )
+            for e in events
+            if e.kind in GAP_KINDS
+        ],
+    )
+
+
+def transmission_of(
+    conn: psycopg.Connection, tenant_id: str | None = None, entity_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Every registered usage of a tenant or entity with its current transmission.
+
+    A usage the stream has not announced yet shows as violet: registered, never heard.
+    """
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            """
+            SELECT u.tenant_id, u.entity_id, e.name AS entity_name, e.timezone,
+                   u.id AS usage_id, u.name AS usage_name, u.type, u.unit,
+                   coalesce(t.status, 'violet') AS status, t.status_since,
+                   t.last_reading_at, u.period_s AS period_registered_s,
+                   t.period_estimated_s, t.open_gap_start, t.updated_at
+            FROM usages u
+            JOIN entities e ON e.id = u.entity_id
+            LEFT JOIN usage_transmission t ON t.usage_id = u.id
+            WHERE (%(tenant)s::text IS NULL OR u.tenant_id = %(tenant)s)
+              AND (%(entity)s::text IS NULL OR u.entity_id = %(entity)s)
+            ORDER BY u.tenant_id, e.sort_order, u.entity_id, u.sort_order, u.id
+            """,
+            {"tenant": tenant_id, "entity": entity_id},
+        )
+        return cur.fetchall()
