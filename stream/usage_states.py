@@ -1,6 +1,7 @@
 """The per-usage state table: read once and written back once per batch.
 
-Values are `UsageState` objects in memory and JSON in the changelog (a compacted topic):
+Values are `UsageState` objects in memory (dicts for those recovered from the changelog,
+until first written) and JSON in the changelog (a compacted topic):
 a usage's state costs one changelog record per batch that touches it, not one per reading,
 and a restarted worker recovers it from the changelog, whose size follows the number of
 usages, not the length of the stream.
@@ -65,7 +66,7 @@ class StateBatch:
     def get(self, usage_id: str) -> UsageState:
         state = self._states.get(usage_id)
         if state is None:
-            state = self._table.get(usage_id.encode()) or UsageState()
+            state = _as_state(self._table.get(usage_id.encode()))
             self._states[usage_id] = state
         return state
 
@@ -81,6 +82,13 @@ class StateBatch:
             self._table[usage_id.encode()] = state
         self._changed.clear()
         return changed
+
+
+def _as_state(stored: UsageState | dict[str, Any] | None) -> UsageState:
+    """Faust recovers values from the changelog as plain JSON (dicts), not through the codec."""
+    if stored is None:
+        return UsageState()
+    return stored if isinstance(stored, UsageState) else UsageState.model_validate(stored)
 
 
 def transmission_row(ref: UsageRef, state: UsageState) -> TransmissionRow:

@@ -152,8 +152,8 @@ def expect_exactly_once_and_no_false_alarm(fleet: Fleet, sender: Sender, databas
     assert set(rows) == sender.sent
     assert read_topic(fleet.settings.kafka_bootstrap, fleet.settings.topic("dead-letter")) == []
     history = statuses(database)
-    for n in range(STEADY):
-        assert history.get(usage_id(n)) == ["green"], usage_id(n)
+    for n in range(STEADY):  # violet first if the worker looked before the fleet started
+        assert history.get(usage_id(n)) in (["green"], ["violet", "green"]), usage_id(n)
     assert history.get(usage_id(NEVER)) == ["violet"]
 
 
@@ -184,7 +184,7 @@ def test_kill_9_mid_stream_then_restart_loses_nothing_and_raises_no_false_alarm(
     expect_exactly_once_and_no_false_alarm(fleet, sender, database)
     pausing = usage_id(PAUSING)
     wait_until(
-        lambda: statuses(database).get(pausing) == ["green", "orange", "red", "green"],
+        lambda: statuses(database).get(pausing, [])[-4:] == ["green", "orange", "red", "green"],
         60,
         lambda: statuses(database).get(pausing),
     )
@@ -227,6 +227,6 @@ def test_two_workers_share_the_partitions_and_one_takes_over_when_the_other_stop
     assert leaving.stop() == 0
     sender.join()
     expect_exactly_once_and_no_false_alarm(fleet, sender, database)
-    assert statuses(database).get(usage_id(PAUSING)) == ["green"]
+    assert statuses(database).get(usage_id(PAUSING)) in (["green"], ["violet", "green"])
     assert query(database, "SELECT count(*) FROM gaps") == [(0,)]
     assert readings_stored_by(fleet, staying) > before
