@@ -46,6 +46,16 @@ class Settings(BaseSettings):
     registry_refresh_s: float = Field(default=30.0, gt=0, description="registry reload period")
     max_future_s: float = Field(default=300.0, ge=0, description="tolerated clock skew ahead")
     max_age_days: float = Field(default=400.0, gt=0, description="older readings are refused")
+    trusted_decoders: list[str] = Field(
+        default=[],
+        description="sources (tts, chirpstack) whose decoded payload is used instead of a codec",
+    )
+    webhook_host: str = Field(default="127.0.0.1", description="webhook server bind address")
+    webhook_port: int = Field(default=8090, ge=0, description="webhook server port")
+    webhook_secrets: dict[str, SecretStr] = Field(
+        default={},
+        description="tenant -> secret that webhook callers send (never logged)",
+    )
     log_level: str = Field(default="info")
 
     def but(self, **changes: object) -> Settings:

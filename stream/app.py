@@ -11,8 +11,9 @@ from models.settings import Settings
 from models.validation import TimePolicy
 from stream.decode import register_decode_agent
 from stream.detect import register_readings_agent
+from stream.radio import radio_health
 from stream.registry_cache import RegistryCache
-from stream.sink import DatabaseSink, register_events_sink
+from stream.sink import DatabaseSink, register_events_sink, register_radio_sink
 
 
 def build_app(settings: Settings) -> faust.App:
@@ -37,9 +38,9 @@ def build_app(settings: Settings) -> faust.App:
     database_url = settings.database_url.get_secret_value()
     registry = RegistryCache(database_url)
     sink = DatabaseSink(database_url)
-    raw, readings, events, dead_letters = (
+    raw, readings, events, dead_letters, radio = (
         app.topic(settings.topic(stage), internal=False)
-        for stage in ("raw", "readings", "events", "dead-letter")
+        for stage in ("raw", "readings", "events", "dead-letter", "radio")
     )
     # Written batch by batch, outside any single event's context, so the table partitions
     # keys itself (`use_partitioner`): raw usage-id bytes, hashed like the readings topic's
@@ -52,7 +53,18 @@ def build_app(settings: Settings) -> faust.App:
         key_type=bytes,  # serialised raw; values are JSON
     )
     policy = TimePolicy(max_future=settings.max_future, max_age=settings.max_age)
-    register_decode_agent(app, raw, readings, dead_letters, registry, policy)
+    trusted = frozenset(settings.trusted_decoders)
+    register_decode_agent(
+        app,
+        raw,
+        readings,
+        dead_letters,
+        registry,
+        policy,
+        radio_health(app, settings, radio),
+        trusted,
+    )
+    register_radio_sink(app, settings, radio, dead_letters, sink)
     register_readings_agent(app, settings, readings, events, dead_letters, states, registry, sink)
     register_events_sink(app, settings, events, dead_letters, sink)
 

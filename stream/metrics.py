@@ -9,3 +9,8 @@ DEAD_LETTERS = Counter(
     "smati_dead_letters_total", "Messages sent to the dead-letter topic", ["stage", "code"]
 )
 DETECTIONS = Counter("smati_detections_total", "Detection events emitted", ["kind"])
+RADIO_FRAMES_REPEATED = Counter(
+    "smati_radio_frames_repeated_total",
+    "Radio frames dropped as already received (several gateways, integrations or retries)",
+    ["source"],
+)

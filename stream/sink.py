@@ -21,9 +21,10 @@ from tenacity import Retrying, before_sleep_log, retry_if_exception_type, wait_e
 
 from models.dead_letter import RejectCode, Rejection
 from models.detection import DetectionEvent
+from models.radio_health import RadioRecord
 from models.reading import Reading
 from models.settings import Settings
-from storage.writer import ReadingWriteResult, write_events, write_readings
+from storage.writer import ReadingWriteResult, write_events, write_radio_frames, write_readings
 from stream.dead_letters import dead_letter_row, origin_of, original_bytes, send_dead_letter
 from stream.metrics import READINGS_STORED
 
@@ -51,6 +52,10 @@ class DatabaseSink:
 
     async def write_events(self, events: Sequence[DetectionEvent]) -> int:
         written: int = await asyncio.to_thread(self._retrying, "events", write_events, events)
+        return written
+
+    async def write_radio_frames(self, records: Sequence[RadioRecord]) -> int:
+        written: int = await asyncio.to_thread(self._retrying, "radio", write_radio_frames, records)
         return written
 
     def _retrying(
@@ -118,7 +123,21 @@ def register_events_sink(
             await _write_isolating(rows, sink.write_events, dead_letters)
 
 
-Row = TypeVar("Row", Reading, DetectionEvent)
+def register_radio_sink(
+    app: faust.App,
+    settings: Settings,
+    radio: faust.TopicT,
+    dead_letters: faust.TopicT,
+    sink: DatabaseSink,
+) -> None:
+    @app.agent(radio, name="store-radio")
+    async def store_radio(stream: faust.StreamT) -> None:
+        async for batch in batches(stream, settings):
+            rows = await parse_batch(batch, RadioRecord.from_json, dead_letters)
+            await _write_isolating(rows, sink.write_radio_frames, dead_letters)
+
+
+Row = TypeVar("Row", Reading, DetectionEvent, RadioRecord)
 
 
 def batches(stream: faust.StreamT, settings: Settings) -> AsyncIterator[Sequence[EventT]]:

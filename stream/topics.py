@@ -12,7 +12,7 @@ from models.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STAGES = ("raw", "readings", "events", "dead-letter")
+STAGES = ("raw", "readings", "events", "dead-letter", "radio")
 
 
 def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
