@@ -38,7 +38,8 @@ from models.validation import DeviceIndex, TimePolicy, decode_uplink
 log = logging.getLogger(__name__)
 
 ROUTES = {"tts": "/tts/{tenant}", "sigfox": "/sigfox/{tenant}"}
-_STATUS = {
+_STATUS = {  # anything else the payload's content: 422
+    RejectCode.MALFORMED_PAYLOAD: 400,
     RejectCode.UNKNOWN_DEVICE: 404,
     RejectCode.OVERSIZED: 413,
 }
