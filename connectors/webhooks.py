@@ -12,7 +12,8 @@ what was received goes to the dead-letter topic with the reason. A good uplink i
 answered 2xx only once Kafka has confirmed it; a Kafka failure answers 503, so the
 caller retries. A retried callback is harmless: the stream drops a frame it already has
 (same device and frame counter). Requests refused for their secret are not written to
-Kafka (unauthenticated input must not fill it); they are logged and counted.
+Kafka (unauthenticated input must not fill it); they are logged and counted
+(`smati_webhook_requests_total` by source and status, at GET /metrics).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from pydantic import SecretStr
 
 from connectors.delivery import DeliveryFailed, KafkaDelivery
@@ -43,6 +45,11 @@ _STATUS = {  # anything else the payload's content: 422
     RejectCode.UNKNOWN_DEVICE: 404,
     RejectCode.OVERSIZED: 413,
 }
+
+
+REQUESTS = Counter(
+    "smati_webhook_requests_total", "Webhook requests answered", ["source", "status"]
+)
 
 
 class DeviceDirectory(Protocol):
@@ -78,6 +85,7 @@ class WebhookConnector:
         app = web.Application()
         for source, path in ROUTES.items():
             app.router.add_post(path, self._handler(source))
+        app.router.add_get("/metrics", _metrics)
         app.cleanup_ctx.append(self._keep_registry_fresh)
         return app
 
@@ -100,7 +108,9 @@ class WebhookConnector:
 
     def _handler(self, source: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
-            return await self._receive(source, request)
+            response = await self._receive(source, request)
+            REQUESTS.labels(source=source, status=str(response.status)).inc()
+            return response
 
         return handle
 
@@ -171,6 +181,10 @@ class WebhookConnector:
         )
         await self._delivery.send(self._dead_letter_topic, device_id or origin, letter.to_json())
         return _error(_STATUS.get(code, 422), reason, code)
+
+
+async def _metrics(_: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
 
 def _error(status: int, message: str, code: RejectCode | None = None) -> web.Response:

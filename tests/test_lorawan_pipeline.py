@@ -15,6 +15,7 @@ import base64
 import json
 import os
 import time
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -32,7 +33,7 @@ from models.settings import Settings
 from services import ApacheKafka, MqttBroker, free_port
 from smati.processes import RoleProcess
 from storage.registry_store import save_registry
-from stream.topics import ensure_topics, read_topic
+from stream.topics import ensure_topics, read_records, read_topic
 
 pytestmark = pytest.mark.integration
 SECRETS = {"acme": "acme-webhook-secret", "globex": "globex-webhook-secret"}
@@ -401,6 +402,13 @@ def test_bad_http_input_is_refused_clearly_and_dead_lettered(radio: Radio) -> No
         answer_status, answer = post(url, body, SECRETS["acme"])
         assert answer_status == status, (name, answer)
         assert message in answer["error"], (name, answer)
+    oversized = b'{"device": "' + b"0" * 300_000 + b'"}'
+    status, answer = post(sigfox, oversized, SECRETS["acme"])
+    assert (status, answer["code"]) == (413, "oversized")
+    with urllib.request.urlopen(f"{radio.webhooks}/metrics", timeout=10) as response:
+        metrics = response.read().decode()
+    assert 'smati_webhook_requests_total{source="tts",status="401"} 2.0' in metrics
+    assert 'smati_webhook_requests_total{source="sigfox",status="401"} 2.0' in metrics
     wait_until(
         lambda: (
             len([d for d in dead_letters(radio.settings) if d["stage"] == "connector"]) >= len(bad)
@@ -408,6 +416,10 @@ def test_bad_http_input_is_refused_clearly_and_dead_lettered(radio: Radio) -> No
         lambda: dead_letters(radio.settings),
     )
     letters = [d for d in dead_letters(radio.settings) if d["stage"] == "connector"]
+    assert (
+        len(base64.b64decode(next(d for d in letters if d["code"] == "oversized")["original"]))
+        == 256 * 1024
+    )
     originals = {base64.b64decode(d["original"]): d for d in letters}
     for name, (_, body, _, message) in bad.items():
         assert message in originals[body]["reason"], name
@@ -441,6 +453,21 @@ def test_bad_mqtt_input_is_dead_lettered(radio: Radio) -> None:
     (wrong_port,) = [d for d in letters if d["code"] == "wrong_port" and d["stage"] == "decode"]
     assert wrong_port["device_id"] == MILESIGHT_EUI.lower()
     assert "f_port 10 carries no measurements (expected [85])" in wrong_port["reason"]
+
+
+def test_radio_state_lives_on_the_partition_of_its_raw_uplinks(radio: Radio, database: str) -> None:
+    """So a worker that takes over a raw partition recovers its devices' frame counters."""
+    wait_until(
+        lambda: len(rows(database, "SELECT DISTINCT device_id FROM radio_frames")) >= 4,
+        lambda: rows(database, "SELECT DISTINCT device_id FROM radio_frames"),
+    )
+    bootstrap, settings = radio.settings.kafka_bootstrap, radio.settings
+    raw = {key: p for p, key, _ in read_records(bootstrap, settings.topic("raw"))}
+    states = {
+        key: p for p, key, _ in read_records(bootstrap, f"{settings.app_id}-radio-state-changelog")
+    }
+    assert len(states) >= 4
+    assert states == {key: raw[key] for key in states}
 
 
 def test_worker_and_connectors_logged_no_crash(radio: Radio) -> None:
