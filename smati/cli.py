@@ -27,8 +27,9 @@ def main(ctx: click.Context, **flags: str | None) -> None:
     """SMATI stream: real-time quality checks of smart-building meter and sensor data.
 
     Devices publish over MQTT, LoRaWAN network servers (The Things Stack, ChirpStack) or
-    the Sigfox backend; the connectors put raw uplinks on Kafka; the worker decodes, validates and checks them per usage, and stores readings
-    and detections in PostgreSQL/TimescaleDB. Settings come from SMATI_* environment
+    the Sigfox backend; the connectors put raw uplinks on Kafka; the worker decodes,
+    validates and checks them per usage, and stores readings and detections in
+    PostgreSQL/TimescaleDB. Settings come from SMATI_* environment
     variables; the flags above override them. Start with `smati demo`.
     """
     overrides = {name: value for name, value in flags.items() if value is not None}
