@@ -121,7 +121,7 @@ class WebhookConnector:
             return _error(401, "unauthorized: send 'Authorization: Bearer <tenant secret>'")
         origin = f"http:{request.path}"
         received_at = datetime.now(UTC)
-        body = await request.content.read(self._max_payload_bytes + 1)
+        body = await self._body(request)
         try:
             if len(body) > self._max_payload_bytes:
                 reason = f"body over the limit of {self._max_payload_bytes} bytes"
@@ -152,6 +152,16 @@ class WebhookConnector:
             log.error("Kafka did not confirm %s: %s", origin, error)
             return _error(503, "not stored, try again later")
         return web.json_response({"accepted": True, "device": frame.network_id})
+
+    async def _body(self, request: web.Request) -> bytes:
+        """The body, read up to one byte past the size limit (so an oversized one shows)."""
+        body = bytearray()
+        while len(body) <= self._max_payload_bytes:
+            chunk = await request.content.read(self._max_payload_bytes + 1 - len(body))
+            if not chunk:
+                break
+            body += chunk
+        return bytes(body)
 
     def _authorized(self, tenant: str, authorization: str) -> bool:
         scheme, _, given = authorization.partition(" ")
