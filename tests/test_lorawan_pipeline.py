@@ -195,40 +195,35 @@ def test_tts_uplinks_over_mqtt_become_readings_and_radio_frames(
     radio: Radio, database: str
 ) -> None:
     topic = f"v3/hq-{radio.run}@acme/devices/elsys-meeting-room/up"
-    frames = [  # f_cnt 3 and 4 lost; f_cnt 2 also heard by a second gateway
-        (1, NOW - timedelta(minutes=40), elsys(215, 40, 650)),
-        (2, NOW - timedelta(minutes=30), elsys(218, 41, 700)),
-        (5, NOW - timedelta(minutes=10), elsys(221, 42, 810)),
+    frames = [  # (f_cnt, time, (temperature in tenths, humidity, CO2)); 3 and 4 are lost
+        (1, NOW - timedelta(minutes=40), (215, 40, 650)),
+        (2, NOW - timedelta(minutes=30), (218, 41, 700)),
+        (5, NOW - timedelta(minutes=10), (221, 42, 810)),
     ]
     messages = [
         tts_uplink(
             "elsys-meeting-room",
             ELSYS_EUI,
-            payload,
+            elsys(*measured),
             f_port=5,
             f_cnt=f_cnt,
             at=at,
             decoded={"temperature": 99.9},  # not trusted from TTS: SMATI's codec decodes
             gateways=(("gtw-roof", -71.0, 9.25), ("gtw-hall", -98.0, -3.5)),
         )
-        for f_cnt, at, payload in frames
+        for f_cnt, at, measured in frames
     ]
     for message in [*messages, messages[1]]:  # f_cnt 2 again, as a second integration sends it
         radio.publish(topic, message)
-    expected = list(
-        (usage, at, value, "tts")
-        for _, at, payload in frames
-        for usage, value in zip(
-            ("hq.meeting-temperature", "hq.meeting-humidity", "hq.meeting-co2"),
-            (
-                int.from_bytes(payload[1:3], "big") / 10,
-                payload[4],
-                int.from_bytes(payload[9:11], "big"),
-            ),
-            strict=True,
+    expected = [  # ordered by time, then usage id
+        row
+        for _, at, (tenths, humidity, co2) in frames
+        for row in (
+            ("hq.meeting-co2", at, co2, "tts"),
+            ("hq.meeting-humidity", at, humidity, "tts"),
+            ("hq.meeting-temperature", at, tenths / 10, "tts"),
         )
-    )
-    expected.sort(key=lambda row: (row[1], row[0]))
+    ]
     wait_until(
         lambda: len(readings_of(database, "elsys-meeting-room")) >= 9,
         lambda: readings_of(database, "elsys-meeting-room"),
