@@ -31,7 +31,7 @@ from radio_messages import chirpstack_uplink, radio_site, sigfox_callback, tts_u
 
 from models.settings import Settings
 from services import ApacheKafka, MqttBroker, free_port
-from smati.processes import RoleProcess
+from smati.processes import RoleProcess, settings_env
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics, read_records, read_topic
 
@@ -74,40 +74,25 @@ def radio(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Radio]:
     run = uuid.uuid4().hex[:8]
-    settings = Settings.model_validate(
-        {
-            "kafka_bootstrap": kafka_broker.bootstrap,
-            "database_url": database,
-            "mqtt_url": mqtt_broker.url,
-            "topic_prefix": f"radio-{run}",
-            "app_id": f"smati-radio-{run}",
-            "broker_session_timeout_s": 30,
-            "sink_batch_seconds": 0.2,
-            "web_port": free_port(),
-            "webhook_port": free_port(),
-            "registry_refresh_s": 1,
-            "trusted_decoders": ["chirpstack"],
-            "webhook_secrets": SECRETS,
-        }
-    )
+    overrides: dict[str, Any] = {
+        "kafka_bootstrap": kafka_broker.bootstrap,
+        "database_url": database,
+        "mqtt_url": mqtt_broker.url,
+        "topic_prefix": f"radio-{run}",
+        "app_id": f"smati-radio-{run}",
+        "broker_session_timeout_s": 30,
+        "sink_batch_seconds": 0.2,
+        "web_port": free_port(),
+        "webhook_port": free_port(),
+        "registry_refresh_s": 1,
+        "trusted_decoders": ["chirpstack"],
+        "webhook_secrets": SECRETS,
+    }
+    settings = Settings.model_validate(overrides)
     with psycopg.connect(database) as conn:
         save_registry(conn, radio_site())
     ensure_topics(settings)
-    env = {
-        **os.environ,
-        "SMATI_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "SMATI_DATABASE_URL": database,
-        "SMATI_MQTT_URL": mqtt_broker.url,
-        "SMATI_TOPIC_PREFIX": settings.topic_prefix,
-        "SMATI_APP_ID": settings.app_id,
-        "SMATI_BROKER_SESSION_TIMEOUT_S": "30",
-        "SMATI_SINK_BATCH_SECONDS": "0.2",
-        "SMATI_WEB_PORT": str(settings.web_port),
-        "SMATI_WEBHOOK_PORT": str(settings.webhook_port),
-        "SMATI_REGISTRY_REFRESH_S": "1",
-        "SMATI_TRUSTED_DECODERS": json.dumps(settings.trusted_decoders),
-        "SMATI_WEBHOOK_SECRETS": json.dumps(SECRETS),
-    }
+    env = {**os.environ, **settings_env(overrides)}
     logs = tmp_path_factory.mktemp("radio-logs")
     worker = RoleProcess(["worker"], env, logs / "worker.log")
     connectors = [
