@@ -20,7 +20,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
 from confluent_kafka import KafkaError, Message, Producer
@@ -78,8 +78,11 @@ class MqttConnector:
             protocol=mqtt.MQTTv311,
             manual_ack=True,
         )
-        if self._url.username:
-            self.client.username_pw_set(self._url.username, self._url.password)
+        if self._url.username:  # percent-encoded in the URL: a TTS user is `app@tenant`
+            password = self._url.password
+            self.client.username_pw_set(
+                unquote(self._url.username), unquote(password) if password else None
+            )
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
