@@ -5,8 +5,13 @@ raw topic). Delivery: subscriptions use QoS 1 with a persistent session and manu
 acknowledgement, and a message is acknowledged to the MQTT broker only once Kafka has
 confirmed it; a message Kafka refused is never acknowledged, and the connector
 reconnects so that the broker delivers it again. What cannot become an uplink (a topic
-without a device id, a payload over the size limit) goes to the dead-letter topic, also
-acknowledged only once Kafka has it.
+without a device id, a payload over the size limit, a network server's message not in
+its format) goes to the dead-letter topic, also acknowledged only once Kafka has it.
+
+The `source` says what the messages are: `mqtt` (devices publishing their own payload),
+or the uplinks of a LoRaWAN network server's MQTT integration, `tts` (The Things Stack)
+or `chirpstack` (ChirpStack v4), whose radio metadata (DevEUI, frame counter, port,
+gateways with RSSI and SNR) the connector adds to the envelope.
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
 from confluent_kafka import KafkaError, Message, Producer
 
 from connectors.topics import TopicTemplate
 from models.dead_letter import DeadLetter, RejectCode
+from models.network_servers import FRAME_PARSERS
+from models.radio import FrameFormatError
 from models.uplink import RawUplink
 
 log = logging.getLogger(__name__)
@@ -52,8 +59,11 @@ class MqttConnector:
         dead_letter_topic: str,
         client_id: str,
         max_payload_bytes: int = 256 * 1024,
+        source: str = "mqtt",
     ) -> None:
         self._url = urlparse(mqtt_url)
+        self._source = source
+        self._parse_frame = FRAME_PARSERS.get(source)
         self._templates = templates
         self._producer = producer
         self._raw_topic = raw_topic
@@ -68,8 +78,11 @@ class MqttConnector:
             protocol=mqtt.MQTTv311,
             manual_ack=True,
         )
-        if self._url.username:
-            self.client.username_pw_set(self._url.username, self._url.password)
+        if self._url.username:  # percent-encoded in the URL: a TTS user is `app@tenant`
+            password = self._url.password
+            self.client.username_pw_set(
+                unquote(self._url.username), unquote(password) if password else None
+            )
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
@@ -117,16 +130,26 @@ class MqttConnector:
             )
             self._dead_letter(message, RejectCode.OVERSIZED, reason, device_id)
         else:
-            uplink = RawUplink(
-                source="mqtt",
-                device_id=device_id,
-                received_at=datetime.now(UTC),
-                payload=message.payload,
-                metadata={"topic": message.topic, "qos": message.qos, "retain": message.retain},
-            )
-            self._produce(
-                self._raw_topic, device_id, uplink.to_json(), self._ack_when_stored(message)
-            )
+            self._forward(message, device_id)
+
+    def _forward(self, message: mqtt.MQTTMessage, device_id: str) -> None:
+        received_at = datetime.now(UTC)
+        metadata = {"topic": message.topic, "qos": message.qos, "retain": message.retain}
+        if self._parse_frame is not None:
+            try:
+                frame = self._parse_frame(bytes(message.payload), received_at)
+            except FrameFormatError as error:
+                self._dead_letter(message, RejectCode.MALFORMED_PAYLOAD, str(error), device_id)
+                return
+            metadata.update(frame.metadata())
+        uplink = RawUplink(
+            source=self._source,
+            device_id=device_id,
+            received_at=received_at,
+            payload=message.payload,
+            metadata=metadata,
+        )
+        self._produce(self._raw_topic, device_id, uplink.to_json(), self._ack_when_stored(message))
 
     def _dead_letter(
         self, message: mqtt.MQTTMessage, code: RejectCode, reason: str, device_id: str | None = None

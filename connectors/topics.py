@@ -42,3 +42,13 @@ def _level_pattern(level: str) -> str:
     if level == "+":
         return "[^/]+"
     return re.escape(level)
+
+
+DEFAULT_TEMPLATES = {
+    "mqtt": "smati/devices/{device_id}/up",
+    "tts": "v3/+/devices/{device_id}/up",
+    "chirpstack": "application/+/device/{device_id}/event/up",
+}
+"""The topic of each source's uplinks: The Things Stack publishes
+`v3/{application id}@{tenant id}/devices/{device id}/up`, ChirpStack v4
+`application/{application id}/device/{dev eui}/event/up`."""

@@ -58,6 +58,16 @@ class Settings(BaseSettings):
     transmission_check_s: float = Field(
         default=2.0, gt=0, description="how often silent usages are looked at"
     )
+    trusted_decoders: list[str] = Field(
+        default=[],
+        description="sources (tts, chirpstack) whose decoded payload is used instead of a codec",
+    )
+    webhook_host: str = Field(default="127.0.0.1", description="webhook server bind address")
+    webhook_port: int = Field(default=8090, ge=0, description="webhook server port")
+    webhook_secrets: dict[str, SecretStr] = Field(
+        default={},
+        description="tenant -> secret that webhook callers send (never logged)",
+    )
     log_level: str = Field(default="info")
 
     def but(self, **changes: object) -> Settings:

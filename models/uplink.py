@@ -17,7 +17,10 @@ class RawUplink(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    source: str = Field(description="connector that received it: mqtt, ttn, chirpstack, sigfox")
+    source: str = Field(
+        description="what the payload is: mqtt (a device's own), tts, chirpstack, sigfox "
+        "(a network server's message, see models.network_servers)"
+    )
     device_id: str = Field(min_length=1)
     received_at: AwareDatetime
     payload: bytes = Field(description="the original bytes, untouched")

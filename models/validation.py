@@ -10,8 +10,10 @@ import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from models.codecs import ChannelValue, DecodeError, codec_for
+from models.codecs import ChannelValue, DecodeError, WrongLength, WrongPort, codec_for
 from models.dead_letter import RejectCode, Rejection
+from models.network_servers import FRAME_PARSERS
+from models.radio import FrameFormatError, RadioFrame
 from models.reading import QualityFlag, Reading
 from models.registry import Device, Registry, UsageRef
 from models.units import UnitError, canonical, convert
@@ -26,11 +28,19 @@ class TimePolicy:
     max_age: timedelta = timedelta(days=400)
 
 
+DeviceEntry = tuple[Device, dict[str, UsageRef]]
+
+
 @dataclass(frozen=True)
 class DeviceIndex:
-    """The registry as the decoder needs it: device id -> device and its channels' usages."""
+    """The registry as the decoder needs it: device id -> device and its channels' usages.
 
-    devices: dict[str, tuple[Device, dict[str, UsageRef]]]
+    A device is also found by the id of its transceiver (a LoRaWAN DevEUI, a Sigfox id;
+    compared in upper case), which is how LoRaWAN and Sigfox networks name it.
+    """
+
+    devices: dict[str, DeviceEntry]
+    by_radio_id: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, registry: Registry) -> DeviceIndex:
@@ -39,31 +49,90 @@ class DeviceIndex:
             {
                 device.id: (device, {ch: usages[u] for ch, u in device.channels.items()})
                 for device in registry.devices
-            }
+            },
+            {
+                device.transceiver.upper(): device.id
+                for device in registry.devices
+                if device.transceiver is not None
+            },
         )
+
+    def find(self, *names: str | None) -> DeviceEntry | None:
+        """The first device named (by its id, or its transceiver's) by one of `names`."""
+        for name in names:
+            if name is None:
+                continue
+            entry = self.devices.get(name)
+            if entry is None and name.upper() in self.by_radio_id:
+                entry = self.devices.get(self.by_radio_id[name.upper()])
+            if entry is not None:
+                return entry
+        return None
 
 
 @dataclass
 class Decoded:
     readings: list[Reading] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
+    device: Device | None = None
+    """The registered device, once found."""
+    frame: RadioFrame | None = None
+    """The network server's view of the uplink (LoRaWAN and Sigfox sources)."""
+
+    @property
+    def refused(self) -> bool:
+        """The whole uplink was refused (not only some of its values)."""
+        return not self.readings and any(r.channel is None for r in self.rejections)
+
+
+_DECODE_CODES: dict[type[DecodeError], RejectCode] = {
+    WrongPort: RejectCode.WRONG_PORT,
+    WrongLength: RejectCode.WRONG_LENGTH,
+}
 
 
 def decode_uplink(
-    uplink: RawUplink, origin: str, index: DeviceIndex, policy: TimePolicy = TimePolicy()
+    uplink: RawUplink,
+    origin: str,
+    index: DeviceIndex,
+    policy: TimePolicy = TimePolicy(),
+    trusted_sources: frozenset[str] = frozenset(),
 ) -> Decoded:
-    """Readings of every good channel value; a rejection for the uplink or each bad value."""
-    entry = index.devices.get(uplink.device_id)
+    """Readings of every good channel value; a rejection for the uplink or each bad value.
+
+    For a network server's message, its own decoded payload is used when present and its
+    source is in `trusted_sources`; otherwise the device model's codec decodes the bytes.
+    """
+    decoded = Decoded()
+    parse = FRAME_PARSERS.get(uplink.source)
+    if parse is not None:
+        try:
+            decoded.frame = parse(uplink.payload, uplink.received_at)
+        except FrameFormatError as error:
+            return _refused(decoded, RejectCode.MALFORMED_PAYLOAD, str(error))
+    dev_eui = decoded.frame.dev_eui if decoded.frame else None
+    entry = index.find(uplink.device_id, dev_eui)
     if entry is None:
         reason = f"unknown device {uplink.device_id!r}: not in the registry"
-        return Decoded(rejections=[Rejection(code=RejectCode.UNKNOWN_DEVICE, reason=reason)])
+        return _refused(decoded, RejectCode.UNKNOWN_DEVICE, reason)
     device, channels = entry
+    decoded.device = device
+    tenant = uplink.metadata.get("tenant")
+    if tenant is not None and tenant != device.tenant:
+        reason = f"device {uplink.device_id!r} is not registered for tenant {tenant!r}"
+        return _refused(decoded, RejectCode.UNKNOWN_DEVICE, reason)
     try:
-        values = codec_for(device.model)(uplink.payload, uplink.received_at)
+        values = _channel_values(uplink, device, decoded.frame, trusted_sources)
     except DecodeError as error:
-        reason = f"{device.model} payload: {error}"
-        return Decoded(rejections=[Rejection(code=RejectCode.MALFORMED_PAYLOAD, reason=reason)])
-    decoded = Decoded()
+        code = _DECODE_CODES.get(type(error), RejectCode.MALFORMED_PAYLOAD)
+        return _refused(decoded, code, f"{device.model} payload: {error}")
+    if decoded.frame is not None:
+        # A radio sensor reports more than a building needs (battery, light...): only the
+        # channels the registry maps are read, and an uplink with none of them is refused.
+        values = [value for value in values if value.channel in channels]
+        if not values:
+            reason = f"device {device.id!r} maps none of the channels its payload holds"
+            return _refused(decoded, RejectCode.UNKNOWN_CHANNEL, reason)
     for value in values:
         ref = channels.get(value.channel)
         if ref is None:
@@ -73,7 +142,7 @@ def decode_uplink(
             )
             continue
         try:
-            decoded.readings.append(_reading(uplink, origin, ref, value, policy))
+            decoded.readings.append(_reading(uplink, device.id, origin, ref, value, policy))
         except _Refused as refused:
             decoded.rejections.append(
                 Rejection(
@@ -86,6 +155,31 @@ def decode_uplink(
     return decoded
 
 
+def _refused(decoded: Decoded, code: RejectCode, reason: str) -> Decoded:
+    decoded.rejections.append(Rejection(code=code, reason=reason))
+    return decoded
+
+
+def _channel_values(
+    uplink: RawUplink, device: Device, frame: RadioFrame | None, trusted: frozenset[str]
+) -> list[ChannelValue]:
+    if frame is None:
+        return codec_for(device.model)(uplink.payload, uplink.received_at)
+    if frame.decoded is not None and uplink.source in trusted:
+        return _server_decoded(frame)
+    return codec_for(device.model)(frame.payload, frame.time, frame.f_port)
+
+
+def _server_decoded(frame: RadioFrame) -> list[ChannelValue]:
+    """The numbers of the network server's decoded payload; its other fields are ignored."""
+    assert frame.decoded is not None
+    return [
+        ChannelValue(channel, frame.time, float(value), None)
+        for channel, value in frame.decoded.items()
+        if isinstance(value, int | float) and not isinstance(value, bool)
+    ]
+
+
 class _Refused(ValueError):
     def __init__(self, code: RejectCode, reason: str) -> None:
         super().__init__(reason)
@@ -93,7 +187,12 @@ class _Refused(ValueError):
 
 
 def _reading(
-    uplink: RawUplink, origin: str, ref: UsageRef, value: ChannelValue, policy: TimePolicy
+    uplink: RawUplink,
+    device_id: str,
+    origin: str,
+    ref: UsageRef,
+    value: ChannelValue,
+    policy: TimePolicy,
 ) -> Reading:
     usage = ref.usage
     if not math.isfinite(value.value):
@@ -124,7 +223,7 @@ def _reading(
         unit=usage.unit,
         usage_type=usage.type,
         source=uplink.source,
-        device_id=uplink.device_id,
+        device_id=device_id,
         origin=origin,
         flags=flags,
     )

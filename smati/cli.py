@@ -26,9 +26,10 @@ def _settings(ctx: click.Context) -> Settings:
 def main(ctx: click.Context, **flags: str | None) -> None:
     """SMATI stream: real-time quality checks of smart-building meter and sensor data.
 
-    Devices publish over MQTT (LoRaWAN and Sigfox to come); the connector puts raw uplinks
-    on Kafka; the worker decodes, validates and checks them per usage, and stores readings
-    and detections in PostgreSQL/TimescaleDB. Settings come from SMATI_* environment
+    Devices publish over MQTT, LoRaWAN network servers (The Things Stack, ChirpStack) or
+    the Sigfox backend; the connectors put raw uplinks on Kafka; the worker decodes,
+    validates and checks them per usage, and stores readings and detections in
+    PostgreSQL/TimescaleDB. Settings come from SMATI_* environment
     variables; the flags above override them. Start with `smati demo`.
     """
     overrides = {name: value for name, value in flags.items() if value is not None}
@@ -69,35 +70,93 @@ def connector() -> None:
     "--topic",
     "topics",
     multiple=True,
-    help="topic template with {device_id}, repeatable [env SMATI_MQTT_TOPICS, JSON list]",
+    help="topic template with {device_id}, repeatable [env SMATI_MQTT_TOPICS, JSON list; "
+    "default: the source's topic]",
+)
+@click.option(
+    "--source",
+    type=click.Choice(["mqtt", "tts", "chirpstack"]),
+    default="mqtt",
+    show_default=True,
+    help="what is published: devices' own JSON (mqtt), or the uplinks of The Things Stack "
+    "(tts, v3/+/devices/{device_id}/up) or ChirpStack v4 (chirpstack, "
+    "application/+/device/{device_id}/event/up)",
 )
 @click.pass_context
-def connector_mqtt(ctx: click.Context, topics: tuple[str, ...]) -> None:
+def connector_mqtt(ctx: click.Context, topics: tuple[str, ...], source: str) -> None:
     """Forward MQTT messages to Kafka, acknowledging each only once Kafka has it."""
-    from confluent_kafka import KafkaException
-
     from connectors.mqtt import MqttConnector, kafka_producer
-    from connectors.topics import TopicTemplate
-    from stream.topics import ensure_topics
+    from connectors.topics import DEFAULT_TEMPLATES, TopicTemplate
 
     settings = _settings(ctx)
-    try:
-        ensure_topics(settings, timeout_s=5)
-    except KafkaException as error:  # Kafka down: start anyway, MQTT holds what Kafka can't take
-        logging.getLogger(__name__).warning("could not check Kafka topics: %s", error)
-    templates = [TopicTemplate(t) for t in (topics or settings.mqtt_topics)]
+    _ensure_topics_if_kafka_is_up(settings)
+    if not topics:
+        configured = "mqtt_topics" in settings.model_fields_set
+        topics = tuple(settings.mqtt_topics if configured else [DEFAULT_TEMPLATES[source]])
     bridge = MqttConnector(
         settings.mqtt_url,
-        templates,
+        [TopicTemplate(t) for t in topics],
         kafka_producer(settings.kafka_bootstrap),
         settings.topic("raw"),
         settings.topic("dead-letter"),
         settings.mqtt_client_id,
         settings.max_payload_bytes,
+        source,
     )
     signal.signal(signal.SIGTERM, lambda *_: bridge.stop())
     signal.signal(signal.SIGINT, lambda *_: bridge.stop())
     bridge.run()
+
+
+@connector.command("webhooks")
+@click.option("--host", help="bind address [env SMATI_WEBHOOK_HOST, default 127.0.0.1]")
+@click.option("--port", type=int, help="port [env SMATI_WEBHOOK_PORT, default 8090]")
+@click.pass_context
+def connector_webhooks(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve The Things Stack webhooks (POST /tts/TENANT) and Sigfox data callbacks
+    (POST /sigfox/TENANT), each authenticated by its tenant's secret
+    (`Authorization: Bearer SECRET`, secrets in SMATI_WEBHOOK_SECRETS as a JSON object).
+    """
+    from aiohttp import web
+
+    from connectors.delivery import KafkaDelivery
+    from connectors.mqtt import kafka_producer
+    from connectors.webhooks import WebhookConnector
+    from stream.registry_cache import RegistryCache
+
+    settings = _settings(ctx)
+    _ensure_topics_if_kafka_is_up(settings)
+    delivery = KafkaDelivery(kafka_producer(settings.kafka_bootstrap))
+    webhooks = WebhookConnector(
+        delivery,
+        settings.topic("raw"),
+        settings.topic("dead-letter"),
+        settings.webhook_secrets,
+        RegistryCache(settings.database_url.get_secret_value()),
+        settings.registry_refresh_s,
+        frozenset(settings.trusted_decoders),
+        settings.max_payload_bytes,
+    )
+    try:
+        web.run_app(
+            webhooks.app(),
+            host=host or settings.webhook_host,
+            port=settings.webhook_port if port is None else port,
+            print=click.echo,
+        )
+    finally:
+        delivery.close()
+
+
+def _ensure_topics_if_kafka_is_up(settings: Settings) -> None:
+    from confluent_kafka import KafkaException
+
+    from stream.topics import ensure_topics
+
+    try:
+        ensure_topics(settings, timeout_s=5)
+    except KafkaException as error:  # Kafka down: start anyway, the sender keeps what it can't
+        logging.getLogger(__name__).warning("could not check Kafka topics: %s", error)
 
 
 @main.group()

@@ -7,11 +7,21 @@ order) and die with the parent, even if it is killed.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from services import spawn, stop_process
+
+
+def settings_env(overrides: dict[str, Any]) -> dict[str, str]:
+    """`SMATI_*` environment variables giving a child these settings (lists and dicts as JSON)."""
+    return {
+        f"SMATI_{name.upper()}": json.dumps(value) if isinstance(value, list | dict) else str(value)
+        for name, value in overrides.items()
+    }
 
 
 class RoleProcess:

@@ -16,10 +16,17 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from models.detection import DetectionEvent
+from models.radio_health import RadioRecord
 from models.reading import Reading
 from storage.transmission import write_transmission_events
 
-__all__ = ["Duplicate", "ReadingWriteResult", "write_events", "write_readings"]
+__all__ = [
+    "Duplicate",
+    "ReadingWriteResult",
+    "write_events",
+    "write_radio_frames",
+    "write_readings",
+]
 
 Values = tuple[Any, ...]
 
@@ -89,6 +96,42 @@ _EVENTS = _StagedTable(
     columns=("id", "kind", "tenant_id", "usage_id", "ts", "severity", "details"),
     types=("text", "text", "text", "text", "timestamptz", "text", "jsonb"),
     key=("id",),
+)
+_RADIO_FRAMES = _StagedTable(
+    target="radio_frames",
+    columns=(
+        "device_id",
+        "ts",
+        "source",
+        "network_id",
+        "dev_eui",
+        "f_port",
+        "f_cnt",
+        "gateways",
+        "gateway_count",
+        "best_rssi",
+        "best_snr",
+        "lost_before",
+        "counter_reset",
+        "origin",
+    ),
+    types=(
+        "text",
+        "timestamptz",
+        "text",
+        "text",
+        "text",
+        "int4",
+        "int8",
+        "jsonb",
+        "int4",
+        "float8",
+        "float8",
+        "int4",
+        "bool",
+        "text",
+    ),
+    key=("device_id", "ts"),
 )
 
 # `batch_seq` is the position in the batch: the first of two rows with one key wins,
@@ -163,6 +206,27 @@ def _event_row(event: DetectionEvent) -> Values:
     )
 
 
+def _radio_row(record: RadioRecord) -> Values:
+    rssi = [r.rssi for r in record.receptions if r.rssi is not None]
+    snr = [r.snr for r in record.receptions if r.snr is not None]
+    return (
+        record.device_id,
+        record.ts,
+        record.source,
+        record.network_id,
+        record.dev_eui,
+        record.f_port,
+        record.f_cnt,
+        Jsonb([reception.model_dump() for reception in record.receptions]),
+        len(record.receptions),
+        max(rssi, default=None),
+        max(snr, default=None),
+        record.lost_before,
+        record.counter_reset,
+        record.origin,
+    )
+
+
 def write_readings(conn: psycopg.Connection, readings: Sequence[Reading]) -> ReadingWriteResult:
     """Store a batch of readings in one transaction; sort out replays from duplicates.
 
@@ -196,3 +260,11 @@ def write_events(conn: psycopg.Connection, events: Sequence[DetectionEvent]) -> 
         written = _stage_and_insert(cur, _EVENTS, map(_event_row, events))
         write_transmission_events(cur, events)
         return written
+
+
+def write_radio_frames(conn: psycopg.Connection, records: Sequence[RadioRecord]) -> int:
+    """Store a batch of radio frames in one transaction; return how many were new."""
+    if not records:
+        return 0
+    with conn.transaction(), conn.cursor() as cur:
+        return _stage_and_insert(cur, _RADIO_FRAMES, map(_radio_row, records))

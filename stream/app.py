@@ -11,8 +11,9 @@ from models.settings import Settings
 from models.validation import TimePolicy
 from stream.decode import register_decode_agent
 from stream.detect import register_readings_agent
+from stream.radio import radio_health
 from stream.registry_cache import RegistryCache
-from stream.sink import DatabaseSink, register_events_sink
+from stream.sink import DatabaseSink, register_events_sink, register_radio_sink
 from stream.transmission import register_transmission_clock
 from stream.usage_states import usage_state_table
 
@@ -39,13 +40,24 @@ def build_app(settings: Settings) -> faust.App:
     database_url = settings.database_url.get_secret_value()
     registry = RegistryCache(database_url)
     sink = DatabaseSink(database_url)
-    raw, readings, events, dead_letters = (
+    raw, readings, events, dead_letters, radio = (
         app.topic(settings.topic(stage), internal=False)
-        for stage in ("raw", "readings", "events", "dead-letter")
+        for stage in ("raw", "readings", "events", "dead-letter", "radio")
     )
     states = usage_state_table(app, settings)
     policy = TimePolicy(max_future=settings.max_future, max_age=settings.max_age)
-    register_decode_agent(app, raw, readings, dead_letters, registry, policy)
+    trusted = frozenset(settings.trusted_decoders)
+    register_decode_agent(
+        app,
+        raw,
+        readings,
+        dead_letters,
+        registry,
+        policy,
+        radio_health(app, settings, radio),
+        trusted,
+    )
+    register_radio_sink(app, settings, radio, dead_letters, sink)
     register_readings_agent(app, settings, readings, events, dead_letters, states, registry, sink)
     register_events_sink(app, settings, events, dead_letters, sink)
     register_transmission_clock(app, settings, events, states, registry, sink)

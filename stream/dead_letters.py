@@ -11,6 +11,7 @@ from faust.types import EventT
 
 from models.dead_letter import DeadLetter, RejectCode, Rejection
 from models.detection import DetectionEvent
+from models.radio_health import RadioRecord
 from models.reading import Reading
 from stream.metrics import DEAD_LETTERS
 
@@ -71,11 +72,14 @@ async def send_dead_letter(
 
 
 async def dead_letter_row(
-    topic: faust.TopicT, row: Reading | DetectionEvent, rejection: Rejection, stage: str
+    topic: faust.TopicT,
+    row: Reading | DetectionEvent | RadioRecord,
+    rejection: Rejection,
+    stage: str,
 ) -> None:
     """Dead-letter a decoded row (its JSON is the original) under the origin it came from."""
-    origin = row.origin if isinstance(row, Reading) else f"event/{row.id}"
-    device_id = row.device_id if isinstance(row, Reading) else None
+    origin = row.origin if isinstance(row, Reading | RadioRecord) else f"event/{row.id}"
+    device_id = row.device_id if isinstance(row, Reading | RadioRecord) else None
     await send_dead_letter(
         topic, rejection, stage=stage, origin=origin, original=row.to_json(), device_id=device_id
     )

@@ -10,6 +10,7 @@ from models.uplink import RawUplink
 from models.validation import TimePolicy, decode_uplink
 from stream.dead_letters import handle_or_dead_letter, send_dead_letter
 from stream.metrics import READINGS_DECODED, UPLINKS
+from stream.radio import RadioHealth
 from stream.registry_cache import RegistryCache
 
 
@@ -20,13 +21,17 @@ def register_decode_agent(
     dead_letters: faust.TopicT,
     registry: RegistryCache,
     policy: TimePolicy,
+    radio: RadioHealth,
+    trusted_sources: frozenset[str],
 ) -> None:
     @app.agent(raw, name="decode")
     async def decode(stream: faust.StreamT) -> None:
         await registry.ready.wait()
 
         async def handle(original: bytes, origin: str) -> None:
-            await _decode_one(original, origin, readings, dead_letters, registry, policy)
+            await _decode_one(
+                original, origin, readings, dead_letters, registry, policy, radio, trusted_sources
+            )
 
         async for event in stream.events():
             await handle_or_dead_letter(event, handle, dead_letters, "decode")
@@ -39,6 +44,8 @@ async def _decode_one(
     dead_letters: faust.TopicT,
     registry: RegistryCache,
     policy: TimePolicy,
+    radio: RadioHealth,
+    trusted_sources: frozenset[str],
 ) -> None:
     UPLINKS.inc()
     try:
@@ -50,7 +57,9 @@ async def _decode_one(
             dead_letters, rejection, stage="decode", origin=origin, original=original
         )
         return
-    decoded = decode_uplink(uplink, origin, registry.devices, policy)
+    decoded = decode_uplink(uplink, origin, registry.devices, policy, trusted_sources)
+    if not await radio.admit(uplink, decoded, origin):
+        return
     for reading in decoded.readings:
         await readings.send(key=reading.usage_id.encode(), value=reading.to_json())
     READINGS_DECODED.inc(len(decoded.readings))

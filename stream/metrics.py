@@ -16,3 +16,8 @@ HORIZON_LAG = Gauge(
     "smati_processing_horizon_lag_seconds",
     "Wall clock minus the time before which every published reading has been checked",
 )
+RADIO_FRAMES_REPEATED = Counter(
+    "smati_radio_frames_repeated_total",
+    "Radio frames dropped as already received (several gateways, integrations or retries)",
+    ["source"],
+)

@@ -21,10 +21,11 @@ from tenacity import Retrying, before_sleep_log, retry_if_exception_type, wait_e
 
 from models.dead_letter import RejectCode, Rejection
 from models.detection import DetectionEvent
+from models.radio_health import RadioRecord
 from models.reading import Reading
 from models.settings import Settings
 from storage.transmission import TransmissionRow, write_transmission
-from storage.writer import ReadingWriteResult, write_events, write_readings
+from storage.writer import ReadingWriteResult, write_events, write_radio_frames, write_readings
 from stream.dead_letters import dead_letter_row, origin_of, original_bytes, send_dead_letter
 from stream.metrics import READINGS_STORED
 
@@ -57,6 +58,10 @@ class DatabaseSink:
     async def write_transmission(self, rows: Sequence[TransmissionRow]) -> None:
         if rows:
             await asyncio.to_thread(self._retrying, "transmission", write_transmission, rows)
+
+    async def write_radio_frames(self, records: Sequence[RadioRecord]) -> int:
+        written: int = await asyncio.to_thread(self._retrying, "radio", write_radio_frames, records)
+        return written
 
     def _retrying(
         self,
@@ -123,7 +128,21 @@ def register_events_sink(
             await _write_isolating(rows, sink.write_events, dead_letters)
 
 
-Row = TypeVar("Row", Reading, DetectionEvent)
+def register_radio_sink(
+    app: faust.App,
+    settings: Settings,
+    radio: faust.TopicT,
+    dead_letters: faust.TopicT,
+    sink: DatabaseSink,
+) -> None:
+    @app.agent(radio, name="store-radio")
+    async def store_radio(stream: faust.StreamT) -> None:
+        async for batch in batches(stream, settings):
+            rows = await parse_batch(batch, RadioRecord.from_json, dead_letters)
+            await _write_isolating(rows, sink.write_radio_frames, dead_letters)
+
+
+Row = TypeVar("Row", Reading, DetectionEvent, RadioRecord)
 
 
 def batches(stream: faust.StreamT, settings: Settings) -> AsyncIterator[Sequence[EventT]]:

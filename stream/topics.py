@@ -12,28 +12,55 @@ from models.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STAGES = ("raw", "readings", "events", "dead-letter")
+STAGES = ("raw", "readings", "events", "dead-letter", "radio")
+TABLES = ("usage-state", "radio-state")
+"""The worker's Faust tables (stream.app): their changelogs are created here too, so that a
+worker's first group join already sees them. Created by Faust during that join, a
+changelog can miss the first assignment ("Ignoring missing topic")."""
+
+CHANGELOG_CONFIG = {
+    "cleanup.policy": "compact",
+    # Small segments, so that Kafka's log cleaner compacts a changelog soon after it grows:
+    # a restarted worker then reads about one record per key, whatever the stream's length.
+    "segment.bytes": str(16 * 1024 * 1024),
+    "segment.ms": str(10 * 60 * 1000),
+    "min.cleanable.dirty.ratio": "0.2",
+}
+
+
+def changelog(settings: Settings, table: str) -> str:
+    """The changelog topic Faust names for a table of the worker's app."""
+    return f"{settings.app_id}-{table}-changelog"
 
 
 def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
-    """Create the missing pipeline topics; returns the names created."""
+    """Create the missing pipeline topics and table changelogs; returns the names created."""
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     existing = set(admin.list_topics(timeout=timeout_s).topics)
-    missing = [settings.topic(stage) for stage in STAGES if settings.topic(stage) not in existing]
+    wanted = [
+        NewTopic(settings.topic(stage), num_partitions=settings.topic_partitions)
+        for stage in STAGES
+    ] + [
+        NewTopic(
+            changelog(settings, table),
+            num_partitions=settings.topic_partitions,
+            config=CHANGELOG_CONFIG,
+        )
+        for table in TABLES
+    ]
+    missing = [topic for topic in wanted if topic.topic not in existing]
     if not missing:
         return []
-    futures = admin.create_topics(
-        [NewTopic(name, num_partitions=settings.topic_partitions) for name in missing],
-        operation_timeout=timeout_s,
-    )
+    futures = admin.create_topics(missing, operation_timeout=timeout_s)
     for future in futures.values():
         try:
             future.result(timeout=timeout_s)
         except Exception as error:  # a concurrent creator won the race: that is fine
             if "TOPIC_ALREADY_EXISTS" not in str(error):
                 raise
-    log.info("created topics %s", ", ".join(missing))
-    return missing
+    names = [topic.topic for topic in missing]
+    log.info("created topics %s", ", ".join(names))
+    return names
 
 
 def read_topic(bootstrap: str, topic: str, timeout_s: float = 15.0) -> list[bytes]:

@@ -18,14 +18,9 @@ from models.registry import UsageRef
 from models.rules import UsageState
 from models.settings import Settings
 from storage.transmission import TransmissionRow
+from stream.topics import CHANGELOG_CONFIG
 
 _CODEC = "usage-state"
-# Small segments so that Kafka's log cleaner compacts the changelog soon after it grows.
-_CHANGELOG_CONFIG = {
-    "segment.bytes": str(16 * 1024 * 1024),
-    "segment.ms": str(10 * 60 * 1000),
-    "min.cleanable.dirty.ratio": "0.2",
-}
 
 
 class _UsageStateCodec(codecs.Codec):
@@ -49,7 +44,7 @@ def usage_state_table(app: faust.App, settings: Settings) -> faust.types.TableT:
         partitions=settings.topic_partitions,
         use_partitioner=True,
         key_type=bytes,
-        extra_topic_configs=_CHANGELOG_CONFIG,
+        extra_topic_configs=CHANGELOG_CONFIG,
     )
     cast(faust.Table, table).value_serializer = _CODEC  # the changelog topic is made later
     return table

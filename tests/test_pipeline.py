@@ -33,7 +33,7 @@ from models.settings import Settings
 from services import ApacheKafka, MqttBroker, free_port
 from smati.cli import main as smati
 from smati.demo import DEMO_YAML, demo_registry
-from smati.processes import RoleProcess
+from smati.processes import RoleProcess, settings_env
 from smati.simulator import Message, bad_messages, building_messages
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics, read_records, read_topic
@@ -51,13 +51,6 @@ class Pipeline:
     worker: RoleProcess
     connector: RoleProcess
     publish: Callable[[list[Message]], None]
-
-
-def _env(overrides: dict[str, Any]) -> dict[str, str]:
-    return {
-        f"SMATI_{name.upper()}": json.dumps(value) if isinstance(value, list) else str(value)
-        for name, value in overrides.items()
-    }
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +80,7 @@ def pipeline(
     with psycopg.connect(database) as conn:
         save_registry(conn, registry)
     ensure_topics(settings)
-    env = {**os.environ, **_env(overrides)}
+    env = {**os.environ, **settings_env(overrides)}
     logs = tmp_path_factory.mktemp("pipeline-logs")
     worker = RoleProcess(["worker"], env, logs / "worker.log")
     connector = RoleProcess(["connector", "mqtt"], env, logs / "connector.log")

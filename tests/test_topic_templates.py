@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.topics import TopicTemplate
+from connectors.topics import DEFAULT_TEMPLATES, TopicTemplate
 
 
 def test_template_gives_subscription_and_device_id() -> None:
@@ -27,3 +27,14 @@ def test_wildcards_around_the_device_level() -> None:
 def test_bad_templates_are_refused(bad: str) -> None:
     with pytest.raises(ValueError):
         TopicTemplate(bad)
+
+
+def test_network_servers_topics() -> None:
+    tts = TopicTemplate(DEFAULT_TEMPLATES["tts"])
+    chirpstack = TopicTemplate(DEFAULT_TEMPLATES["chirpstack"])
+    assert tts.subscription == "v3/+/devices/+/up"
+    assert tts.device_id("v3/hq-sensors@acme/devices/elsys-1/up") == "elsys-1"
+    assert tts.device_id("v3/hq-sensors@acme/devices/elsys-1/join") is None
+    assert chirpstack.subscription == "application/+/device/+/event/up"
+    topic = "application/17c82e96-be03-4f38-aef3-f83d48582d97/device/0101010101010101/event/up"
+    assert chirpstack.device_id(topic) == "0101010101010101"

@@ -1,13 +1,22 @@
 """Payload codecs: turn a device's bytes into channel values, chosen by the device's model.
 
-A codec is a pure function `(payload, received_at) -> list[ChannelValue]` that raises
-`DecodeError` for anything it cannot read. Add a codec by registering it in `CODECS`.
+A codec decodes `(payload, frame time) -> list[ChannelValue]` and raises `DecodeError`
+(`WrongLength`, `WrongPort`) for anything it cannot read. One module per device family,
+named by maker and model; register it in `CODECS` under the `model` the registry uses.
 """
 
-from models.codecs.base import ChannelValue, Codec, DecodeError
+from models.codecs.axioma_qalcosonic import QALCOSONIC_W1
+from models.codecs.base import ChannelValue, Codec, DecodeError, Decoder, WrongLength, WrongPort
+from models.codecs.elsys import ELSYS
 from models.codecs.generic_json import decode_generic_json
+from models.codecs.milesight import MILESIGHT_EM300
 
-CODECS: dict[str, Codec] = {"generic-json": decode_generic_json}
+CODECS: dict[str, Codec] = {
+    "generic-json": Codec(decode_generic_json),
+    "elsys-ers": ELSYS,
+    "milesight-em300": MILESIGHT_EM300,
+    "axioma-qalcosonic-w1": QALCOSONIC_W1,
+}
 
 
 def codec_for(model: str) -> Codec:
@@ -17,4 +26,13 @@ def codec_for(model: str) -> Codec:
         raise DecodeError(f"no codec for device model {model!r}") from None
 
 
-__all__ = ["CODECS", "ChannelValue", "Codec", "DecodeError", "codec_for"]
+__all__ = [
+    "CODECS",
+    "ChannelValue",
+    "Codec",
+    "DecodeError",
+    "Decoder",
+    "WrongLength",
+    "WrongPort",
+    "codec_for",
+]

@@ -1,14 +1,23 @@
-"""What every codec shares: its signature, its output and its error."""
+"""What every codec shares: its signature, its output, its errors and its registry entry."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 
 class DecodeError(ValueError):
     """The payload cannot be decoded; the message says why, for the dead-letter topic."""
+
+
+class WrongLength(DecodeError):
+    """The payload is shorter or longer than its format allows (truncated, or another format)."""
+
+
+class WrongPort(DecodeError):
+    """The uplink came on a LoRaWAN port that does not carry this device's measurements."""
 
 
 class ChannelValue(NamedTuple):
@@ -18,4 +27,32 @@ class ChannelValue(NamedTuple):
     unit: str | None
 
 
-Codec = Callable[[bytes, datetime], list[ChannelValue]]
+Decoder = Callable[[bytes, datetime], list[ChannelValue]]
+"""`(payload, time of the frame) -> channel values`; raises DecodeError for anything else."""
+
+
+@dataclass(frozen=True)
+class Codec:
+    """A device model's payload decoder, and the LoRaWAN ports its measurements come on."""
+
+    decode: Decoder
+    f_ports: frozenset[int] | None = None
+    """Ports carrying measurements; None: any port, or no port (Sigfox, MQTT)."""
+
+    def __call__(
+        self, payload: bytes, ts: datetime, f_port: int | None = None
+    ) -> list[ChannelValue]:
+        if f_port is not None and self.f_ports is not None and f_port not in self.f_ports:
+            raise WrongPort(
+                f"f_port {f_port} carries no measurements (expected {sorted(self.f_ports)})"
+            )
+        return self.decode(payload, ts)
+
+
+def need_length(payload: bytes, at: int, size: int, what: str) -> bytes:
+    """`size` bytes of `payload` from `at`, or WrongLength naming the truncated field."""
+    if at + size > len(payload):
+        raise WrongLength(
+            f"{what} needs {size} byte(s) at offset {at}, the payload has {len(payload)}"
+        )
+    return payload[at : at + size]

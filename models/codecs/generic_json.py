@@ -48,7 +48,10 @@ def _number(channel: str, value: Any) -> float:
     # NaN and infinities pass here on purpose: validation rejects them with a clearer reason.
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise DecodeError(f"channel {channel!r}: value must be a number, got {value!r}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an integer too large for a float
+        raise DecodeError(f"channel {channel!r}: value out of range") from None
 
 
 def _timestamp(value: Any) -> datetime:

@@ -1,0 +1,204 @@
+"""HTTP endpoints for network servers that push uplinks: The Things Stack's webhooks and
+the Sigfox backend's data callbacks.
+
+    POST /tts/{tenant}      a TTS uplink message (webhook "uplink message" path)
+    POST /sigfox/{tenant}   a Sigfox data callback (JSON body, see models.sigfox)
+
+Each tenant has a secret (settings `webhook_secrets`), sent by the caller as
+`Authorization: Bearer <secret>` and compared in constant time. The uplink is checked
+with the same pure decoding the stream uses (known device of that tenant, port, length,
+payload), so a network server hears at once what is wrong: 4xx with a JSON error, and
+what was received goes to the dead-letter topic with the reason. A good uplink is
+answered 2xx only once Kafka has confirmed it; a Kafka failure answers 503, so the
+caller retries. A retried callback is harmless: the stream drops a frame it already has
+(same device and frame counter). Requests refused for their secret are not written to
+Kafka (unauthenticated input must not fill it); they are logged and counted
+(`smati_webhook_requests_total` by source and status, at GET /metrics).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Protocol
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from pydantic import SecretStr
+
+from connectors.delivery import DeliveryFailed, KafkaDelivery
+from models.dead_letter import DeadLetter, RejectCode
+from models.network_servers import FRAME_PARSERS
+from models.radio import FrameFormatError
+from models.uplink import RawUplink
+from models.validation import DeviceIndex, TimePolicy, decode_uplink
+
+log = logging.getLogger(__name__)
+
+ROUTES = {"tts": "/tts/{tenant}", "sigfox": "/sigfox/{tenant}"}
+_STATUS = {  # anything else the payload's content: 422
+    RejectCode.MALFORMED_PAYLOAD: 400,
+    RejectCode.UNKNOWN_DEVICE: 404,
+    RejectCode.OVERSIZED: 413,
+}
+
+
+REQUESTS = Counter(
+    "smati_webhook_requests_total", "Webhook requests answered", ["source", "status"]
+)
+
+
+class DeviceDirectory(Protocol):
+    """The registry as the connector reads it, reloaded from the database periodically."""
+
+    devices: DeviceIndex
+
+    async def reload(self) -> None: ...
+
+
+class WebhookConnector:
+    def __init__(
+        self,
+        delivery: KafkaDelivery,
+        raw_topic: str,
+        dead_letter_topic: str,
+        secrets: dict[str, SecretStr],
+        directory: DeviceDirectory,
+        refresh_s: float,
+        trusted_sources: frozenset[str] = frozenset(),
+        max_payload_bytes: int = 256 * 1024,
+    ) -> None:
+        self._delivery = delivery
+        self._raw_topic = raw_topic
+        self._dead_letter_topic = dead_letter_topic
+        self._secrets = secrets
+        self._directory = directory
+        self._refresh_s = refresh_s
+        self._trusted = trusted_sources
+        self._max_payload_bytes = max_payload_bytes
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        for source, path in ROUTES.items():
+            app.router.add_post(path, self._handler(source))
+        app.router.add_get("/metrics", _metrics)
+        app.cleanup_ctx.append(self._keep_registry_fresh)
+        return app
+
+    async def _keep_registry_fresh(self, _: web.Application) -> AsyncIterator[None]:
+        await self._directory.reload()
+
+        async def refresh() -> None:
+            while True:
+                await asyncio.sleep(self._refresh_s)
+                try:
+                    await self._directory.reload()
+                except Exception:  # keep the last registry; try again next period
+                    log.exception("registry reload failed")
+
+        task = asyncio.create_task(refresh())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    def _handler(self, source: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            response = await self._receive(source, request)
+            REQUESTS.labels(source=source, status=str(response.status)).inc()
+            return response
+
+        return handle
+
+    async def _receive(self, source: str, request: web.Request) -> web.StreamResponse:
+        tenant = request.match_info["tenant"]
+        if not self._authorized(tenant, request.headers.get("Authorization", "")):
+            log.warning("refused %s %s: bad or missing secret", request.method, request.path)
+            return _error(401, "unauthorized: send 'Authorization: Bearer <tenant secret>'")
+        origin = f"http:{request.path}"
+        received_at = datetime.now(UTC)
+        body = await self._body(request)
+        try:
+            if len(body) > self._max_payload_bytes:
+                reason = f"body over the limit of {self._max_payload_bytes} bytes"
+                return await self._refuse(RejectCode.OVERSIZED, reason, origin, body)
+            try:
+                frame = FRAME_PARSERS[source](body, received_at)
+            except FrameFormatError as error:
+                return await self._refuse(RejectCode.MALFORMED_PAYLOAD, str(error), origin, body)
+            uplink = RawUplink(
+                source=source,
+                device_id=frame.network_id,
+                received_at=received_at,
+                payload=body,
+                metadata={"path": request.path, "tenant": tenant, **frame.metadata()},
+            )
+            # The stream's decoding, dry: only a refusal of the whole uplink is answered
+            # here; refused values (times, units...) are the stream's to dead-letter.
+            check = decode_uplink(
+                uplink, origin, self._directory.devices, TimePolicy(), self._trusted
+            )
+            if check.refused:
+                rejection = check.rejections[0]
+                return await self._refuse(
+                    rejection.code, rejection.reason, origin, body, frame.network_id
+                )
+            await self._delivery.send(self._raw_topic, uplink.device_id, uplink.to_json())
+        except DeliveryFailed as error:
+            log.error("Kafka did not confirm %s: %s", origin, error)
+            return _error(503, "not stored, try again later")
+        return web.json_response({"accepted": True, "device": frame.network_id})
+
+    async def _body(self, request: web.Request) -> bytes:
+        """The body, read up to one byte past the size limit (so an oversized one shows)."""
+        body = bytearray()
+        while len(body) <= self._max_payload_bytes:
+            chunk = await request.content.read(self._max_payload_bytes + 1 - len(body))
+            if not chunk:
+                break
+            body += chunk
+        return bytes(body)
+
+    def _authorized(self, tenant: str, authorization: str) -> bool:
+        scheme, _, given = authorization.partition(" ")
+        expected = self._secrets.get(tenant)
+        # Compared even for an unknown tenant, so timing tells nothing about which exist.
+        secret = expected.get_secret_value() if expected else "\x00 no tenant \x00"
+        matches = hmac.compare_digest(given.strip().encode(), secret.encode())
+        return expected is not None and scheme.lower() == "bearer" and matches
+
+    async def _refuse(
+        self,
+        code: RejectCode,
+        reason: str,
+        origin: str,
+        body: bytes,
+        device_id: str | None = None,
+    ) -> web.StreamResponse:
+        log.warning("dead letter (connector) %s: %s", code, reason)
+        letter = DeadLetter(
+            code=code,
+            reason=reason,
+            stage="connector",
+            origin=origin,
+            device_id=device_id,
+            failed_at=datetime.now(UTC),
+            original=body[: self._max_payload_bytes],
+        )
+        await self._delivery.send(self._dead_letter_topic, device_id or origin, letter.to_json())
+        return _error(_STATUS.get(code, 422), reason, code)
+
+
+async def _metrics(_: web.Request) -> web.Response:
+    return web.Response(body=generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+
+def _error(status: int, message: str, code: RejectCode | None = None) -> web.Response:
+    body: dict[str, str] = {"error": message}
+    if code is not None:
+        body["code"] = code.value
+    return web.json_response(body, status=status)

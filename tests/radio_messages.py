@@ -1,0 +1,160 @@
+"""Uplinks in the exact formats network servers send, for the radio tests.
+
+- The Things Stack uplink message: https://www.thethingsindustries.com/docs/integrations/data-formats/
+  (`end_device_ids`, `received_at`, `uplink_message` with `f_port`, `f_cnt`,
+  `frm_payload` in base64, `decoded_payload`, `rx_metadata`, `settings`...).
+- ChirpStack v4 `up` event: https://www.chirpstack.io/docs/chirpstack/integrations/events.html
+  (`deduplicationId`, `time`, `deviceInfo`, `devAddr`, `fCnt`, `fPort`, `data` in base64,
+  `object`, `rxInfo`, `txInfo`).
+- Sigfox custom data callback, body template with `{device}`, `{time}`, `{data}`,
+  `{seqNumber}`, `{station}`, `{rssi}`, `{snr}` (Sigfox backend documentation, "Callbacks").
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from models.registry import Registry
+from models.registry_file import parse_registry
+
+SITE_YAML = Path(__file__).with_name("radio_site.yaml").read_text()
+
+
+def radio_site() -> Registry:
+    return parse_registry(SITE_YAML, "radio_site.yaml")
+
+
+def _b64(payload: bytes) -> str:
+    return base64.b64encode(payload).decode()
+
+
+def tts_uplink(
+    device_id: str,
+    dev_eui: str,
+    payload: bytes,
+    *,
+    f_port: int,
+    f_cnt: int,
+    at: datetime,
+    decoded: dict[str, Any] | None = None,
+    gateways: tuple[tuple[str, float, float], ...] = (("gtw-roof", -71.0, 9.25),),
+) -> bytes:
+    uplink: dict[str, Any] = {
+        "session_key_id": "AXA50...",
+        "f_port": f_port,
+        "frm_payload": _b64(payload),
+        "rx_metadata": [
+            {
+                "gateway_ids": {"gateway_id": gateway, "eui": "9C5C8E00001A05C4"},
+                "time": at.isoformat(),
+                "timestamp": 2463457000,
+                "rssi": rssi,
+                "channel_rssi": rssi,
+                "snr": snr,
+                "uplink_token": "ChIKEA...",
+                "channel_index": 2,
+            }
+            for gateway, rssi, snr in gateways
+        ],
+        "settings": {
+            "data_rate": {"lora": {"bandwidth": 125000, "spreading_factor": 7}},
+            "coding_rate": "4/6",
+            "frequency": "868500000",
+        },
+        "received_at": at.isoformat(),
+        "consumed_airtime": "0.056576s",
+    }
+    if f_cnt:  # TTS omits empty fields: a frame counter of 0 is absent
+        uplink["f_cnt"] = f_cnt
+    if decoded is not None:
+        uplink["decoded_payload"] = decoded
+    message = {
+        "end_device_ids": {
+            "device_id": device_id,
+            "application_ids": {"application_id": "smati-hq"},
+            "dev_eui": dev_eui,
+            "join_eui": "800000000000000C",
+            "dev_addr": "00BCB929",
+        },
+        "correlation_ids": ["as:up:01E0WZGT6Y7657CPFPE5WEYDSQ"],
+        "received_at": at.isoformat(),
+        "uplink_message": uplink,
+    }
+    return json.dumps(message).encode()
+
+
+def chirpstack_uplink(
+    dev_eui: str,
+    payload: bytes,
+    *,
+    f_port: int,
+    f_cnt: int,
+    at: datetime,
+    decoded: dict[str, Any] | None = None,
+    gateways: tuple[tuple[str, float, float], ...] = (("0016c001f153a14c", -36.0, 10.5),),
+) -> bytes:
+    event: dict[str, Any] = {
+        "deduplicationId": "3ac7e3c4-4401-4b8d-9386-a5c902f9202d",
+        "time": at.isoformat(),
+        "deviceInfo": {
+            "tenantId": "52f14cd4-c6f1-4fbd-8f87-4025e1d49242",
+            "tenantName": "ChirpStack",
+            "applicationId": "17c82e96-be03-4f38-aef3-f83d48582d97",
+            "applicationName": "Test application",
+            "deviceProfileId": "14855bf7-d10d-4aee-b618-ebfcb64dc7ad",
+            "deviceProfileName": "Test device-profile",
+            "deviceName": "Test device",
+            "devEui": dev_eui.lower(),
+            "tags": {"key": "value"},
+        },
+        "devAddr": "00189440",
+        "dr": 1,
+        "fPort": f_port,
+        "data": _b64(payload),
+        "rxInfo": [
+            {
+                "gatewayId": gateway,
+                "uplinkId": 4217106255,
+                "rssi": rssi,
+                "snr": snr,
+                "context": "E3OWOQ==",
+                "metadata": {"region_name": "eu868", "region_common_name": "EU868"},
+            }
+            for gateway, rssi, snr in gateways
+        ],
+        "txInfo": {
+            "frequency": 867100000,
+            "modulation": {
+                "lora": {"bandwidth": 125000, "spreadingFactor": 11, "codeRate": "CR_4_5"}
+            },
+        },
+    }
+    if f_cnt:  # the protobuf JSON mapping omits default values
+        event["fCnt"] = f_cnt
+    if decoded is not None:
+        event["object"] = decoded
+    return json.dumps(event).encode()
+
+
+def sigfox_callback(device: str, payload: bytes, *, seq: int, at: datetime) -> bytes:
+    """The body of a custom callback whose template quotes every variable (numbers as text)."""
+    return json.dumps(
+        {
+            "device": device,
+            "time": str(int(at.timestamp())),
+            "data": payload.hex(),
+            "seqNumber": str(seq),
+            "station": "1D44",
+            "rssi": "-123.00",
+            "snr": "18.86",
+            "avgSnr": "15.54",
+            "duplicate": "false",
+        }
+    ).encode()
+
+
+__all__ = ["chirpstack_uplink", "radio_site", "sigfox_callback", "tts_uplink"]
