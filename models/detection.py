@@ -25,6 +25,8 @@ class DetectionKind(StrEnum):
     THRESHOLD_HIGH = "threshold_high"
     THRESHOLD_LOW = "threshold_low"
     THRESHOLD_CLEARED = "threshold_cleared"
+    ANOMALY = "anomaly"
+    """A reading unlike what its usage has shown (models.anomaly)."""
 
 
 def event_id(kind: str, tenant_id: str, usage_id: str, ts: datetime) -> str:

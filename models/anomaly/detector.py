@@ -1,0 +1,166 @@
+"""The anomaly detector of one usage.
+
+Each reading is compared with what the usage has shown before it, in four ways, each an
+excess in fractions of the usage's range so far, squashed to [0, 1) by its tolerance
+(excess / (excess + tolerance)); the score is the largest:
+
+- range: the value beyond the lowest or highest value seen (a spike, a new level);
+- seasonal: the value's deviation from the usual value of its hour and kind of day, beyond
+  the deviations seen (a usual value at an unusual time: heating at night, a missing peak);
+- level: the smoothed level beyond its lowest or highest (a level shift inside the range,
+  which single noisy readings hide);
+- stuck: identical values in a row, longer than ever seen (a frozen sensor).
+
+Measured on NAB (`smati bench nab`), those four beat an anomaly likelihood over prediction
+errors (HTM's approach) by far at a twentieth of the cost; see benchmarks/nab.
+Learning is online: every reading updates a few river statistics, nothing is refitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from enum import StrEnum
+from typing import Any
+
+from river import stats
+
+from models.anomaly.config import AnomalyConfig
+from models.anomaly.envelope import Envelope
+from models.anomaly.seasonal import SeasonalProfile, slot
+
+STATE_VERSION = 1
+TINY_RANGE = 1e-9
+"""The range of a usage that has shown a single value: any change is then an excess."""
+
+
+class Cause(StrEnum):
+    RANGE = "range"
+    SEASONAL = "seasonal"
+    LEVEL = "level"
+    STUCK = "stuck"
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyScore:
+    """The score of one reading, with what was expected of it."""
+
+    score: float
+    threshold: float
+    observed: float
+    expected_low: float | None
+    expected_high: float | None
+    cause: Cause | None
+    """The comparison that scored highest, None while warming up."""
+
+    @property
+    def is_anomaly(self) -> bool:
+        return self.cause is not None and self.score >= self.threshold
+
+
+def _squash(excess: float, tolerance: float) -> float:
+    return excess / (excess + tolerance)
+
+
+class AnomalyDetector:
+    """`score(ts, value)` scores a reading then learns it; state round trip with
+    `to_state()` and `AnomalyDetector.from_state(state, config, tz)`.
+
+    `tz` is the time zone of the building: it decides the hour and kind of day.
+    """
+
+    def __init__(self, config: AnomalyConfig | None = None, tz: tzinfo = UTC) -> None:
+        self.config = config or AnomalyConfig()
+        self._tz = tz
+        self._readings = 0
+        self._values = Envelope()
+        self._profile = SeasonalProfile(self.config.seasonal_fading)
+        self._deviations = Envelope(0.0, 0.0)
+        self._level = stats.EWMean(self.config.level_fading)
+        self._levels = Envelope()
+        self._previous: float | None = None
+        self._run = 0
+        self._longest_run = 0
+
+    def score(self, ts: datetime, value: float) -> AnomalyScore:
+        config = self.config
+        scoring = self._readings >= config.warmup_readings
+        self._readings += 1
+        width = self._values.width or TINY_RANGE
+        scores = {Cause.RANGE: _squash(self._values.excess(value) / width, config.range_tolerance)}
+        expected_low, expected_high = self._values.low, self._values.high
+
+        hour = slot(ts.astimezone(self._tz))
+        if self._profile.count(hour) >= config.seasonal_min_readings:
+            usual = self._profile.usual(hour)
+            deviation = value - usual
+            excess = self._deviations.excess(deviation) / width
+            scores[Cause.SEASONAL] = _squash(excess, config.seasonal_tolerance)
+            expected_low = usual + self._deviations.low
+            expected_high = usual + self._deviations.high
+            self._deviations.learn(deviation)
+        self._profile.learn(hour, value)
+
+        self._values.learn(value)
+        self._level.update(value)
+        if scoring:
+            level = self._level.get()
+            excess = self._levels.excess(level) / (self._values.width or TINY_RANGE)
+            scores[Cause.LEVEL] = _squash(excess, config.level_tolerance)
+            self._levels.learn(level)
+
+        self._run = self._run + 1 if value == self._previous else 0
+        self._previous = value
+        if self._run > self._longest_run:
+            if self._run >= config.stuck_min_readings:
+                excess = (self._run - self._longest_run) / (self._longest_run + 1)
+                scores[Cause.STUCK] = _squash(excess, config.stuck_tolerance)
+            self._longest_run = self._run
+
+        if not scoring:
+            return AnomalyScore(0.0, config.threshold, value, None, None, None)
+        cause = max(scores, key=scores.__getitem__)
+        return AnomalyScore(
+            scores[cause],
+            config.threshold,
+            value,
+            expected_low if self._readings > 1 else None,
+            expected_high if self._readings > 1 else None,
+            cause,
+        )
+
+    def to_state(self) -> dict[str, Any]:
+        """Small and JSON-serialisable (about 1.5 KB): it lives in the per-usage state."""
+        return {
+            "v": STATE_VERSION,
+            "readings": self._readings,
+            "values": self._values.to_state(),
+            "profile": self._profile.to_state(),
+            "deviations": self._deviations.to_state(),
+            "level": self._level.get() if self._readings else None,
+            "levels": self._levels.to_state(),
+            "previous": self._previous,
+            "run": self._run,
+            "longest_run": self._longest_run,
+        }
+
+    @classmethod
+    def from_state(
+        cls, state: dict[str, Any], config: AnomalyConfig | None = None, tz: tzinfo = UTC
+    ) -> AnomalyDetector:
+        if state.get("v") != STATE_VERSION:
+            raise ValueError(f"anomaly detector state version {state.get('v')!r} unknown")
+        detector = cls(config, tz)
+        detector._readings = state["readings"]
+        detector._values = Envelope.from_state(state["values"])
+        detector._profile = SeasonalProfile.from_state(
+            detector.config.seasonal_fading, state["profile"]
+        )
+        detector._deviations = Envelope.from_state(state["deviations"])
+        if state["level"] is not None:
+            detector._level.update(state["level"])  # river's EWMean takes its first value as is
+        detector._levels = Envelope.from_state(state["levels"])
+        detector._previous = state["previous"]
+        detector._run = state["run"]
+        detector._longest_run = state["longest_run"]
+        return detector
