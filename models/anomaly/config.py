@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -14,7 +16,9 @@ class AnomalyConfig(BaseModel):
     threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     """A reading scoring at least this is an anomaly."""
     warmup_readings: int = Field(default=100, ge=1)
-    """Readings learned before any is scored."""
+    """Readings learned before any is scored..."""
+    warmup: timedelta = timedelta(days=1)
+    """...and time since the first: a building shows its daily rhythm in a day."""
     range_tolerance: float = Field(default=0.0262, gt=0.0)
     """How far beyond the lowest or highest value seen so far."""
     seasonal_tolerance: float = Field(default=0.110, gt=0.0)
@@ -22,11 +26,13 @@ class AnomalyConfig(BaseModel):
     kind of day (weekday or weekend)."""
     level_tolerance: float = Field(default=0.0149, gt=0.0)
     """How far the smoothed level goes beyond its lowest or highest so far."""
-    stuck_tolerance: float = Field(default=2.0, gt=0.0)
+    stuck_tolerance: float = Field(default=5.0, gt=0.0)
     """How much longer than the longest run of identical values seen so far, in units of
     that run (plus one)."""
     stuck_min_readings: int = Field(default=12, ge=2)
     """Identical values in a row below this are never a stuck sensor."""
+    level_settle_readings: int = Field(default=20, ge=1)
+    """Readings before the smoothed level is trusted (its start follows the first values)."""
     level_fading: float = Field(default=0.1, gt=0.0, le=1.0)
     """Weight of a new reading in the smoothed level."""
     seasonal_fading: float = Field(default=0.05, gt=0.0, le=1.0)

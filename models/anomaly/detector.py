@@ -73,6 +73,7 @@ class AnomalyDetector:
         self.config = config or AnomalyConfig()
         self._tz = tz
         self._readings = 0
+        self._first_ts: datetime | None = None
         self._values = Envelope()
         self._profile = SeasonalProfile(self.config.seasonal_fading)
         self._deviations = Envelope(0.0, 0.0)
@@ -84,7 +85,9 @@ class AnomalyDetector:
 
     def score(self, ts: datetime, value: float) -> AnomalyScore:
         config = self.config
-        scoring = self._readings >= config.warmup_readings
+        if self._first_ts is None:
+            self._first_ts = ts
+        scoring = self._readings >= config.warmup_readings and ts - self._first_ts >= config.warmup
         self._readings += 1
         width = self._values.width or TINY_RANGE
         scores = {Cause.RANGE: _squash(self._values.excess(value) / width, config.range_tolerance)}
@@ -103,19 +106,25 @@ class AnomalyDetector:
 
         self._values.learn(value)
         self._level.update(value)
-        if scoring:
+        if self._readings > config.level_settle_readings:
             level = self._level.get()
             excess = self._levels.excess(level) / (self._values.width or TINY_RANGE)
             scores[Cause.LEVEL] = _squash(excess, config.level_tolerance)
             self._levels.learn(level)
 
-        self._run = self._run + 1 if value == self._previous else 0
+        if value == self._previous:
+            self._run += 1
+        else:
+            self._longest_run = max(self._longest_run, self._run)
+            self._run = 0
         self._previous = value
-        if self._run > self._longest_run:
-            if self._run >= config.stuck_min_readings:
-                excess = (self._run - self._longest_run) / (self._longest_run + 1)
-                scores[Cause.STUCK] = _squash(excess, config.stuck_tolerance)
-            self._longest_run = self._run
+        if not scoring:
+            self._longest_run = max(self._longest_run, self._run)
+        elif self._run >= config.stuck_min_readings and self._values.width > 0:
+            excess = max(self._run - self._longest_run, 0) / (self._longest_run + 1)
+            scores[Cause.STUCK] = _squash(excess, config.stuck_tolerance)
+            if excess >= config.stuck_tolerance:
+                self._longest_run = self._run  # found once: the run is now the longest known
 
         if not scoring:
             return AnomalyScore(0.0, config.threshold, value, None, None, None)
@@ -134,6 +143,7 @@ class AnomalyDetector:
         return {
             "v": STATE_VERSION,
             "readings": self._readings,
+            "first_ts": None if self._first_ts is None else self._first_ts.isoformat(),
             "values": self._values.to_state(),
             "profile": self._profile.to_state(),
             "deviations": self._deviations.to_state(),
@@ -152,6 +162,8 @@ class AnomalyDetector:
             raise ValueError(f"anomaly detector state version {state.get('v')!r} unknown")
         detector = cls(config, tz)
         detector._readings = state["readings"]
+        if state["first_ts"] is not None:
+            detector._first_ts = datetime.fromisoformat(state["first_ts"])
         detector._values = Envelope.from_state(state["values"])
         detector._profile = SeasonalProfile.from_state(
             detector.config.seasonal_fading, state["profile"]

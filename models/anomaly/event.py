@@ -22,7 +22,7 @@ def anomaly_event(
         Severity.WARNING,
         score=round(result.score, 4),
         threshold=result.threshold,
-        cause=result.cause,
+        cause=None if result.cause is None else result.cause.value,
         observed=result.observed,
         expected_low=result.expected_low,
         expected_high=result.expected_high,
