@@ -51,7 +51,7 @@ def nab(data: Path, as_json: bool, limit_files: int | None) -> None:
         detector = AnomalyDetector(config)
         return lambda ts, value: detector.score(ts, value).score
 
-    detector = run(corpus, "anomaly", anomaly_detector)
+    detector = run(corpus, "anomaly", anomaly_detector, config.threshold)
     baseline = run(corpus, "windowed_gaussian", lambda _: WindowedGaussian().score)
     files = len(corpus.files)
     if as_json:

@@ -14,7 +14,7 @@ def profile_key(profile: str) -> str:
 
 
 def as_json(
-    detector: DetectorResult, baseline: DetectorResult, files: int, config_threshold: float
+    detector: DetectorResult, baseline: DetectorResult, files: int, configured_threshold: float
 ) -> dict[str, Any]:
     return {
         "detector": detector.name,
@@ -25,15 +25,21 @@ def as_json(
         "files": files,
         "samples": detector.readings,
         "thresholds": {profile_key(p.profile): p.threshold for p in detector.profiles},
-        "config_threshold": config_threshold,
+        "configured_threshold": configured_threshold,
+        "scores_at_configured_threshold": {
+            profile_key(p.profile): _rounded(p.score_at_configured) for p in detector.profiles
+        },
         "by_category": {
             profile_key(p.profile): {
-                category: None if score is None else round(score, 2)
-                for category, score in p.by_category.items()
+                category: _rounded(score) for category, score in p.by_category.items()
             }
             for p in detector.profiles
         },
     }
+
+
+def _rounded(score: float | None) -> float | None:
+    return None if score is None else round(score, 2)
 
 
 def _scores(result: DetectorResult) -> dict[str, float]:
@@ -41,7 +47,7 @@ def _scores(result: DetectorResult) -> dict[str, float]:
 
 
 def as_text(
-    detector: DetectorResult, baseline: DetectorResult, files: int, config_threshold: float
+    detector: DetectorResult, baseline: DetectorResult, files: int, configured_threshold: float
 ) -> str:
     names = [p.profile for p in detector.profiles]
     header = f"{'':24}" + "".join(f"{profile_key(name):>16}" for name in names)
@@ -49,10 +55,13 @@ def as_text(
         f"NAB: {files} files, {detector.readings:,} readings; scores normalised "
         "(null detector 0, perfect 100), threshold optimised per profile over the corpus",
         "",
-        f"detector {detector.name} (threshold in its configuration: {config_threshold})",
+        f"detector {detector.name}",
         header,
         f"{'score':24}" + "".join(f"{p.score:16.2f}" for p in detector.profiles),
         f"{'optimal threshold':24}" + "".join(f"{p.threshold:16.4f}" for p in detector.profiles),
+        f"{f'score at {configured_threshold}':24}"
+        + "".join(_cell(p.score_at_configured) for p in detector.profiles),
+        "by category, at the optimal threshold:",
     ]
     for category in detector.profiles[0].by_category:
         cells = [p.by_category[category] for p in detector.profiles]

@@ -27,6 +27,8 @@ class ProfileResult:
     threshold: float
     score: float
     """Normalised: the null detector 0, the perfect one 100."""
+    score_at_configured: float | None
+    """With the detector's own configured threshold instead of the optimised one."""
     by_category: dict[str, float | None]
     """Each category normalised on its own; None where it has no window to find."""
 
@@ -46,7 +48,9 @@ class DetectorResult:
         return next(result.score for result in self.profiles if result.profile == profile)
 
 
-def run(corpus: Corpus, name: str, make: DetectorFactory) -> DetectorResult:
+def run(
+    corpus: Corpus, name: str, make: DetectorFactory, configured: float | None = None
+) -> DetectorResult:
     rows: dict[str, list[scorer.ScorableRow]] = {}
     seconds = 0.0
     for data in corpus.files:
@@ -56,12 +60,15 @@ def run(corpus: Corpus, name: str, make: DetectorFactory) -> DetectorResult:
         seconds += time.perf_counter() - start
         rows[data.name] = scorer.scorable_rows(data, scores)
     readings = sum(len(data.values) for data in corpus.files)
-    profiles = [_profile_result(corpus, rows, profile) for profile in corpus.profiles]
+    profiles = [_profile_result(corpus, rows, profile, configured) for profile in corpus.profiles]
     return DetectorResult(name, profiles, readings, seconds)
 
 
 def _profile_result(
-    corpus: Corpus, rows: dict[str, list[scorer.ScorableRow]], profile: Profile
+    corpus: Corpus,
+    rows: dict[str, list[scorer.ScorableRow]],
+    profile: Profile,
+    configured: float | None,
 ) -> ProfileResult:
     every_row = [row for data in corpus.files for row in rows[data.name]]
     threshold, total = scorer.best_threshold(every_row, profile)
@@ -73,7 +80,14 @@ def _profile_result(
             files, category_rows, profile, scorer.score_at(category_rows, profile, threshold)
         )
     score = _normalised(corpus.files, every_row, profile, total)
-    return ProfileResult(profile.name, threshold, score or 0.0, by_category)
+    score_at_configured = (
+        None
+        if configured is None
+        else _normalised(
+            corpus.files, every_row, profile, scorer.score_at(every_row, profile, configured)
+        )
+    )
+    return ProfileResult(profile.name, threshold, score or 0.0, score_at_configured, by_category)
 
 
 def _normalised(

@@ -19,12 +19,12 @@ class AnomalyConfig(BaseModel):
     """Readings learned before any is scored..."""
     warmup: timedelta = timedelta(days=1)
     """...and time since the first: a building shows its daily rhythm in a day."""
-    range_tolerance: float = Field(default=0.0262, gt=0.0)
+    range_tolerance: float = Field(default=0.0255, gt=0.0)
     """How far beyond the lowest or highest value seen so far."""
-    seasonal_tolerance: float = Field(default=0.110, gt=0.0)
+    seasonal_tolerance: float = Field(default=0.107, gt=0.0)
     """How far beyond the deviations seen so far from the usual value at this hour of this
     kind of day (weekday or weekend)."""
-    level_tolerance: float = Field(default=0.0149, gt=0.0)
+    level_tolerance: float = Field(default=0.0145, gt=0.0)
     """How far the smoothed level goes beyond its lowest or highest so far."""
     stuck_tolerance: float = Field(default=5.0, gt=0.0)
     """How much longer than the longest run of identical values seen so far, in units of
