@@ -8,6 +8,8 @@ import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from models.anomaly import AnomalyConfig, AnomalyDetector, AnomalyScore, Cause, anomaly_event
 from models.detection import DetectionKind
 
@@ -132,3 +134,12 @@ def test_anomaly_event_explains_what_was_expected() -> None:
     assert event.details["threshold"] == AnomalyConfig().threshold
     assert anomaly_event("t1", "u1", ts, results[ANOMALY_AT - 1]) is None
     assert DetectionKind.ANOMALY.value == "anomaly"
+
+
+def test_naive_time_or_non_finite_value_is_refused() -> None:
+    detector = AnomalyDetector()
+    with pytest.raises(ValueError):
+        detector.score(datetime(2026, 11, 2), 1.0)
+    with pytest.raises(ValueError):
+        detector.score(T0, math.nan)
+    assert detector.to_state()["readings"] == 0
