@@ -1,12 +1,15 @@
 """The usual value of a usage per hour of the day and kind of day (weekday or weekend):
-48 exponentially weighted means (river's EWMean), the daily and weekly rhythm of a building."""
+48 exponentially weighted means, the daily and weekly rhythm of a building.
+
+Plain floats, updated as river's `stats.EWMean` does (the first value as it is, then
+mean += fading x (value - mean)): restoring 48 river objects from a state costs more than
+a reading's whole scoring, and the state is restored after every restart or rebalance.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-
-from river import stats
 
 SLOTS = 48
 
@@ -22,27 +25,26 @@ class SeasonalProfile:
         means: list[float | None] | None = None,
         counts: list[int] | None = None,
     ) -> None:
-        self._means = [stats.EWMean(fading) for _ in range(SLOTS)]
+        self._fading = fading
+        self._means = means or [None] * SLOTS
         self._counts = counts or [0] * SLOTS
-        for mean, value in zip(self._means, means or [], strict=False):
-            if value is not None:
-                mean.update(value)  # river's EWMean takes its first value as it is
 
     def count(self, slot: int) -> int:
         return self._counts[slot]
 
     def usual(self, slot: int) -> float:
-        return float(self._means[slot].get())
+        mean = self._means[slot]
+        if mean is None:
+            raise LookupError(f"hour slot {slot} has no reading yet")
+        return mean
 
     def learn(self, slot: int, value: float) -> None:
-        self._means[slot].update(value)
+        mean = self._means[slot]
+        self._means[slot] = value if mean is None else mean + self._fading * (value - mean)
         self._counts[slot] += 1
 
     def to_state(self) -> dict[str, Any]:
-        means: list[float | None] = [
-            self.usual(i) if count else None for i, count in enumerate(self._counts)
-        ]
-        return {"means": means, "counts": list(self._counts)}
+        return {"means": list(self._means), "counts": list(self._counts)}
 
     @classmethod
     def from_state(cls, fading: float, state: dict[str, Any]) -> SeasonalProfile:
