@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from benchmarks.nab import scorer
+from benchmarks.nab.baseline import WindowedGaussian
 from benchmarks.nab.corpus import DataFile, Profile, load_corpus
 from smati.cli import main
 
@@ -153,3 +154,13 @@ def test_bench_nab_json_on_a_tiny_corpus(tmp_path: Path) -> None:
     assert figures["scores"]["standard"] > 80  # both spikes found, nothing else
     assert set(figures["baseline_windowed_gaussian"]) == {"standard", "reward_low_fp"}
     assert figures["us_per_sample"] > 0
+
+
+def test_windowed_gaussian_scores_the_tail_and_rounds_like_nab() -> None:
+    detector = WindowedGaussian()
+    assert detector.score(T0, 10.0) == 0.0  # nothing to compare with yet
+    for value in (12.0, 10.0, 12.0):
+        detector.score(T0, value)
+    assert detector.score(T0, 11.0) == pytest.approx(0.5)  # at the window's mean
+    assert detector.score(T0, 21.0) == 1.0  # over 10 sigmas: 1 - 1e-24, printed as 1.0
+    assert 0.5 < detector.score(T0, 12.5) < 1.0
