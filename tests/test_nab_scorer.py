@@ -156,11 +156,16 @@ def test_bench_nab_json_on_a_tiny_corpus(tmp_path: Path) -> None:
     assert figures["us_per_sample"] > 0
 
 
-def test_windowed_gaussian_scores_the_tail_and_rounds_like_nab() -> None:
+def window_of_mean_11_and_deviation_1() -> WindowedGaussian:
     detector = WindowedGaussian()
     assert detector.score(T0, 10.0) == 0.0  # nothing to compare with yet
-    for value in (12.0, 10.0, 12.0):
-        detector.score(T0, value)
-    assert detector.score(T0, 11.0) == pytest.approx(0.5)  # at the window's mean
-    assert detector.score(T0, 21.0) == 1.0  # over 10 sigmas: 1 - 1e-24, printed as 1.0
-    assert 0.5 < detector.score(T0, 12.5) < 1.0
+    detector.score(T0, 12.0)
+    return detector
+
+
+def test_windowed_gaussian_scores_the_tail_and_rounds_like_nab() -> None:
+    assert window_of_mean_11_and_deviation_1().score(T0, 11.0) == pytest.approx(0.5)
+    six_sigmas = window_of_mean_11_and_deviation_1().score(T0, 17.0)
+    assert six_sigmas == pytest.approx(1 - 9.87e-10, abs=1e-12) and six_sigmas < 1.0
+    # 1 - 7e-14 is 1.0 with NAB's 12 significant digits
+    assert window_of_mean_11_and_deviation_1().score(T0, 18.4) == 1.0
