@@ -28,7 +28,12 @@ def bench() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 @click.option("--limit-files", type=int, help="only the first N files (a quick run)")
-def nab(data: Path, as_json: bool, limit_files: int | None) -> None:
+@click.option(
+    "--alternatives",
+    is_flag=True,
+    help="also run river's HalfSpaceTrees and StandardAbsoluteDeviation (about 15 s more)",
+)
+def nab(data: Path, as_json: bool, limit_files: int | None, alternatives: bool) -> None:
     """Score the stream's anomaly detector on the Numenta Anomaly Benchmark.
 
     Runs models.anomaly.AnomalyDetector, with its default configuration and a fresh
@@ -38,6 +43,7 @@ def nab(data: Path, as_json: bool, limit_files: int | None) -> None:
     category, the baseline next to its published scores, and the detector's cost per reading.
     """
     from benchmarks.nab import report
+    from benchmarks.nab.alternatives import ALTERNATIVES
     from benchmarks.nab.baseline import WindowedGaussian
     from benchmarks.nab.corpus import DataFile, load_corpus
     from benchmarks.nab.runner import Score, run
@@ -53,11 +59,15 @@ def nab(data: Path, as_json: bool, limit_files: int | None) -> None:
 
     detector = run(corpus, "anomaly", anomaly_detector, config.threshold)
     baseline = run(corpus, "windowed_gaussian", lambda _: WindowedGaussian().score)
+    others = [run(corpus, name, make) for name, make in ALTERNATIVES.items() if alternatives]
     files = len(corpus.files)
     if as_json:
         figures = report.as_json(detector, baseline, files, config.threshold)
+        figures["alternatives"] = report.alternatives_as_json(others)
         figures["wall_seconds"] = round(time.perf_counter() - started, 1)
         click.echo(json.dumps(figures, indent=2))
     else:
         click.echo(report.as_text(detector, baseline, files, config.threshold))
+        if others:
+            click.echo(report.alternatives_as_text(others))
         click.echo(f"\nwall time: {time.perf_counter() - started:.1f} s")

@@ -145,7 +145,9 @@ def test_corpus_windows_are_row_indexes(tmp_path: Path) -> None:
 
 def test_bench_nab_json_on_a_tiny_corpus(tmp_path: Path) -> None:
     write_corpus(tmp_path)
-    result = CliRunner().invoke(main, ["bench", "nab", "--data", str(tmp_path), "--json"])
+    result = CliRunner().invoke(
+        main, ["bench", "nab", "--data", str(tmp_path), "--json", "--alternatives"]
+    )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.output)
     assert figures["detector"] == "anomaly"
@@ -154,6 +156,10 @@ def test_bench_nab_json_on_a_tiny_corpus(tmp_path: Path) -> None:
     assert figures["scores"]["standard"] > 80  # both spikes found, nothing else
     assert set(figures["baseline_windowed_gaussian"]) == {"standard", "reward_low_fp"}
     assert figures["us_per_sample"] > 0
+    assert set(figures["alternatives"]) == {
+        "river_half_space_trees",
+        "river_standard_absolute_deviation",
+    }
 
 
 def window_of_mean_11_and_deviation_1() -> WindowedGaussian:

@@ -38,6 +38,29 @@ def as_json(
     }
 
 
+def alternatives_as_json(others: list[DetectorResult]) -> dict[str, Any]:
+    return {
+        other.name: {"scores": _scores(other), "us_per_sample": round(other.us_per_reading, 2)}
+        for other in others
+    }
+
+
+def alternatives_as_text(others: list[DetectorResult]) -> str:
+    names = [p.profile for p in others[0].profiles]
+    lines = [
+        "",
+        "alternatives (optimal thresholds)",
+        f"{'':34}" + "".join(f"{profile_key(name):>16}" for name in names) + f"{'us/reading':>12}",
+    ]
+    lines += [
+        f"{other.name:34}"
+        + "".join(f"{p.score:16.2f}" for p in other.profiles)
+        + f"{other.us_per_reading:12.1f}"
+        for other in others
+    ]
+    return "\n".join(lines)
+
+
 def _rounded(score: float | None) -> float | None:
     return None if score is None else round(score, 2)
 
