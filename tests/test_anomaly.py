@@ -7,11 +7,20 @@ import math
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
-from models.anomaly import AnomalyConfig, AnomalyDetector, AnomalyScore, Cause, anomaly_event
+from models.anomaly import (
+    AnomalyConfig,
+    AnomalyDetector,
+    AnomalyScore,
+    Cause,
+    anomaly_event,
+    check_anomaly,
+)
 from models.detection import DetectionKind
+from models.reading import Reading, UsageType
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
 STEP = timedelta(minutes=10)
@@ -143,3 +152,25 @@ def test_naive_time_or_non_finite_value_is_refused() -> None:
     with pytest.raises(ValueError):
         detector.score(T0, math.nan)
     assert detector.to_state()["readings"] == 0
+
+
+def test_check_anomaly_on_stored_state_finds_what_a_live_detector_finds() -> None:
+    series = altered(office_temperature(seed=0), lambda n, v: v + 8 if n == ANOMALY_AT else v)
+    state: dict[str, Any] | None = None
+    events = []
+    for ts, value in series:
+        reading = Reading(
+            tenant_id="t1",
+            usage_id="u1",
+            ts=ts,
+            value=value,
+            unit="°C",
+            usage_type=UsageType.INSTANT,
+            source="test",
+            device_id="d1",
+            origin="raw/0/0",
+        )
+        state, event = check_anomaly(json.loads(json.dumps(state)), reading, AnomalyConfig())
+        events += [event] if event else []
+    assert [event.ts for event in events] == [series[ANOMALY_AT][0]]
+    assert events[0].details["unit"] == "°C"
