@@ -32,6 +32,8 @@ class DetectionKind(StrEnum):
     """Late readings shortened a closed gap."""
     GAP_FILLED = "gap_filled"
     """Late readings showed a gap was none."""
+    ANOMALY = "anomaly"
+    """A reading unlike what its usage has shown (models.anomaly)."""
 
 
 GAP_KINDS = frozenset(

@@ -10,6 +10,7 @@ import click
 
 from models.settings import Settings
 from services import BrokerChoice
+from smati.bench import bench
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -248,6 +249,8 @@ def demo(
 
     run_demo(_settings(ctx), duration, broker, history_minutes)
 
+
+main.add_command(bench)
 
 if __name__ == "__main__":
     main(prog_name="smati")

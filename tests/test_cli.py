@@ -17,7 +17,7 @@ DEMO = resources.files("smati").joinpath("examples/demo-building.yaml").read_tex
 def test_help_lists_every_entry_point() -> None:
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
-    for command in ("worker", "connector", "db", "registry", "demo"):
+    for command in ("worker", "connector", "db", "registry", "demo", "bench"):
         assert command in result.output
 
 

@@ -1,0 +1,1 @@
+"""The Numenta Anomaly Benchmark (NAB v1.1): its corpus, its scoring rules, its baseline."""

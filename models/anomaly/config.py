@@ -1,0 +1,41 @@
+"""The detector's parameters: one set for every usage, tuned once on NAB (`smati bench nab`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AnomalyConfig(BaseModel):
+    """Tolerances are excesses in fractions of the range the usage has shown so far: an
+    excess equal to its tolerance scores 0.5, twice it 0.67, ten times 0.91."""
+
+    model_config = ConfigDict(frozen=True)
+
+    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    """A reading scoring at least this is an anomaly."""
+    warmup_readings: int = Field(default=100, ge=1)
+    """Readings learned before any is scored..."""
+    warmup: timedelta = timedelta(days=1)
+    """...and time since the first: a building shows its daily rhythm in a day."""
+    range_tolerance: float = Field(default=0.0255, gt=0.0)
+    """How far beyond the lowest or highest value seen so far."""
+    seasonal_tolerance: float = Field(default=0.107, gt=0.0)
+    """How far beyond the deviations seen so far from the usual value at this hour of this
+    kind of day (weekday or weekend)."""
+    level_tolerance: float = Field(default=0.0145, gt=0.0)
+    """How far the smoothed level goes beyond its lowest or highest so far."""
+    stuck_tolerance: float = Field(default=5.0, gt=0.0)
+    """How much longer than the longest run of identical values seen so far, in units of
+    that run (plus one)."""
+    stuck_min_readings: int = Field(default=12, ge=2)
+    """Identical values in a row below this are never a stuck sensor."""
+    level_settle_readings: int = Field(default=20, ge=1)
+    """Readings before the smoothed level is trusted (its start follows the first values)."""
+    level_fading: float = Field(default=0.1, gt=0.0, le=1.0)
+    """Weight of a new reading in the smoothed level."""
+    seasonal_fading: float = Field(default=0.05, gt=0.0, le=1.0)
+    """Weight of a new reading in the usual value of its hour and kind of day."""
+    seasonal_min_readings: int = Field(default=6, ge=1)
+    """Readings of an hour and kind of day before its usual value is trusted."""

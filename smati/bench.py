@@ -1,0 +1,73 @@
+"""`smati bench`: benchmarks that print figures measured in one run."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import click
+
+NAB_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "nab"
+
+
+@click.group()
+def bench() -> None:
+    """Benchmarks; print ratios and figures measured in one run on this machine."""
+
+
+@bench.command()
+@click.option(
+    "--data",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=lambda: os.environ.get("SMATI_NAB_DATA", str(NAB_DATA)),
+    show_default=f"{NAB_DATA}, or env SMATI_NAB_DATA",
+    help="a labelled corpus in NAB's layout: data/, labels/combined_windows.json, "
+    "config/profiles.json",
+)
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@click.option("--limit-files", type=int, help="only the first N files (a quick run)")
+@click.option(
+    "--alternatives",
+    is_flag=True,
+    help="also run river's HalfSpaceTrees and StandardAbsoluteDeviation (about 15 s more)",
+)
+def nab(data: Path, as_json: bool, limit_files: int | None, alternatives: bool) -> None:
+    """Score the stream's anomaly detector on the Numenta Anomaly Benchmark.
+
+    Runs models.anomaly.AnomalyDetector, with its default configuration and a fresh
+    instance per file, and NAB's windowed Gaussian baseline over every file, scores both
+    with NAB's rules (windows, scaled sigmoid, probationary period, the three profiles,
+    threshold optimised per profile, normalisation) and prints the scores per profile and
+    category, the baseline next to its published scores, and the detector's cost per reading.
+    """
+    from benchmarks.nab import report
+    from benchmarks.nab.alternatives import ALTERNATIVES
+    from benchmarks.nab.baseline import WindowedGaussian
+    from benchmarks.nab.corpus import DataFile, load_corpus
+    from benchmarks.nab.runner import Score, run
+    from models.anomaly import AnomalyConfig, AnomalyDetector
+
+    started = time.perf_counter()
+    corpus = load_corpus(data, limit_files)
+    config = AnomalyConfig()
+
+    def anomaly_detector(_: DataFile) -> Score:
+        detector = AnomalyDetector(config)
+        return lambda ts, value: detector.score(ts, value).score
+
+    detector = run(corpus, "anomaly", anomaly_detector, config.threshold)
+    baseline = run(corpus, "windowed_gaussian", lambda _: WindowedGaussian().score)
+    others = [run(corpus, name, make) for name, make in ALTERNATIVES.items() if alternatives]
+    files = len(corpus.files)
+    if as_json:
+        figures = report.as_json(detector, baseline, files, config.threshold)
+        figures["alternatives"] = report.alternatives_as_json(others)
+        figures["wall_seconds"] = round(time.perf_counter() - started, 1)
+        click.echo(json.dumps(figures, indent=2))
+    else:
+        click.echo(report.as_text(detector, baseline, files, config.threshold))
+        if others:
+            click.echo(report.alternatives_as_text(others))
+        click.echo(f"\nwall time: {time.perf_counter() - started:.1f} s")
