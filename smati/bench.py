@@ -71,3 +71,28 @@ def nab(data: Path, as_json: bool, limit_files: int | None, alternatives: bool) 
         if others:
             click.echo(report.alternatives_as_text(others))
         click.echo(f"\nwall time: {time.perf_counter() - started:.1f} s")
+
+
+@bench.command()
+@click.option("--usages", type=int, default=100_000, show_default=True, help="usages (M)")
+@click.option("--uplinks", type=int, default=200_000, show_default=True, help="raw uplinks (N)")
+@click.option("--probes", type=int, default=1000, show_default=True, help="latency probes")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def pipeline(usages: int, uplinks: int, probes: int, as_json: bool) -> None:
+    """Measure the whole stream against a bare Faust agent, in one run on Apache Kafka.
+
+    Starts Apache Kafka and PostgreSQL, registers M usages, preloads N raw uplinks, then
+    times a bare Faust agent that only deserialises them and a `smati worker` (every
+    detector on) until the last reading is committed in PostgreSQL. Then: latency from a
+    reading's publication to its detection event, the worker's peak RSS, and its recovery
+    after kill -9 with the state of all M usages. See benchmarks/pipeline/run.py.
+    """
+    from benchmarks.pipeline.run import run_benchmark
+
+    say = (lambda _: None) if as_json else (lambda text: click.echo(f"-- {text}", err=True))
+    figures = run_benchmark(usages, uplinks, probes, say).as_dict()
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    for name, value in figures.items():
+        click.echo(f"{name:<20} {value}")

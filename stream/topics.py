@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import NamedTuple
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -63,15 +64,21 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
     return names
 
 
+class Record(NamedTuple):
+    partition: int
+    key: bytes
+    value: bytes
+    timestamp_ms: int
+    """When the producer created it (Kafka's CreateTime)."""
+
+
 def read_topic(bootstrap: str, topic: str, timeout_s: float = 15.0) -> list[bytes]:
     """Every value of `topic` from its beginning to its current end (for summaries and tests)."""
-    return [value for _, _, value in read_records(bootstrap, topic, timeout_s)]
+    return [record.value for record in read_records(bootstrap, topic, timeout_s)]
 
 
-def read_records(
-    bootstrap: str, topic: str, timeout_s: float = 15.0
-) -> list[tuple[int, bytes, bytes]]:
-    """(partition, key, value) of every record of `topic`, from its beginning to its end."""
+def read_records(bootstrap: str, topic: str, timeout_s: float = 15.0) -> list[Record]:
+    """Every record of `topic`, from its beginning to its end."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
@@ -83,7 +90,7 @@ def read_records(
     try:
         partitions = consumer.list_topics(topic, timeout=timeout_s).topics[topic].partitions
         consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
-        records: list[tuple[int, bytes, bytes]] = []
+        records: list[Record] = []
         at_end: set[int] = set()
         deadline = time.monotonic() + timeout_s
         while len(at_end) < len(partitions) and time.monotonic() < deadline:
@@ -93,7 +100,12 @@ def read_records(
             error = message.error()
             if error is None:
                 records.append(
-                    (message.partition() or 0, message.key() or b"", message.value() or b"")
+                    Record(
+                        message.partition() or 0,
+                        message.key() or b"",
+                        message.value() or b"",
+                        message.timestamp()[1],
+                    )
                 )
             elif error.code() == KafkaError._PARTITION_EOF:
                 at_end.add(message.partition() or 0)

@@ -442,9 +442,10 @@ def test_radio_state_lives_on_the_partition_of_its_raw_uplinks(radio: Radio, dat
         lambda: rows(database, "SELECT DISTINCT device_id FROM radio_frames"),
     )
     bootstrap, settings = radio.settings.kafka_bootstrap, radio.settings
-    raw = {key: p for p, key, _ in read_records(bootstrap, settings.topic("raw"))}
+    raw = {r.key: r.partition for r in read_records(bootstrap, settings.topic("raw"))}
     states = {
-        key: p for p, key, _ in read_records(bootstrap, f"{settings.app_id}-radio-state-changelog")
+        r.key: r.partition
+        for r in read_records(bootstrap, f"{settings.app_id}-radio-state-changelog")
     }
     assert len(states) >= 4
     assert states == {key: raw[key] for key in states}

@@ -351,9 +351,11 @@ def test_usage_state_lives_on_the_partition_of_its_readings(
     wait_until(lambda: len(stored_readings(database)) >= STEPS * 9)
     bootstrap, app_id = pipeline.settings.kafka_bootstrap, pipeline.settings.app_id
     readings = {
-        key: p for p, key, _ in read_records(bootstrap, pipeline.settings.topic("readings"))
+        r.key: r.partition for r in read_records(bootstrap, pipeline.settings.topic("readings"))
     }
-    states = {key: p for p, key, _ in read_records(bootstrap, f"{app_id}-usage-state-changelog")}
+    states = {
+        r.key: r.partition for r in read_records(bootstrap, f"{app_id}-usage-state-changelog")
+    }
     assert len(readings) >= 9 and len(set(readings.values())) > 1
     assert states == {key: readings[key] for key in states}
     assert set(states) == set(readings)

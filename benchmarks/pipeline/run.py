@@ -1,0 +1,271 @@
+"""The pipeline benchmark, all phases in one run on this machine's Apache Kafka and PostgreSQL.
+
+1. Preload: a fleet of M usages (one thermometer each) is registered and N raw uplinks are
+   put on the raw topic, a few readings per usage, the last ones about now.
+2. Bare Faust: an agent that only deserialises those uplinks, in its own process:
+   readings/s from its first event to its N-th.
+3. Pipeline: a `smati worker` with every detector on (rules, transmission, anomaly)
+   decodes, checks and stores them: readings/s from the first to the last batch committed
+   in PostgreSQL (`ingested_at`); the ratio is pipeline / bare.
+4. Latency: probes published one by one at a steady pace once the backlog is gone, each
+   above its usage's max; p50/p99 from the raw record's creation to its detection event's
+   (both Kafka CreateTime, set by the producers).
+5. Recovery: the worker, holding the state of all M usages, is killed with -9; a new one
+   is started: seconds from its start to its first reading stored. Its log tells how long
+   replaying the state changelog took.
+Peak RSS is the worker's high-water mark (VmHWM) before the kill.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import psycopg
+from confluent_kafka import Message, Producer
+
+from models.detection import DetectionEvent, DetectionKind
+from models.settings import Settings
+from services import ApacheKafka, PostgresServer, free_port, spawn, stop_process
+from smati.fleet import device_id, fleet_registry, raw_uplink, usage_id
+from smati.processes import RoleProcess
+from storage.migrate import migrate
+from storage.registry_store import save_registry
+from stream.topics import ensure_topics, read_records
+
+PERIOD_S = 300.0
+Say = Callable[[str], None]
+Found = TypeVar("Found")
+
+
+@dataclass(frozen=True)
+class PipelineFigures:
+    bare_faust_rps: float
+    pipeline_rps: float
+    ratio: float
+    usages: int
+    uplinks: int
+    peak_rss_mb: float
+    latency_p50_ms: float
+    latency_p99_ms: float
+    recovery_s: float
+    changelog_replay_s: float | None
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return asdict(self)
+
+
+def run_benchmark(usages: int, uplinks: int, probes: int, say: Say) -> PipelineFigures:
+    with _services(say) as (kafka, database), tempfile.TemporaryDirectory() as work:
+        run = uuid.uuid4().hex[:8]
+        settings = Settings(
+            kafka_bootstrap=kafka,
+            database_url=database,
+            topic_prefix=f"bench-{run}",
+            app_id=f"smati-bench-{run}",
+            state_dir=Path(work) / "state",
+        )
+        say(f"registering {usages} usages")
+        migrate(database)
+        with psycopg.connect(database) as conn:
+            save_registry(conn, fleet_registry(usages, PERIOD_S))
+        ensure_topics(settings)
+        say(f"preloading {uplinks} raw uplinks")
+        _preload(settings, usages, uplinks)
+        bare = _bare_faust(settings, uplinks, Path(work), say)
+        worker = _worker(settings, Path(work) / "worker.log")
+        try:
+            pipeline = _pipeline(database, uplinks, worker, say)
+            latencies = _latencies(settings, min(probes, usages), worker, say)
+            peak_rss_mb = _peak_rss_mb(worker)
+        finally:
+            os.kill(worker.process.pid, signal.SIGKILL)
+            worker.process.wait()
+        recovery_s, replay_s = _recovery(settings, database, Path(work) / "restarted.log", say)
+    return PipelineFigures(
+        bare_faust_rps=round(bare, 1),
+        pipeline_rps=round(pipeline, 1),
+        ratio=round(pipeline / bare, 3),
+        usages=usages,
+        uplinks=uplinks,
+        peak_rss_mb=round(peak_rss_mb, 1),
+        latency_p50_ms=round(statistics.median(latencies), 1),
+        latency_p99_ms=round(statistics.quantiles(latencies, n=100)[98], 1),
+        recovery_s=round(recovery_s, 2),
+        changelog_replay_s=replay_s,
+    )
+
+
+@contextmanager
+def _services(say: Say) -> Iterator[tuple[str, str]]:
+    with ApacheKafka() as kafka, PostgresServer() as postgres:
+        say(f"Apache Kafka on {kafka.bootstrap}, PostgreSQL on {postgres.url}")
+        yield kafka.bootstrap, postgres.url
+
+
+def _preload(settings: Settings, usages: int, uplinks: int) -> None:
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "linger.ms": 50})
+    steps = -(-uplinks // usages)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=steps * PERIOD_S)
+    for k in range(uplinks):
+        step, n = divmod(k, usages)
+        at = start + timedelta(seconds=step * PERIOD_S)
+        value = 20.0 + (n * 7 + step) % 10
+        while True:
+            try:
+                producer.produce(settings.topic("raw"), raw_uplink(n, at, value), device_id(n))
+                break
+            except BufferError:
+                producer.poll(0.1)
+        producer.poll(0)
+    producer.flush(60)
+
+
+def _bare_faust(settings: Settings, uplinks: int, work: Path, say: Say) -> float:
+    say("bare Faust agent: deserialising the raw topic")
+    log = work / "bare.log"
+    group = f"{settings.app_id}-bare"
+    args = [settings.kafka_bootstrap, settings.topic("raw"), group, str(uplinks)]
+    process = spawn([sys.executable, "-m", "benchmarks.pipeline.bare_agent", *args], log)
+    try:
+        seconds = _wait_for(lambda: _consumed_seconds(log), 600, "the bare agent to finish")
+    finally:
+        stop_process(process, timeout=10)
+    return uplinks / seconds
+
+
+def _consumed_seconds(log: Path) -> float | None:
+    match = re.search(r"consumed \d+ in ([\d.]+)", log.read_text(errors="replace"))
+    return float(match.group(1)) if match else None
+
+
+def _worker(settings: Settings, log: Path) -> RoleProcess:
+    env = {
+        **os.environ,
+        "SMATI_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+        "SMATI_DATABASE_URL": settings.database_url.get_secret_value(),
+        "SMATI_TOPIC_PREFIX": settings.topic_prefix,
+        "SMATI_APP_ID": settings.app_id,
+        "SMATI_STATE_DIR": str(settings.state_dir),
+        "SMATI_WEB_PORT": str(free_port()),
+        "SMATI_LOG_LEVEL": "info",
+    }
+    return RoleProcess(["worker"], env, log)
+
+
+def _pipeline(database: str, uplinks: int, worker: RoleProcess, say: Say) -> float:
+    say("pipeline: smati worker decoding, checking and storing every reading")
+
+    def stored() -> tuple[int, float] | None:
+        worker.raise_if_dead()
+        with psycopg.connect(database) as conn:
+            count, first, last = conn.execute(
+                "SELECT count(*), min(ingested_at), max(ingested_at) FROM readings"
+            ).fetchone() or (0, None, None)
+        if count < uplinks:
+            return None
+        return count, (last - first).total_seconds()
+
+    count, seconds = _wait_for(stored, 1800, "every reading to be stored")
+    return count / seconds
+
+
+def _latencies(settings: Settings, probes: int, worker: RoleProcess, say: Say) -> list[float]:
+    say(f"latency: {probes} probes, one every 10 ms")
+    created: dict[tuple[str, datetime], int] = {}
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "linger.ms": 0})
+    at = datetime.now(UTC).replace(microsecond=0)
+
+    def delivered(n: int, when: datetime) -> Callable[[object, Message], None]:
+        def record(error: object, message: Message) -> None:
+            created[(usage_id(n), when)] = message.timestamp()[1]
+
+        return record
+
+    for n in range(probes):
+        producer.produce(
+            settings.topic("raw"),
+            raw_uplink(n, at, 150.0),  # above the fleet's max: a threshold_high event
+            device_id(n),
+            on_delivery=delivered(n, at),
+        )
+        producer.poll(0)
+        time.sleep(0.01)
+    producer.flush(30)
+
+    def detected() -> list[float] | None:
+        worker.raise_if_dead()
+        found = []
+        for record in read_records(settings.kafka_bootstrap, settings.topic("events")):
+            event = DetectionEvent.from_json(record.value)
+            sent = created.get((event.usage_id, event.ts))
+            if event.kind is DetectionKind.THRESHOLD_HIGH and sent is not None:
+                found.append(float(record.timestamp_ms - sent))
+        return found if len(found) >= probes else None
+
+    return _wait_for(detected, 300, "every probe's detection event")
+
+
+def _peak_rss_mb(worker: RoleProcess) -> float:
+    status = Path(f"/proc/{worker.process.pid}/status").read_text()
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
+def _recovery(settings: Settings, database: str, log: Path, say: Say) -> tuple[float, float | None]:
+    say("recovery: worker killed with -9, a new one started")
+    with psycopg.connect(database) as conn:
+        (before,) = conn.execute("SELECT count(*) FROM readings").fetchone() or (0,)
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
+    at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    for n in range(100):
+        producer.produce(settings.topic("raw"), raw_uplink(n, at, 21.0), device_id(n))
+    producer.flush(30)
+    started = time.monotonic()
+    worker = _worker(settings, log)
+
+    def first_stored() -> float | None:
+        worker.raise_if_dead()
+        with psycopg.connect(database) as conn:
+            (count,) = conn.execute("SELECT count(*) FROM readings").fetchone() or (0,)
+        return time.monotonic() - started if count > before else None
+
+    try:
+        seconds = _wait_for(first_stored, 600, "the restarted worker's first reading")
+    finally:
+        worker.stop()
+    return seconds, _changelog_replay_s(worker.log())
+
+
+def _changelog_replay_s(log: str) -> float | None:
+    """From Faust's recovery log lines: restoring started -> done reading the changelogs."""
+    stamp = r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\].*"
+    start = re.search(stamp + "Restoring state from changelog topics", log)
+    done = re.search(stamp + "Done reading from changelog topics", log)
+    if not (start and done):
+        return None
+    parse = lambda text: datetime.strptime(text, "%Y-%m-%d %H:%M:%S,%f")  # noqa: E731
+    return round((parse(done.group(1)) - parse(start.group(1))).total_seconds(), 2)
+
+
+def _wait_for(probe: Callable[[], Found | None], timeout_s: float, what: str) -> Found:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = probe()
+        if found is not None:
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up after {timeout_s} s waiting for {what}")
+        time.sleep(0.2)
