@@ -117,6 +117,8 @@ class UsageRef(_Strict):
     entity_id: Identifier
     equipment_id: Identifier
     usage: Usage
+    timezone: str = "Europe/Paris"
+    """The entity's: the anomaly detector's daily and weekly rhythm is in local time."""
 
 
 class Registry(_Strict):
@@ -166,7 +168,9 @@ class Registry(_Strict):
 
     def usage_refs(self) -> list[UsageRef]:
         return [
-            UsageRef(tenant_id=t.id, entity_id=e.id, equipment_id=q.id, usage=u)
+            UsageRef(
+                tenant_id=t.id, entity_id=e.id, equipment_id=q.id, usage=u, timezone=e.timezone
+            )
             for t in self.tenants
             for e in t.entities
             for q in e.equipment

@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.anomaly import AnomalyConfig
 from models.transmission import TransmissionPolicy
 
 
@@ -58,6 +59,13 @@ class Settings(BaseSettings):
     transmission_check_s: float = Field(
         default=2.0, gt=0, description="how often silent usages are looked at"
     )
+    anomaly_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="anomaly score at which a reading is an anomaly"
+    )
+    anomaly_warmup_s: float = Field(
+        default=86400.0, ge=0, description="a usage's readings are learnt, not scored, this long"
+    )
+    anomaly_warmup_readings: int = Field(default=100, ge=1, description="...and this many readings")
     trusted_decoders: list[str] = Field(
         default=[],
         description="sources (tts, chirpstack) whose decoded payload is used instead of a codec",
@@ -84,6 +92,14 @@ class Settings(BaseSettings):
             orange_after=self.status_orange_after,
             red_after=self.status_red_after,
             gap_after=self.gap_after,
+        )
+
+    @property
+    def anomaly_config(self) -> AnomalyConfig:
+        return AnomalyConfig(
+            threshold=self.anomaly_threshold,
+            warmup=timedelta(seconds=self.anomaly_warmup_s),
+            warmup_readings=self.anomaly_warmup_readings,
         )
 
     @property

@@ -36,6 +36,9 @@ STEP = timedelta(seconds=5)
 
 DEMO_YAML = resources.files("smati").joinpath("examples/demo-building.yaml").read_text("utf-8")
 
+DEMO_ANOMALY_WARMUP_S = 600
+"""The anomaly detector learns for 10 minutes of the demo's hour (a day in production)."""
+
 
 def demo_registry() -> Registry:
     return parse_registry(DEMO_YAML, "demo-building.yaml")
@@ -59,7 +62,12 @@ def run_demo(
         with psycopg.connect(url) as conn:
             save_registry(conn, registry)
         ensure_topics(settings)
-        env = {**os.environ, **stack.env(), "SMATI_WEB_PORT": str(free_port())}
+        env = {
+            "SMATI_ANOMALY_WARMUP_S": str(DEMO_ANOMALY_WARMUP_S),
+            **os.environ,
+            **stack.env(),
+            "SMATI_WEB_PORT": str(free_port()),
+        }
         worker = RoleProcess(["worker"], env, Path(logs) / "worker.log")
         connector = RoleProcess(["connector", "mqtt"], env, Path(logs) / "connector.log")
         try:

@@ -5,6 +5,7 @@ so the demo and its tests know what must be found. Defects injected, by usage ty
 - index: a glitch (one low reading), a meter reset to zero, a rollover at `index_max`;
 - consumption: a negative value;
 - instant: a value above `max` for a while, a value below `min`;
+- once, at ONE_OFF_ANOMALY_STEP, a consumption three times the usual (an anomaly);
 and bad messages: malformed JSON, an unknown device, NaN, a wrong unit, a time in the
 future, and one message published twice.
 """
@@ -26,6 +27,9 @@ from models.registry import Registry, Usage, UsageRef
 DEVICE_TOPIC = "smati/devices/{device_id}/up"
 DEFECT_CYCLE = 60
 """Steps after which the same defects come again (5 minutes at the demo's 5 s step)."""
+ONE_OFF_ANOMALY_STEP = 600
+"""The step (50 minutes in, at 5 s) where the boiler draws three times its usual heat, once:
+under its max, so only the anomaly detector can see it, once past its warm-up."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ def building_messages(
             for channel, usage_id in device.channels.items():
                 value = meters[usage_id].next_value(at)
                 value, note = _inject_defect(meters[usage_id], n % DEFECT_CYCLE, value)
+                if n == ONE_OFF_ANOMALY_STEP and refs[usage_id].usage.type is UsageType.CONSUMPTION:
+                    value, note = round(value * 3, 3), "three times the usual consumption"
                 values[channel] = value
                 notes += [note] if note else []
             payload = {"time": at.isoformat(), "values": values}

@@ -12,9 +12,11 @@ fed readings they have already seen, find nothing new.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import faust
 
+from models.anomaly import AnomalyConfig
 from models.dead_letter import RejectCode, Rejection
 from models.detection import DetectionEvent
 from models.reading import Reading
@@ -40,7 +42,7 @@ def register_readings_agent(
     registry: RegistryCache,
     sink: DatabaseSink,
 ) -> None:
-    policy = settings.transmission_policy
+    rules = Rules(settings.transmission_policy, settings.anomaly_config)
 
     @app.agent(readings, name="readings")
     async def check_and_store(stream: faust.StreamT) -> None:
@@ -51,7 +53,7 @@ def register_readings_agent(
             found: list[DetectionEvent] = []
             for reading in rows:
                 try:
-                    found += _detect_one(reading, touched, registry, policy)
+                    found += _detect_one(reading, touched, registry, rules)
                 except Exception as error:  # never let one reading stop the worker
                     log.exception("detection on %s failed", reading.origin)
                     rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=repr(error))
@@ -62,8 +64,16 @@ def register_readings_agent(
             await store_transmission(sink, registry.usages, changed)
 
 
+@dataclass(frozen=True)
+class Rules:
+    """The configuration of the rules, built once from the settings."""
+
+    transmission: TransmissionPolicy
+    anomaly: AnomalyConfig
+
+
 def _detect_one(
-    reading: Reading, states: StateBatch, registry: RegistryCache, policy: TransmissionPolicy
+    reading: Reading, states: StateBatch, registry: RegistryCache, rules: Rules
 ) -> list[DetectionEvent]:
     ref = registry.usages.get(reading.usage_id)
     if ref is None:  # removed from the registry since it was decoded: stored, not checked
@@ -73,7 +83,8 @@ def _detect_one(
         states.get(reading.usage_id),
         ref,
         reading,
-        transmission_policy=policy,
+        transmission_policy=rules.transmission,
+        anomaly_config=rules.anomaly,
     )
     states.put(reading.usage_id, state)
     return found

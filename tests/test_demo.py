@@ -41,7 +41,8 @@ def test_demo_on_tansu_stores_detects_and_dead_letters() -> None:
     # more than Mosquitto queues for one client by default. Every value must be stored.
     assert published >= 720 * 6
     assert stored >= 720 * 9
-    for kind in ("decreasing_index", "meter_reset", "negative_consumption", "threshold_high"):
+    kinds = ("decreasing_index", "meter_reset", "negative_consumption", "threshold_high", "anomaly")
+    for kind in kinds:
         assert re.search(rf"^\s+{kind}\s+[1-9]", out, re.M), kind
     for code in ("malformed_payload", "unknown_device", "invalid_value", "duplicate"):
         assert re.search(rf"^\s+{code}\s+[1-9]", out, re.M), code

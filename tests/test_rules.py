@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from models.anomaly import AnomalyConfig
 from models.detection import TRANSMISSION_KINDS, DetectionEvent, DetectionKind
 from models.reading import Reading, UsageType
 from models.registry import Usage, UsageRef
@@ -111,3 +112,28 @@ def test_event_ids_are_deterministic_so_replays_store_once() -> None:
     ]
     first, second = run(usage(UsageType.CONSUMPTION), [-1, -1])
     assert first.id != second.id
+
+
+def test_anomaly_detector_learns_an_index_meters_consumption_not_its_counter() -> None:
+    """A steady meter, then one interval drawing ten times as much: under any threshold."""
+    ref = usage(UsageType.INDEX)
+    config = AnomalyConfig(warmup=timedelta(0), warmup_readings=50)
+    state, found, index = UsageState(), [], 1000.0
+    for n in range(80):
+        index += 10.0 if n == 70 else 1.0 + 0.1 * (n % 3)
+        reading = Reading(
+            tenant_id="t",
+            usage_id="u1",
+            ts=T0 + timedelta(minutes=10 * n),
+            value=index,
+            unit="kWh",
+            usage_type=UsageType.INDEX,
+            source="test",
+            device_id="d",
+            origin=f"raw/0/{n}",
+        )
+        state, events = check_reading(state, ref, reading, anomaly_config=config)
+        found += [e for e in events if e.kind is DetectionKind.ANOMALY]
+    assert [e.ts for e in found] == [T0 + timedelta(minutes=700)]
+    assert found[0].details["observed"] == pytest.approx(10.0)
+    assert found[0].details["expected_high"] < 2

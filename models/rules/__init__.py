@@ -10,8 +10,10 @@ that says nothing still turns orange, then red, and its gap opens.
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from models.detection import DetectionEvent
+from models.anomaly import AnomalyConfig, check_anomaly
+from models.detection import DetectionEvent, DetectionKind
 from models.reading import Reading, UsageType
 from models.registry import UsageRef
 from models.rules.consumption import check_negative_consumption
@@ -27,6 +29,7 @@ def check_reading(
     reading: Reading,
     index_policy: IndexPolicy = IndexPolicy(),
     transmission_policy: TransmissionPolicy = TransmissionPolicy(),
+    anomaly_config: AnomalyConfig = AnomalyConfig(),
 ) -> tuple[UsageState, list[DetectionEvent]]:
     usage = ref.usage
     events: list[DetectionEvent] = []
@@ -40,12 +43,40 @@ def check_reading(
         events += found
     if state.last_ts is not None and reading.ts <= state.last_ts:
         return state, events
+    previous = state
     if usage.type is UsageType.INDEX:
         state, found = check_index(state, usage, reading, index_policy)
     else:
         state, found = check_thresholds(state, usage, reading)
-    state = state.model_copy(update={"last_ts": reading.ts, "last_value": reading.value})
-    return state, events + found
+    learnt, anomaly = _check_anomaly(previous, ref, reading, found, anomaly_config)
+    state = state.model_copy(
+        update={"last_ts": reading.ts, "last_value": reading.value, "anomaly": learnt}
+    )
+    return state, events + found + anomaly
+
+
+_INDEX_JUMPS = {DetectionKind.DECREASING_INDEX, DetectionKind.METER_RESET}
+
+
+def _check_anomaly(
+    previous: UsageState,
+    ref: UsageRef,
+    reading: Reading,
+    found: list[DetectionEvent],
+    config: AnomalyConfig,
+) -> tuple[dict[str, object] | None, list[DetectionEvent]]:
+    """The detector learns levels and consumptions: an index meter's consumption since its
+    previous index (a decrease or a reset, already reported, teaches it nothing)."""
+    if ref.usage.type is UsageType.INDEX:
+        if previous.last_value is None or any(e.kind in _INDEX_JUMPS for e in found):
+            return previous.anomaly, []
+        rollover = next((e for e in found if e.kind is DetectionKind.INDEX_ROLLOVER), None)
+        consumption = (
+            rollover.details["consumption"] if rollover else reading.value - previous.last_value
+        )
+        reading = reading.model_copy(update={"value": consumption})
+    learnt, event = check_anomaly(previous.anomaly, reading, config, ZoneInfo(ref.timezone))
+    return learnt, [event] if event else []
 
 
 def check_silence(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -27,3 +28,5 @@ class UsageState(BaseModel):
     readings_below_baseline: int = 0
     threshold: ThresholdState = ThresholdState.OK
     transmission: TransmissionState = TransmissionState()
+    anomaly: dict[str, Any] | None = None
+    """The anomaly detector's state (models.anomaly), None before the first reading."""
