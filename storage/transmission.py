@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from models.detection import GAP_KINDS, DetectionEvent, DetectionKind
+from storage.staging import StagedTable, stage_and_insert
 
 __all__ = [
     "TransmissionRow",
@@ -34,41 +35,33 @@ class TransmissionRow:
     open_gap_start: datetime | None
 
 
+_COLUMNS = (
+    "usage_id",
+    "tenant_id",
+    "last_reading_at",
+    "period_registered_s",
+    "period_estimated_s",
+    "status",
+    "status_since",
+    "open_gap_start",
+)
+_TRANSMISSION = StagedTable(
+    target="usage_transmission",
+    columns=_COLUMNS,
+    types=("text", "text", "timestamptz", "float8", "float8", "text", "timestamptz", "timestamptz"),
+    key=("usage_id",),
+    on_conflict="DO UPDATE SET "
+    + ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS[1:])
+    + ", updated_at = now()",
+)
+
+
 def write_transmission(conn: psycopg.Connection, rows: Sequence[TransmissionRow]) -> None:
     """Upsert the current transmission of these usages (the last write wins)."""
     if not rows:
         return
     with conn.transaction(), conn.cursor() as cur:
-        cur.executemany(
-            """
-            INSERT INTO usage_transmission (
-                usage_id, tenant_id, last_reading_at, period_registered_s,
-                period_estimated_s, status, status_since, open_gap_start, updated_at)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now())
-            ON CONFLICT (usage_id) DO UPDATE SET
-                tenant_id = excluded.tenant_id,
-                last_reading_at = excluded.last_reading_at,
-                period_registered_s = excluded.period_registered_s,
-                period_estimated_s = excluded.period_estimated_s,
-                status = excluded.status,
-                status_since = excluded.status_since,
-                open_gap_start = excluded.open_gap_start,
-                updated_at = now()
-            """,
-            [
-                (
-                    r.usage_id,
-                    r.tenant_id,
-                    r.last_reading_at,
-                    r.period_registered_s,
-                    r.period_estimated_s,
-                    r.status,
-                    r.status_since,
-                    r.open_gap_start,
-                )
-                for r in rows
-            ],
-        )
+        stage_and_insert(cur, _TRANSMISSION, (astuple(row) for row in rows))
 
 
 _GAP_STATE = {

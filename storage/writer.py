@@ -7,9 +7,8 @@ round trip, and writing a batch twice (a replay after a restart) stores it once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -18,6 +17,7 @@ from psycopg.types.json import Jsonb
 from models.detection import DetectionEvent
 from models.radio_health import RadioRecord
 from models.reading import Reading
+from storage.staging import StagedTable, Values, stage_and_insert
 from storage.transmission import write_transmission_events
 
 __all__ = [
@@ -27,8 +27,6 @@ __all__ = [
     "write_radio_frames",
     "write_readings",
 ]
-
-Values = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -60,22 +58,7 @@ class ReadingWriteResult:
     """Readings already stored from another origin (or twice in the batch): not written."""
 
 
-@dataclass(frozen=True)
-class _StagedTable:
-    """A table written through a temporary staging copy of itself."""
-
-    target: str
-    columns: tuple[str, ...]
-    types: tuple[str, ...]
-    """PostgreSQL types of `columns`, for the binary COPY (three times faster than text)."""
-    key: tuple[str, ...]
-
-    @property
-    def staging(self) -> str:
-        return f"staging_{self.target}"
-
-
-_READINGS = _StagedTable(
+_READINGS = StagedTable(
     target="readings",
     columns=(
         "usage_id",
@@ -91,13 +74,13 @@ _READINGS = _StagedTable(
     types=("text", "timestamptz", "float8", "text", "text", "text", "text", "text", "text[]"),
     key=("usage_id", "ts"),
 )
-_EVENTS = _StagedTable(
+_EVENTS = StagedTable(
     target="detection_events",
     columns=("id", "kind", "tenant_id", "usage_id", "ts", "severity", "details"),
     types=("text", "text", "text", "text", "timestamptz", "text", "jsonb"),
     key=("id",),
 )
-_RADIO_FRAMES = _StagedTable(
+_RADIO_FRAMES = StagedTable(
     target="radio_frames",
     columns=(
         "device_id",
@@ -134,18 +117,6 @@ _RADIO_FRAMES = _StagedTable(
     key=("device_id", "ts"),
 )
 
-# `batch_seq` is the position in the batch: the first of two rows with one key wins,
-# and duplicates are traced back to the Reading they came from.
-_CREATE_STAGING = """
-    CREATE TEMP TABLE IF NOT EXISTS {staging}
-        (LIKE {target} INCLUDING DEFAULTS, batch_seq integer NOT NULL)
-"""
-_COPY_STAGING = "COPY {staging} ({columns}, batch_seq) FROM STDIN (FORMAT BINARY)"
-_INSERT_FROM_STAGING = """
-    INSERT INTO {target} ({columns})
-    SELECT DISTINCT ON ({key}) {columns} FROM {staging} ORDER BY {key}, batch_seq
-    ON CONFLICT ({key}) DO NOTHING
-"""
 # After the insert every staged key is in `readings`: rows whose stored origin differs
 # were not written by this batch (or lost to an earlier row of it).
 _SELECT_DUPLICATES = """
@@ -155,28 +126,6 @@ _SELECT_DUPLICATES = """
     WHERE r.origin <> s.origin
     ORDER BY s.batch_seq
 """
-
-
-def _stage_and_insert(cur: psycopg.Cursor[Any], table: _StagedTable, rows: Iterable[Values]) -> int:
-    """COPY `rows` into the staging table, insert the new ones; return how many were new.
-
-    The staging table lives as long as the connection (IF NOT EXISTS makes later batches
-    reuse it) and is emptied per batch. Must run inside the caller's transaction.
-    """
-    names = {
-        "target": sql.Identifier(table.target),
-        "staging": sql.Identifier(table.staging),
-        "columns": sql.SQL(", ").join(map(sql.Identifier, table.columns)),
-        "key": sql.SQL(", ").join(map(sql.Identifier, table.key)),
-    }
-    cur.execute(sql.SQL(_CREATE_STAGING).format(**names))
-    cur.execute(sql.SQL("TRUNCATE {staging}").format(**names))
-    with cur.copy(sql.SQL(_COPY_STAGING).format(**names)) as copy:
-        copy.set_types([*table.types, "int4"])
-        for seq, row in enumerate(rows):
-            copy.write_row((*row, seq))
-    cur.execute(sql.SQL(_INSERT_FROM_STAGING).format(**names))
-    return cur.rowcount
 
 
 def _reading_row(reading: Reading) -> Values:
@@ -238,7 +187,7 @@ def write_readings(conn: psycopg.Connection, readings: Sequence[Reading]) -> Rea
     if not readings:
         return ReadingWriteResult(inserted=0, replayed=0)
     with conn.transaction(), conn.cursor() as cur:
-        inserted = _stage_and_insert(cur, _READINGS, map(_reading_row, readings))
+        inserted = stage_and_insert(cur, _READINGS, map(_reading_row, readings))
         cur.execute(sql.SQL(_SELECT_DUPLICATES).format(staging=sql.Identifier(_READINGS.staging)))
         duplicates = [
             Duplicate(reading=readings[seq], stored_value=value, stored_origin=origin)
@@ -257,7 +206,7 @@ def write_events(conn: psycopg.Connection, events: Sequence[DetectionEvent]) -> 
     if not events:
         return 0
     with conn.transaction(), conn.cursor() as cur:
-        written = _stage_and_insert(cur, _EVENTS, map(_event_row, events))
+        written = stage_and_insert(cur, _EVENTS, map(_event_row, events))
         write_transmission_events(cur, events)
         return written
 
@@ -267,4 +216,4 @@ def write_radio_frames(conn: psycopg.Connection, records: Sequence[RadioRecord])
     if not records:
         return 0
     with conn.transaction(), conn.cursor() as cur:
-        return _stage_and_insert(cur, _RADIO_FRAMES, map(_radio_row, records))
+        return stage_and_insert(cur, _RADIO_FRAMES, map(_radio_row, records))

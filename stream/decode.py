@@ -61,7 +61,7 @@ async def _decode_one(
     if not await radio.admit(uplink, decoded, origin):
         return
     for reading in decoded.readings:
-        await readings.send(key=reading.usage_id.encode(), value=reading.to_json())
+        readings.send_soon(key=reading.usage_id.encode(), value=reading.to_json())
     READINGS_DECODED.inc(len(decoded.readings))
     for rejection in decoded.rejections:
         await send_dead_letter(

@@ -59,7 +59,7 @@ def register_readings_agent(
                     rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=repr(error))
                     await dead_letter_row(dead_letters, reading, rejection, "detect")
             changed = touched.write_back()
-            await publish_detections(events, found)
+            publish_detections(events, found)
             await store_readings(rows, sink, dead_letters)
             await store_transmission(sink, registry.usages, changed)
 

@@ -14,10 +14,11 @@ from stream.sink import DatabaseSink
 from stream.usage_states import transmission_row
 
 
-async def publish_detections(events: faust.TopicT, found: Iterable[DetectionEvent]) -> None:
+def publish_detections(events: faust.TopicT, found: Iterable[DetectionEvent]) -> None:
+    """Buffered: Faust flushes its producer before it commits the offsets they come from."""
     for detection in found:
         DETECTIONS.labels(kind=detection.kind).inc()
-        await events.send(key=detection.usage_id.encode(), value=detection.to_json())
+        events.send_soon(key=detection.usage_id.encode(), value=detection.to_json())
 
 
 async def store_transmission(

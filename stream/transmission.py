@@ -127,5 +127,5 @@ def register_transmission_clock(
         changed = touched.write_back()
         for status, count in statuses.items():
             USAGES_BY_STATUS.labels(status=status).set(count)
-        await publish_detections(events, found)
+        publish_detections(events, found)
         await store_transmission(sink, registry.usages, changed)
