@@ -95,11 +95,13 @@ _UPSERT_CHANNEL = """
 """
 _DELETE_STALE_CHANNELS = """
     DELETE FROM device_channels AS c
-    WHERE c.device_id = ANY(%(devices)s)
-      AND (c.device_id, c.channel) NOT IN (
-          SELECT kept.device_id, kept.channel
+    USING unnest(%(devices)s::text[]) AS saved (device_id)
+    WHERE c.device_id = saved.device_id
+      AND NOT EXISTS (
+          SELECT 1
           FROM unnest(%(kept_devices)s::text[], %(kept_channels)s::text[])
               AS kept (device_id, channel)
+          WHERE kept.device_id = c.device_id AND kept.channel = c.channel
       )
 """
 
