@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar, cast
 
@@ -39,11 +41,16 @@ _RETRY_WHILE_DATABASE_DOWN = Retrying(
 
 
 class DatabaseSink:
-    """One connection per kind of row, used from a worker thread so the event loop runs on."""
+    """One connection per kind of row, used from a worker thread so the event loop runs on.
+
+    Two tasks may write one kind at once (the readings agent and the transmission clock
+    both write `transmission`): a lock per kind keeps their transactions apart.
+    """
 
     def __init__(self, database_url: str) -> None:
         self._database_url = database_url
         self._connections: dict[str, psycopg.Connection] = {}
+        self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
 
     async def write_readings(self, readings: Sequence[Reading]) -> ReadingWriteResult:
         result: ReadingWriteResult = await asyncio.to_thread(
@@ -77,11 +84,12 @@ class DatabaseSink:
         write: Callable[[psycopg.Connection, Sequence[Any]], Result],
         rows: Sequence[Any],
     ) -> Result:
-        try:
-            return write(self._connection(kind), rows)
-        except psycopg.OperationalError:
-            self._drop(kind)
-            raise
+        with self._locks[kind]:
+            try:
+                return write(self._connection(kind), rows)
+            except psycopg.OperationalError:
+                self._drop(kind)
+                raise
 
     def _connection(self, kind: str) -> psycopg.Connection:
         conn = self._connections.get(kind)

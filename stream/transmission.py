@@ -103,8 +103,16 @@ def register_transmission_clock(
         recovered = cast(Any, app.tables).recovery.completed.is_set()
         return registry.ready.is_set() and recovered and not app.rebalancing
 
-    @app.timer(interval=settings.transmission_check_s)
+    interval = settings.transmission_check_s
+
+    @app.timer(interval=interval)
     async def watch_silence() -> None:
+        try:
+            await look_at_silent_usages()
+        except Exception:  # Kafka or the database unreachable: the next tick tries again
+            log.exception("transmission check failed; trying again in %s s", interval)
+
+    async def look_at_silent_usages() -> None:
         if not ready():
             return
         now = horizon.observe(await asyncio.to_thread(offsets.snapshot))

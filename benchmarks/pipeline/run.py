@@ -45,7 +45,9 @@ from storage.migrate import migrate
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics, read_records
 
-PERIOD_S = 300.0
+PERIOD_S = 3600.0
+"""The fleet's period: long enough that the preloaded history, an hour or more old, does
+not age past orange while it is processed (which would add a burst of status changes)."""
 Say = Callable[[str], None]
 Found = TypeVar("Found")
 
@@ -68,7 +70,9 @@ class PipelineFigures:
 
 
 def run_benchmark(usages: int, uplinks: int, probes: int, say: Say) -> PipelineFigures:
-    with _services(say) as (kafka, database), tempfile.TemporaryDirectory() as work:
+    work = tempfile.mkdtemp(prefix="smati-bench-")  # kept: the processes' logs
+    say(f"logs in {work}")
+    with _services(say) as (kafka, database):
         run = uuid.uuid4().hex[:8]
         settings = Settings(
             kafka_bootstrap=kafka,
@@ -91,7 +95,8 @@ def run_benchmark(usages: int, uplinks: int, probes: int, say: Say) -> PipelineF
             latencies = _latencies(settings, min(probes, usages), worker, say)
             peak_rss_mb = _peak_rss_mb(worker)
         finally:
-            os.kill(worker.process.pid, signal.SIGKILL)
+            if worker.process.poll() is None:
+                os.kill(worker.process.pid, signal.SIGKILL)
             worker.process.wait()
         recovery_s, replay_s = _recovery(settings, database, Path(work) / "restarted.log", say)
     return PipelineFigures(

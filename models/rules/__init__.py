@@ -9,6 +9,7 @@ that says nothing still turns orange, then red, and its gap opens.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -64,7 +65,7 @@ def _check_anomaly(
     reading: Reading,
     found: list[DetectionEvent],
     config: AnomalyConfig,
-) -> tuple[dict[str, object] | None, list[DetectionEvent]]:
+) -> tuple[str | None, list[DetectionEvent]]:
     """The detector learns levels and consumptions: an index meter's consumption since its
     previous index (a decrease or a reset, already reported, teaches it nothing)."""
     if ref.usage.type is UsageType.INDEX:
@@ -75,8 +76,9 @@ def _check_anomaly(
             rollover.details["consumption"] if rollover else reading.value - previous.last_value
         )
         reading = reading.model_copy(update={"value": consumption})
-    learnt, event = check_anomaly(previous.anomaly, reading, config, ZoneInfo(ref.timezone))
-    return learnt, [event] if event else []
+    stored = None if previous.anomaly is None else json.loads(previous.anomaly)
+    learnt, event = check_anomaly(stored, reading, config, ZoneInfo(ref.timezone))
+    return json.dumps(learnt, separators=(",", ":")), [event] if event else []
 
 
 def check_silence(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -28,5 +27,7 @@ class UsageState(BaseModel):
     readings_below_baseline: int = 0
     threshold: ThresholdState = ThresholdState.OK
     transmission: TransmissionState = TransmissionState()
-    anomaly: dict[str, Any] | None = None
-    """The anomaly detector's state (models.anomaly), None before the first reading."""
+    anomaly: str | None = None
+    """The anomaly detector's state (models.anomaly) as JSON text, None before the first
+    reading: held for every usage in a worker's memory, text takes a third of the room of
+    the nested dicts it encodes."""
