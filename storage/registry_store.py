@@ -136,7 +136,14 @@ def save_registry(conn: psycopg.Connection, registry: Registry) -> dict[str, int
                 cur.executemany(statement, rows)
             counts[table] = len(rows)
         counts["removed_channels"] = _delete_stale_channels(cur, registry.devices, channels)
+        cur.execute("UPDATE registry_revision SET revision = revision + 1, saved_at = now()")
     return counts
+
+
+def registry_revision(conn: psycopg.Connection) -> int:
+    """Bumped by every save: a registry loaded at this revision is still current."""
+    row = conn.execute("SELECT revision FROM registry_revision").fetchone()
+    return int(row[0]) if row else 0
 
 
 def _asset_rows(

@@ -9,7 +9,7 @@ import psycopg
 
 from models.registry import Registry, UsageRef
 from models.validation import DeviceIndex
-from storage.registry_store import load_registry
+from storage.registry_store import load_registry, registry_revision
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +22,25 @@ class RegistryCache:
         self.devices = DeviceIndex({})
         self.usages: dict[str, UsageRef] = {}
         self.ready = asyncio.Event()
+        self._revision_loaded = -1
 
     async def reload(self) -> None:
+        """Load the registry if it was saved since the last load (or never loaded)."""
+        revision = await asyncio.to_thread(self._revision)
+        if revision == self._revision_loaded and self.ready.is_set():
+            return
         registry = await asyncio.to_thread(self._load)
+        self._revision_loaded = revision
         self.devices = DeviceIndex.of(registry)
         self.usages = {ref.usage.id: ref for ref in registry.usage_refs()}
         self.ready.set()
         log.info(
             "registry loaded: %d devices, %d usages", len(self.devices.devices), len(self.usages)
         )
+
+    def _revision(self) -> int:
+        with psycopg.connect(self._database_url) as conn:
+            return registry_revision(conn)
 
     def _load(self) -> Registry:
         with psycopg.connect(self._database_url) as conn:
