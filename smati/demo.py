@@ -26,9 +26,11 @@ from models.settings import Settings
 from services import BrokerChoice, ServiceStack, free_port
 from smati.processes import RoleProcess
 from smati.simulator import Message, bad_messages, building_messages
+from smati.status import status_table
 from storage.migrate import migrate
 from storage.queries import event_counts_by_kind, reading_counts, recent_events
 from storage.registry_store import save_registry
+from storage.transmission import transmission_of
 from stream.topics import ensure_topics, read_topic
 
 STEP = timedelta(seconds=5)
@@ -36,6 +38,8 @@ STEP = timedelta(seconds=5)
 
 DEMO_YAML = resources.files("smati").joinpath("examples/demo-building.yaml").read_text("utf-8")
 
+SILENT_DEVICE = "paris-water-01"
+"""A device that stops transmitting when the history ends: it turns orange, then red."""
 DEMO_ANOMALY_WARMUP_S = 600
 """The anomaly detector learns for 10 minutes of the demo's hour (a day in production)."""
 
@@ -57,6 +61,10 @@ def run_demo(
             mqtt_url=stack.mqtt_url,
         )
         url = settings.database_url.get_secret_value()
+        click.echo(
+            f"transmission status while it runs: smati --database-url '{url}' status "
+            f"(the {SILENT_DEVICE} meter stops transmitting when the history ends)"
+        )
         migrate(url)
         registry = demo_registry()
         with psycopg.connect(url) as conn:
@@ -125,7 +133,8 @@ def _publish_history_then_live(
             break
         while datetime.now(UTC) < at:
             time.sleep(0.1)
-        publisher.publish([message])
+        if f"/{SILENT_DEVICE}/" not in message.topic:
+            publisher.publish([message])
 
 
 class _Publisher:
@@ -173,6 +182,7 @@ def _print_summary(settings: Settings, url: str, published: int, stored: int, lo
     with psycopg.connect(url) as conn:
         detections = event_counts_by_kind(conn)
         latest = recent_events(conn, limit=8)
+        transmission = transmission_of(conn)
     dead = dead_letter_counts(settings)
     click.echo(f"\nMQTT messages published: {published}")
     click.echo(f"readings stored: {stored}")
@@ -186,6 +196,8 @@ def _print_summary(settings: Settings, url: str, published: int, stored: int, lo
     click.echo("dead letters by reason:")
     for code, count in sorted(dead.items()):
         click.echo(f"  {code:<22} {count}")
+    click.echo("transmission status (smati status):")
+    click.echo(status_table(transmission, datetime.now(UTC)))
     click.echo(
         f"\nLogs of the worker and the connector: {logs}\n"
         "Next: `smati --help`; point SMATI_KAFKA_BOOTSTRAP, SMATI_DATABASE_URL and "
