@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from services import ApacheKafka, MqttBroker, PostgresServer
+from services import ApacheKafka, MqttBroker, PostgresServer, free_port
 from storage.migrate import migrate
 
 
@@ -61,3 +62,20 @@ def empty_database(postgres: PostgresServer) -> Iterator[str]:
     """A new database with no schema, for this test only; its URL."""
     with fresh_database(postgres.url) as url:
         yield url
+
+
+def pipeline_settings(
+    kafka: ApacheKafka, mqtt: MqttBroker, database: str, name: str, run: str
+) -> dict[str, Any]:
+    """Settings of a worker and its connectors on the test services, in topics of their own."""
+    return {
+        "kafka_bootstrap": kafka.bootstrap,
+        "database_url": database,
+        "mqtt_url": mqtt.url,
+        "topic_prefix": f"{name}-{run}",
+        "app_id": f"smati-{name}-{run}",
+        "broker_session_timeout_s": 30,  # no spurious rebalance when the machine is busy
+        "sink_batch_seconds": 0.2,
+        "web_port": free_port(),
+        "registry_refresh_s": 1,
+    }

@@ -27,6 +27,7 @@ import aiohttp
 import paho.mqtt.client as mqtt
 import psycopg
 import pytest
+from conftest import pipeline_settings
 from radio_messages import chirpstack_uplink, radio_site, sigfox_callback, tts_uplink
 
 from models.settings import Settings
@@ -74,17 +75,8 @@ def radio(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Radio]:
     run = uuid.uuid4().hex[:8]
-    overrides: dict[str, Any] = {
-        "kafka_bootstrap": kafka_broker.bootstrap,
-        "database_url": database,
-        "mqtt_url": mqtt_broker.url,
-        "topic_prefix": f"radio-{run}",
-        "app_id": f"smati-radio-{run}",
-        "broker_session_timeout_s": 30,
-        "sink_batch_seconds": 0.2,
-        "web_port": free_port(),
+    overrides = pipeline_settings(kafka_broker, mqtt_broker, database, "radio", run) | {
         "webhook_port": free_port(),
-        "registry_refresh_s": 1,
         "trusted_decoders": ["chirpstack"],
         "webhook_secrets": SECRETS,
     }

@@ -26,11 +26,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from confluent_kafka import Producer
+from conftest import pipeline_settings
 
 from models.detection import TRANSMISSION_KINDS
 from models.registry import Registry
 from models.settings import Settings
-from services import ApacheKafka, MqttBroker, free_port
+from services import ApacheKafka, MqttBroker
 from smati.cli import main as smati
 from smati.demo import DEMO_YAML, demo_registry
 from smati.processes import RoleProcess, settings_env
@@ -61,18 +62,9 @@ def pipeline(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Pipeline]:
     run = uuid.uuid4().hex[:8]
-    overrides: dict[str, Any] = {
-        "kafka_bootstrap": kafka_broker.bootstrap,
-        "database_url": database,
-        "mqtt_url": mqtt_broker.url,
-        "topic_prefix": f"test-{run}",
-        "app_id": f"smati-test-{run}",
+    overrides = pipeline_settings(kafka_broker, mqtt_broker, database, "test", run) | {
         "mqtt_client_id": f"connector-{run}",
         "mqtt_topics": [f"{run}/devices/{{device_id}}/up"],
-        "broker_session_timeout_s": 30,  # no spurious rebalance when the machine is busy
-        "sink_batch_seconds": 0.2,
-        "web_port": free_port(),
-        "registry_refresh_s": 1,
         "transmission_check_s": 0.5,
     }
     settings = Settings.model_validate(overrides)

@@ -27,7 +27,7 @@ from confluent_kafka import Producer
 from models.settings import Settings
 from services import ApacheKafka, free_port
 from smati.fleet import device_id, fleet_registry, raw_uplink, usage_id
-from smati.processes import RoleProcess
+from smati.processes import RoleProcess, settings_env
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics, read_topic
 from stream.transmission import PipelineOffsets
@@ -76,7 +76,7 @@ def fleet(kafka_broker: ApacheKafka, database: str, tmp_path: Path) -> Iterator[
         conn.execute("TRUNCATE usage_transmission")
         save_registry(conn, fleet_registry(STEADY + 2, PERIOD))
     ensure_topics(settings)
-    env = {**os.environ, **{f"SMATI_{k.upper()}": str(v) for k, v in overrides.items()}}
+    env = {**os.environ, **settings_env(overrides)}
     fleet = Fleet(settings, env, tmp_path)
     try:
         yield fleet
