@@ -3,65 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass
-from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
 from models.detection import GAP_KINDS, DetectionEvent, DetectionKind
-from storage.staging import StagedTable, stage_and_insert
 
-__all__ = [
-    "TransmissionRow",
-    "transmission_of",
-    "write_transmission",
-    "write_transmission_events",
-]
-
-
-@dataclass(frozen=True)
-class TransmissionRow:
-    """The current transmission of one usage, as the stream knows it."""
-
-    usage_id: str
-    tenant_id: str
-    last_reading_at: datetime | None
-    period_registered_s: float
-    period_estimated_s: float | None
-    status: str
-    status_since: datetime | None
-    open_gap_start: datetime | None
-
-
-_COLUMNS = (
-    "usage_id",
-    "tenant_id",
-    "last_reading_at",
-    "period_registered_s",
-    "period_estimated_s",
-    "status",
-    "status_since",
-    "open_gap_start",
-)
-_TRANSMISSION = StagedTable(
-    target="usage_transmission",
-    columns=_COLUMNS,
-    types=("text", "text", "timestamptz", "float8", "float8", "text", "timestamptz", "timestamptz"),
-    key=("usage_id",),
-    on_conflict="DO UPDATE SET "
-    + ", ".join(f"{column} = excluded.{column}" for column in _COLUMNS[1:])
-    + ", updated_at = now()",
-)
-
-
-def write_transmission(conn: psycopg.Connection, rows: Sequence[TransmissionRow]) -> None:
-    """Upsert the current transmission of these usages (the last write wins)."""
-    if not rows:
-        return
-    with conn.transaction(), conn.cursor() as cur:
-        stage_and_insert(cur, _TRANSMISSION, (astuple(row) for row in rows))
+__all__ = ["transmission_of", "write_transmission_events"]
 
 
 _GAP_STATE = {

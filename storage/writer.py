@@ -56,6 +56,8 @@ class ReadingWriteResult:
     """Readings already stored from the same origin: a replay, silently skipped."""
     duplicates: list[Duplicate] = field(default_factory=list)
     """Readings already stored from another origin (or twice in the batch): not written."""
+    accepted: list[Reading] = field(default_factory=list)
+    """The others: stored by this call or before it from the same origin."""
 
 
 _READINGS = StagedTable(
@@ -194,7 +196,13 @@ def write_readings(conn: psycopg.Connection, readings: Sequence[Reading]) -> Rea
             for seq, value, origin in cur.fetchall()
         ]
     replayed = len(readings) - inserted - len(duplicates)
-    return ReadingWriteResult(inserted=inserted, replayed=replayed, duplicates=duplicates)
+    refused = {id(duplicate.reading) for duplicate in duplicates}
+    return ReadingWriteResult(
+        inserted=inserted,
+        replayed=replayed,
+        duplicates=duplicates,
+        accepted=[reading for reading in readings if id(reading) not in refused],
+    )
 
 
 def write_events(conn: psycopg.Connection, events: Sequence[DetectionEvent]) -> int:

@@ -1,21 +1,23 @@
-"""Builds the Faust app of the worker from the settings: topics, table, agents, timers."""
+"""Builds the Faust app of the worker from the settings: topics, agent, timers, /metrics."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import faust
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from models.settings import Settings
-from models.validation import TimePolicy
-from stream.decode import register_decode_agent
-from stream.detect import register_readings_agent
-from stream.radio import radio_health
+from storage.worker_state import RADIO_STATES, USAGE_STATES
+from stream.outputs import Outputs
 from stream.registry_cache import RegistryCache
-from stream.sink import DatabaseSink, register_events_sink, register_radio_sink
-from stream.transmission import register_transmission_clock
-from stream.usage_states import usage_state_table
+from stream.sink import DatabaseSink
+from stream.state_cache import StateCache
+from stream.transmission import TransmissionClock
+from stream.uplinks import Rules, UplinkChecker, register_uplinks_agent
+
+log = logging.getLogger(__name__)
 
 
 def build_app(settings: Settings) -> faust.App:
@@ -40,27 +42,36 @@ def build_app(settings: Settings) -> faust.App:
     database_url = settings.database_url.get_secret_value()
     registry = RegistryCache(database_url)
     sink = DatabaseSink(database_url)
-    raw, readings, events, dead_letters, radio = (
-        app.topic(settings.topic(stage), internal=False)
-        for stage in ("raw", "readings", "events", "dead-letter", "radio")
-    )
-    states = usage_state_table(app, settings)
-    policy = TimePolicy(max_future=settings.max_future, max_age=settings.max_age)
-    trusted = frozenset(settings.trusted_decoders)
-    register_decode_agent(
-        app,
-        raw,
-        readings,
-        dead_letters,
-        registry,
-        policy,
-        radio_health(app, settings, radio),
-        trusted,
-    )
-    register_radio_sink(app, settings, radio, dead_letters, sink)
-    register_readings_agent(app, settings, readings, events, dead_letters, states, registry, sink)
-    register_events_sink(app, settings, events, dead_letters, sink)
-    register_transmission_clock(app, settings, events, states, registry, sink)
+    outputs = Outputs(settings)
+    usage_states = StateCache(sink, USAGE_STATES)
+    radio_states = StateCache(sink, RADIO_STATES)
+    checker = UplinkChecker(Rules.of(settings), registry, usage_states, radio_states, sink, outputs)
+    register_uplinks_agent(app, settings, checker)
+    raw_topic = settings.topic("raw")
+
+    def owned() -> set[int]:
+        return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == raw_topic}
+
+    clock = TransmissionClock(settings, usage_states, registry, sink, outputs, owned)
+
+    @app.on_partitions_assigned.connect
+    async def forget_states(app: Any, /, *assigned: Any, signal: Any, **kwargs: Any) -> None:
+        """Another worker may have moved on the keys held: read them again."""
+        usage_states.forget()
+        radio_states.forget()
+        clock.forget()
+
+    def ready() -> bool:
+        return registry.ready.is_set() and not app.rebalancing and bool(owned())
+
+    interval = settings.transmission_check_s
+
+    @app.timer(interval=interval)
+    async def watch_silence() -> None:
+        try:
+            await clock.tick(ready)
+        except Exception:  # Kafka or the database unreachable: the next tick tries again
+            log.exception("transmission check failed; trying again in %s s", interval)
 
     @app.task
     async def load_registry() -> None:
@@ -73,5 +84,9 @@ def build_app(settings: Settings) -> faust.App:
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
         return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    @app.on_before_shutdown.connect
+    async def close_outputs(app: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        outputs.close()
 
     return app

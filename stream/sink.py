@@ -12,13 +12,13 @@ import asyncio
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from functools import partial
 from typing import Any, TypeVar, cast
 
 import faust
 import psycopg
 from faust.types import EventT
-from pydantic import ValidationError
 from tenacity import Retrying, before_sleep_log, retry_if_exception_type, wait_exponential
 
 from models.dead_letter import RejectCode, Rejection
@@ -26,10 +26,19 @@ from models.detection import DetectionEvent
 from models.radio_health import RadioRecord
 from models.reading import Reading
 from models.settings import Settings
-from storage.transmission import TransmissionRow, write_transmission
+from storage.worker_state import (
+    State,
+    StateTable,
+    StoredState,
+    read_partitions,
+    read_states,
+    read_stored_keys,
+    write_states,
+)
 from storage.writer import ReadingWriteResult, write_events, write_radio_frames, write_readings
-from stream.dead_letters import dead_letter_row, origin_of, original_bytes, send_dead_letter
+from stream.dead_letters import row_dead_letter
 from stream.metrics import READINGS_STORED
+from stream.outputs import Outputs
 
 log = logging.getLogger(__name__)
 Result = TypeVar("Result")
@@ -40,11 +49,18 @@ _RETRY_WHILE_DATABASE_DOWN = Retrying(
 )
 
 
+def _write_states(
+    table: StateTable[State], conn: psycopg.Connection, rows: Sequence[tuple[str, int, State]]
+) -> None:
+    with conn.transaction(), conn.cursor() as cur:
+        write_states(cur, table, rows)
+
+
 class DatabaseSink:
     """One connection per kind of row, used from a worker thread so the event loop runs on.
 
-    Two tasks may write one kind at once (the readings agent and the transmission clock
-    both write `transmission`): a lock per kind keeps their transactions apart.
+    Two tasks may use one kind at once (the uplinks agent and the transmission clock both
+    read and write usage states): a lock per kind keeps their transactions apart.
     """
 
     def __init__(self, database_url: str) -> None:
@@ -62,9 +78,32 @@ class DatabaseSink:
         written: int = await asyncio.to_thread(self._retrying, "events", write_events, events)
         return written
 
-    async def write_transmission(self, rows: Sequence[TransmissionRow]) -> None:
+    async def write_states(
+        self, table: StateTable[State], rows: Sequence[tuple[str, int, State]]
+    ) -> None:
         if rows:
-            await asyncio.to_thread(self._retrying, "transmission", write_transmission, rows)
+            await asyncio.to_thread(self._retrying, table.name, partial(_write_states, table), rows)
+
+    async def read_states(
+        self, table: StateTable[State], keys: Collection[str]
+    ) -> dict[str, StoredState[State]]:
+        return await self._read(table, partial(read_states, table=table, keys=keys))
+
+    async def read_partitions(
+        self, table: StateTable[State], partitions: Collection[int]
+    ) -> dict[str, StoredState[State]]:
+        return await self._read(table, partial(read_partitions, table=table, partitions=partitions))
+
+    async def read_stored_keys(self, table: StateTable[Any]) -> set[str]:
+        return await self._read(table, partial(read_stored_keys, table=table))
+
+    async def _read(self, table: StateTable[Any], query: Callable[..., Result]) -> Result:
+        def read(conn: psycopg.Connection, _: Sequence[Any]) -> Result:
+            with conn.transaction():
+                return query(conn)
+
+        result: Result = await asyncio.to_thread(self._retrying, table.name, read, ())
+        return result
 
     async def write_radio_frames(self, records: Sequence[RadioRecord]) -> int:
         written: int = await asyncio.to_thread(self._retrying, "radio", write_radio_frames, records)
@@ -108,46 +147,22 @@ class DatabaseSink:
 
 
 async def store_readings(
-    readings: list[Reading], sink: DatabaseSink, dead_letters: faust.TopicT
-) -> None:
-    """Write a batch of readings; dead-letter what is refused or already stored from elsewhere."""
-    for result in await _write_isolating(readings, sink.write_readings, dead_letters):
+    readings: list[Reading], sink: DatabaseSink, outputs: Outputs
+) -> list[Reading]:
+    """Write a batch of readings; dead-letter what is refused or already stored from
+    elsewhere. Returns the readings accepted: new, or replayed from the same origin."""
+    accepted: list[Reading] = []
+    for result in await store_isolating(readings, sink.write_readings, outputs):
         READINGS_STORED.inc(result.inserted)
+        accepted += result.accepted
         for duplicate in result.duplicates:
             rejection = Rejection(
                 code=RejectCode.DUPLICATE,
                 reason=duplicate.reason,
                 usage_id=duplicate.reading.usage_id,
             )
-            await dead_letter_row(dead_letters, duplicate.reading, rejection, "sink")
-
-
-def register_events_sink(
-    app: faust.App,
-    settings: Settings,
-    events: faust.TopicT,
-    dead_letters: faust.TopicT,
-    sink: DatabaseSink,
-) -> None:
-    @app.agent(events, name="store-events")
-    async def store_events(stream: faust.StreamT) -> None:
-        async for batch in batches(stream, settings):
-            rows = await parse_batch(batch, DetectionEvent.from_json, dead_letters)
-            await _write_isolating(rows, sink.write_events, dead_letters)
-
-
-def register_radio_sink(
-    app: faust.App,
-    settings: Settings,
-    radio: faust.TopicT,
-    dead_letters: faust.TopicT,
-    sink: DatabaseSink,
-) -> None:
-    @app.agent(radio, name="store-radio")
-    async def store_radio(stream: faust.StreamT) -> None:
-        async for batch in batches(stream, settings):
-            rows = await parse_batch(batch, RadioRecord.from_json, dead_letters)
-            await _write_isolating(rows, sink.write_radio_frames, dead_letters)
+            outputs.dead_letter(row_dead_letter(duplicate.reading, rejection, "sink"))
+    return accepted
 
 
 Row = TypeVar("Row", Reading, DetectionEvent, RadioRecord)
@@ -160,29 +175,8 @@ def batches(stream: faust.StreamT, settings: Settings) -> AsyncIterator[Sequence
     )
 
 
-async def parse_batch(
-    batch: Sequence[EventT], parse: Callable[[bytes], Row], dead_letters: faust.TopicT
-) -> list[Row]:
-    rows = []
-    for event in batch:
-        try:
-            rows.append(parse(event.value))
-        except (ValidationError, TypeError) as error:
-            rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=f"unreadable: {error}")
-            await send_dead_letter(
-                dead_letters,
-                rejection,
-                stage="sink",
-                origin=origin_of(event),
-                original=original_bytes(event),
-            )
-    return rows
-
-
-async def _write_isolating(
-    rows: list[Row],
-    write: Callable[[list[Row]], Awaitable[Result]],
-    dead_letters: faust.TopicT,
+async def store_isolating(
+    rows: list[Row], write: Callable[[list[Row]], Awaitable[Result]], outputs: Outputs
 ) -> list[Result]:
     """Write the batch; if the database refuses its data, split it to dead-letter the culprit.
 
@@ -196,8 +190,8 @@ async def _write_isolating(
     except psycopg.Error as error:
         if len(rows) == 1:
             rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=f"database: {error}")
-            await dead_letter_row(dead_letters, rows[0], rejection, "sink")
+            outputs.dead_letter(row_dead_letter(rows[0], rejection, "sink"))
             return []
         half = len(rows) // 2
-        first = await _write_isolating(rows[:half], write, dead_letters)
-        return first + await _write_isolating(rows[half:], write, dead_letters)
+        first = await store_isolating(rows[:half], write, outputs)
+        return first + await store_isolating(rows[half:], write, outputs)

@@ -13,41 +13,17 @@ from models.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STAGES = ("raw", "readings", "events", "dead-letter", "radio")
-TABLES = ("usage-state", "radio-state")
-"""The worker's Faust tables (stream.app): their changelogs are created here too, so that a
-worker's first group join already sees them. Created by Faust during that join, a
-changelog can miss the first assignment ("Ignoring missing topic")."""
-
-CHANGELOG_CONFIG = {
-    "cleanup.policy": "compact",
-    # Small segments, so that Kafka's log cleaner compacts a changelog soon after it grows:
-    # a restarted worker then reads about one record per key, whatever the stream's length.
-    "segment.bytes": str(16 * 1024 * 1024),
-    "segment.ms": str(10 * 60 * 1000),
-    "min.cleanable.dirty.ratio": "0.2",
-}
-
-
-def changelog(settings: Settings, table: str) -> str:
-    """The changelog topic Faust names for a table of the worker's app."""
-    return f"{settings.app_id}-{table}-changelog"
+STAGES = ("raw", "readings", "events", "dead-letter")
+"""The worker consumes `raw`; it publishes the others, for alerting and other consumers."""
 
 
 def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
-    """Create the missing pipeline topics and table changelogs; returns the names created."""
+    """Create the missing pipeline topics; returns the names created."""
     admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
     existing = set(admin.list_topics(timeout=timeout_s).topics)
     wanted = [
         NewTopic(settings.topic(stage), num_partitions=settings.topic_partitions)
         for stage in STAGES
-    ] + [
-        NewTopic(
-            changelog(settings, table),
-            num_partitions=settings.topic_partitions,
-            config=CHANGELOG_CONFIG,
-        )
-        for table in TABLES
     ]
     missing = [topic for topic in wanted if topic.topic not in existing]
     if not missing:

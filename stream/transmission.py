@@ -2,39 +2,42 @@
 
 A timer, because a silent device sends nothing that could trigger a check. It judges
 silence at the processing horizon (models.transmission.horizon), learnt from the consumer
-group's offsets, so a worker catching up after a restart does not take its usages for
-silent. Each worker looks only at the usages of the readings partitions it owns.
+group's offsets on the raw topic, so a worker catching up after a restart does not take
+its usages for silent. Each worker watches the usages fed by the raw partitions it owns
+(their states are read from the database once per assignment), and announces as violet
+the registered usages never heard of that Kafka's hash of their id gives to those
+partitions.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
-from typing import Any, cast
 
-import faust
 from aiokafka.partitioner import murmur2
 from confluent_kafka import Consumer, TopicPartition
 
-from models.detection import DetectionEvent
-from models.rules import check_silence
+from models.rules import UsageState, check_silence
 from models.settings import Settings
 from models.transmission import OffsetSnapshot, ProcessingHorizon, TransmissionStatus
-from stream.detections import publish_detections, store_transmission
+from storage.worker_state import USAGE_STATES
+from stream.commit import BatchOutcome
 from stream.metrics import HORIZON_LAG, USAGES_BY_STATUS
+from stream.outputs import Outputs
 from stream.registry_cache import RegistryCache
 from stream.sink import DatabaseSink
-from stream.usage_states import StateBatch
+from stream.state_cache import StateCache
 
 log = logging.getLogger(__name__)
 
 
 class PipelineOffsets:
-    """End and committed offsets of the raw and readings topics, for the worker's group."""
+    """End and committed offsets of the raw topic, for the worker's group."""
 
     def __init__(self, settings: Settings) -> None:
-        self._topics = (settings.topic("raw"), settings.topic("readings"))
+        self.topic = settings.topic("raw")
         self._consumer = Consumer(  # never subscribes: it only reads offsets
             {
                 "bootstrap.servers": settings.kafka_bootstrap,
@@ -42,98 +45,93 @@ class PipelineOffsets:
                 "enable.auto.commit": False,
             }
         )
-        self._partitions: dict[str, list[TopicPartition]] = {}
+        self._partitions: list[TopicPartition] = []
 
     def snapshot(self) -> OffsetSnapshot:
-        """Blocking; stage by stage, ends before committed offsets (see OffsetSnapshot)."""
+        """Blocking; the ends are read before the committed offsets (see OffsetSnapshot)."""
         at = datetime.now(UTC)
-        ends, committed = [], []
-        for topic in self._topics:
-            partitions = self.partitions(topic)
-            ends.append(
-                {tp.partition: self._consumer.get_watermark_offsets(tp, 10)[1] for tp in partitions}
-            )
-            committed.append(
-                {
-                    tp.partition: tp.offset
-                    for tp in self._consumer.committed(partitions, timeout=10)
-                    if tp.offset >= 0
-                }
-            )
-        return OffsetSnapshot(at=at, ends=ends, committed=committed)
+        partitions = self.partitions()
+        ends = {tp.partition: self._consumer.get_watermark_offsets(tp, 10)[1] for tp in partitions}
+        committed = {
+            tp.partition: tp.offset
+            for tp in self._consumer.committed(partitions, timeout=10)
+            if tp.offset >= 0
+        }
+        return OffsetSnapshot(at=at, ends=[ends], committed=[committed])
 
-    def partitions(self, topic: str) -> list[TopicPartition]:
-        if topic not in self._partitions:
-            metadata = self._consumer.list_topics(topic, timeout=10).topics[topic]
-            self._partitions[topic] = [TopicPartition(topic, p) for p in metadata.partitions]
-        return self._partitions[topic]
+    def partitions(self) -> list[TopicPartition]:
+        if not self._partitions:
+            metadata = self._consumer.list_topics(self.topic, timeout=10).topics[self.topic]
+            self._partitions = [TopicPartition(self.topic, p) for p in metadata.partitions]
+        return self._partitions
+
+    def partition_of(self, key: str) -> int:
+        """The partition Kafka's default partitioner gives this key."""
+        return (murmur2(key.encode()) & 0x7FFFFFFF) % len(self.partitions())
 
 
-class Placement:
-    """Which readings partition a usage's readings (and state) go to: Kafka's own hash."""
+class TransmissionClock:
+    def __init__(
+        self,
+        settings: Settings,
+        states: StateCache[UsageState],
+        registry: RegistryCache,
+        sink: DatabaseSink,
+        outputs: Outputs,
+        owned: Callable[[], set[int]],
+    ) -> None:
+        self._policy = settings.transmission_policy
+        self._states, self._registry, self._sink, self._outputs = states, registry, sink, outputs
+        self._owned = owned
+        self._offsets = PipelineOffsets(settings)
+        self._horizon = ProcessingHorizon()
+        self._loaded: frozenset[int] | None = None
+        """The partitions whose stored states are in memory."""
+        self._heard: set[str] = set()
+        """Usages with a stored state when they were loaded: not to be announced violet."""
 
-    def __init__(self, offsets: PipelineOffsets, topic: str) -> None:
-        self._offsets, self._topic = offsets, topic
-        self._known: dict[str, int] = {}
+    def forget(self) -> None:
+        """After a rebalance (the states' cache forgets too)."""
+        self._loaded = None
 
-    def partition(self, usage_id: str) -> int:
-        partition = self._known.get(usage_id)
-        if partition is None:
-            count = len(self._offsets.partitions(self._topic))  # metadata read once, cached
-            partition = (murmur2(usage_id.encode()) & 0x7FFFFFFF) % count
-            self._known[usage_id] = partition
-        return partition
-
-
-def register_transmission_clock(
-    app: faust.App,
-    settings: Settings,
-    events: faust.TopicT,
-    states: faust.types.TableT,
-    registry: RegistryCache,
-    sink: DatabaseSink,
-) -> None:
-    policy = settings.transmission_policy
-    readings_topic = settings.topic("readings")
-    horizon = ProcessingHorizon()
-    offsets = PipelineOffsets(settings)
-    placement = Placement(offsets, readings_topic)
-
-    def ready() -> bool:
-        recovered = cast(Any, app.tables).recovery.completed.is_set()
-        return registry.ready.is_set() and recovered and not app.rebalancing
-
-    interval = settings.transmission_check_s
-
-    @app.timer(interval=interval)
-    async def watch_silence() -> None:
-        try:
-            await look_at_silent_usages()
-        except Exception:  # Kafka or the database unreachable: the next tick tries again
-            log.exception("transmission check failed; trying again in %s s", interval)
-
-    async def look_at_silent_usages() -> None:
+    async def tick(self, ready: Callable[[], bool]) -> None:
         if not ready():
             return
-        now = horizon.observe(await asyncio.to_thread(offsets.snapshot))
-        if now is None or not ready():
+        now = self._horizon.observe(await asyncio.to_thread(self._offsets.snapshot))
+        if now is None:
             return
         HORIZON_LAG.set((datetime.now(UTC) - now).total_seconds())
-        owned = {
-            tp.partition for tp in app.assignor.assigned_actives() if tp.topic == readings_topic
-        }
-        touched = StateBatch(states)
-        found: list[DetectionEvent] = []
+        async with self._states.lock:
+            if ready():  # no rebalance began while the offsets were read
+                await self._look_at_silence(now)
+
+    async def _look_at_silence(self, now: datetime) -> None:
+        owned = frozenset(self._owned())
+        if self._loaded != owned:
+            await self._states.fetch_partitions(owned)
+            self._heard = await self._sink.read_stored_keys(USAGE_STATES)
+            self._loaded = owned
+        batch = BatchOutcome()
         statuses = dict.fromkeys(TransmissionStatus, 0)
-        for usage_id, ref in registry.usages.items():
-            if placement.partition(usage_id) not in owned:
+        for usage_id, state, partition in [*self._states.fed_by(owned), *self._unheard(owned)]:
+            ref = self._registry.usages.get(usage_id)
+            if ref is None:  # no longer registered
                 continue
-            state, events_of_usage = check_silence(touched.get(usage_id), ref, now, policy)
-            touched.put(usage_id, state)
-            found += events_of_usage
+            state, found = check_silence(state, ref, now, self._policy)
+            self._states.put(usage_id, state, partition)
+            batch.detections += found
             statuses[state.transmission.status] += 1
-        changed = touched.write_back()
         for status, count in statuses.items():
             USAGES_BY_STATUS.labels(status=status).set(count)
-        publish_detections(events, found)
-        await store_transmission(sink, registry.usages, changed)
+        await batch.commit(self._sink, self._outputs, (self._states,))
+
+    def _unheard(self, owned: Collection[int]) -> list[tuple[str, UsageState, int]]:
+        """Registered usages never heard of, that these partitions watch."""
+        never = []
+        for usage_id in self._registry.usages:
+            if usage_id in self._heard or self._states.holds(usage_id):
+                continue
+            partition = self._offsets.partition_of(usage_id)
+            if partition in owned:
+                never.append((usage_id, UsageState(), partition))
+        return never

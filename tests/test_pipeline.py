@@ -336,18 +336,19 @@ def test_worker_logged_no_crash(pipeline: Pipeline, published: dict[str, list[Me
     assert all("GroupCoordinatorNotAvailableError" in line for line in errors), errors
 
 
-def test_usage_state_lives_on_the_partition_of_its_readings(
+def test_usage_state_lives_on_the_raw_partition_of_its_device(
     pipeline: Pipeline, published: dict[str, list[Message]], database: str
 ) -> None:
-    """So a worker that takes over a readings partition recovers the state of its usages."""
+    """So a worker that takes over a raw partition watches the silence of its usages."""
     wait_until(lambda: len(stored_readings(database)) >= STEPS * 9)
-    bootstrap, app_id = pipeline.settings.kafka_bootstrap, pipeline.settings.app_id
-    readings = {
-        r.key: r.partition for r in read_records(bootstrap, pipeline.settings.topic("readings"))
+    bootstrap = pipeline.settings.kafka_bootstrap
+    raw = {
+        r.key.decode(): r.partition for r in read_records(bootstrap, pipeline.settings.topic("raw"))
     }
-    states = {
-        r.key: r.partition for r in read_records(bootstrap, f"{app_id}-usage-state-changelog")
-    }
-    assert len(readings) >= 9 and len(set(readings.values())) > 1
-    assert states == {key: readings[key] for key in states}
-    assert set(states) == set(readings)
+    with psycopg.connect(database) as conn:
+        fed = conn.execute(
+            "SELECT DISTINCT s.usage_id, s.raw_partition, r.device_id FROM usage_states s"
+            " JOIN readings r ON r.usage_id = s.usage_id"
+        ).fetchall()
+    assert len(fed) >= 9 and len({partition for _, partition, _ in fed}) > 1
+    assert all(partition == raw[device] for _, partition, device in fed), fed

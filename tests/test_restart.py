@@ -73,7 +73,7 @@ def fleet(kafka_broker: ApacheKafka, database: str, tmp_path: Path) -> Iterator[
     settings = Settings.model_validate(overrides)
     with psycopg.connect(database) as conn:
         conn.execute("TRUNCATE readings, detection_events, status_history, gaps")
-        conn.execute("TRUNCATE usage_transmission")
+        conn.execute("TRUNCATE usage_states, radio_states")
         save_registry(conn, fleet_registry(STEADY + 2, PERIOD))
     ensure_topics(settings)
     env = {**os.environ, **settings_env(overrides)}

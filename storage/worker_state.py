@@ -1,0 +1,116 @@
+"""The stream's per-key state (usage state, radio state), stored next to the readings.
+
+A row is a key, the raw partition that last fed it, the state as JSON, and columns
+derived from the state for queries (a usage's transmission). Writes are batched upserts
+(the last write wins); reads take the keys a batch needs, or every row of some partitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import psycopg
+from psycopg import sql
+from pydantic import BaseModel
+
+from models.radio_health import RadioState
+from models.rules import UsageState
+from storage.staging import StagedTable, stage_and_insert
+
+State = TypeVar("State", bound=BaseModel)
+StoredState = tuple[int, State]
+"""The raw partition that last fed a key, and its state."""
+
+
+@dataclass(frozen=True)
+class Derived(Generic[State]):
+    """A column computed from the state when it is written."""
+
+    column: str
+    type: str
+    of: Callable[[State], Any]
+
+
+@dataclass(frozen=True)
+class StateTable(Generic[State]):
+    name: str
+    key: str
+    kind: type[State]
+    derived: tuple[Derived[State], ...] = ()
+
+    def staged(self) -> StagedTable:
+        columns = (self.key, "raw_partition", *(d.column for d in self.derived), "state")
+        # JSON as text: the same bytes in a binary COPY
+        types = ("text", "int4", *(d.type for d in self.derived), "text")
+        updates = ", ".join(f"{column} = excluded.{column}" for column in columns[1:])
+        return StagedTable(
+            target=self.name,
+            columns=columns,
+            types=types,
+            key=(self.key,),
+            on_conflict=f"DO UPDATE SET {updates}, updated_at = now()",
+        )
+
+    def values(self, key: str, raw_partition: int, state: State) -> tuple[Any, ...]:
+        derived = (d.of(state) for d in self.derived)
+        return (key, raw_partition, *derived, state.model_dump_json())
+
+
+USAGE_STATES = StateTable(
+    "usage_states",
+    "usage_id",
+    UsageState,
+    (
+        Derived("last_reading_at", "timestamptz", lambda s: s.last_ts),
+        Derived("status", "text", lambda s: s.transmission.status.value),
+        Derived("status_since", "timestamptz", lambda s: s.transmission.status_since),
+        Derived("period_estimated_s", "float8", lambda s: s.transmission.period.seconds),
+        Derived("open_gap_start", "timestamptz", lambda s: s.transmission.open_gap_start),
+    ),
+)
+RADIO_STATES = StateTable("radio_states", "device_key", RadioState)
+
+
+def write_states(
+    cur: psycopg.Cursor[Any], table: StateTable[State], rows: Iterable[tuple[str, int, State]]
+) -> None:
+    """Upsert (key, raw partition, state) rows, inside the caller's transaction."""
+    stage_and_insert(cur, table.staged(), (table.values(*row) for row in rows))
+
+
+def read_states(
+    conn: psycopg.Connection, table: StateTable[State], keys: Collection[str]
+) -> dict[str, StoredState[State]]:
+    """The stored states of these keys (a key never stored is absent)."""
+    if not keys:
+        return {}
+    return _states(conn, table, "WHERE {key} = ANY(%s)", list(keys))
+
+
+def read_partitions(
+    conn: psycopg.Connection, table: StateTable[State], partitions: Collection[int]
+) -> dict[str, StoredState[State]]:
+    """Every stored state last fed by one of these raw partitions."""
+    return _states(conn, table, "WHERE raw_partition = ANY(%s)", list(partitions))
+
+
+def read_stored_keys(conn: psycopg.Connection, table: StateTable[Any]) -> set[str]:
+    query = sql.SQL("SELECT {key} FROM {table}").format(
+        key=sql.Identifier(table.key), table=sql.Identifier(table.name)
+    )
+    with conn.cursor() as cur:
+        return {key for (key,) in cur.execute(query)}
+
+
+def _states(
+    conn: psycopg.Connection, table: StateTable[State], where: str, parameter: list[Any]
+) -> dict[str, StoredState[State]]:
+    query = sql.SQL("SELECT {key}, raw_partition, state::text FROM {table} " + where).format(
+        key=sql.Identifier(table.key), table=sql.Identifier(table.name)
+    )
+    with conn.cursor() as cur:
+        cur.execute(query, [parameter])
+        parse = table.kind.model_validate_json
+        return {key: (partition, parse(state)) for key, partition, state in cur}

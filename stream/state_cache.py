@@ -1,0 +1,94 @@
+"""The worker's per-key states in memory, backed by a table of the database.
+
+A batch first `fetch`es the keys it needs (one query for those not in memory), reads and
+changes them, then its changes are written in one upsert before its offsets are
+committed. So the stored states are never behind the committed offsets, and a restarted
+worker reads back only the keys it meets (the transmission clock: the rows of its
+partitions): recovery costs a query, whatever the stream's history, and nothing is
+written to Kafka for it.
+
+After a rebalance, memory may hold keys that another worker has moved on since:
+`forget` marks it stale, and the next user, holding the lock, starts again from the table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection, Iterator
+from typing import Generic
+
+from storage.worker_state import State, StateTable
+from stream.sink import DatabaseSink
+
+
+class StateCache(Generic[State]):
+    def __init__(self, sink: DatabaseSink, table: StateTable[State]) -> None:
+        self._sink, self._table = sink, table
+        self._states: dict[str, State] = {}
+        self._partitions: dict[str, int] = {}
+        """The raw partition that last fed each key held."""
+        self._changed: set[str] = set()
+        self._stale = False
+        self.lock = asyncio.Lock()
+        """Held by whoever reads, changes and writes states (the agent, the clock)."""
+
+    def forget(self) -> None:
+        """After a rebalance: what is in memory may be stale, start again from the table."""
+        self._stale = True
+
+    def _drop_if_stale(self) -> None:
+        if self._stale:
+            self._states.clear()
+            self._partitions.clear()
+            self._changed.clear()
+            self._stale = False
+
+    async def fetch(self, keys: Collection[str]) -> None:
+        """Bring these keys into memory (a key never stored starts from a fresh state)."""
+        self._drop_if_stale()
+        missing = [key for key in keys if key not in self._states]
+        if not missing:
+            return
+        stored = await self._sink.read_states(self._table, missing)
+        for key in missing:
+            if key in stored:
+                self._partitions[key], self._states[key] = stored[key]
+            else:
+                self._states[key] = self._table.kind()
+
+    async def fetch_partitions(self, partitions: Collection[int]) -> None:
+        """Every stored key last fed by these partitions into memory (kept if held)."""
+        self._drop_if_stale()
+        for key, (partition, state) in (
+            await self._sink.read_partitions(self._table, partitions)
+        ).items():
+            if key not in self._states:
+                self._partitions[key], self._states[key] = partition, state
+
+    def get(self, key: str) -> State:
+        """The state of a fetched key."""
+        return self._states[key]
+
+    def holds(self, key: str) -> bool:
+        return key in self._states
+
+    def put(self, key: str, state: State, raw_partition: int) -> None:
+        """Change a key's state; `raw_partition` is the partition that feeds it."""
+        if state is not self._states.get(key) or self._partitions.get(key) != raw_partition:
+            self._states[key] = state
+            self._partitions[key] = raw_partition
+            self._changed.add(key)
+
+    def fed_by(self, partitions: Collection[int]) -> Iterator[tuple[str, State, int]]:
+        """The keys held that these partitions feed: (key, state, partition)."""
+        for key, partition in self._partitions.items():
+            if partition in partitions:
+                yield key, self._states[key], partition
+
+    def changed(self) -> list[tuple[str, int, State]]:
+        return [(key, self._partitions[key], self._states[key]) for key in self._changed]
+
+    async def write_changes(self) -> None:
+        """Store the changed states (retried while the database is down)."""
+        await self._sink.write_states(self._table, self.changed())
+        self._changed.clear()
