@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from models.settings import Settings
 from storage.worker_state import RADIO_STATES, USAGE_STATES
+from stream.commit import CommitChain
 from stream.outputs import Outputs
 from stream.registry_cache import RegistryCache
 from stream.sink import DatabaseSink
@@ -45,18 +46,23 @@ def build_app(settings: Settings) -> faust.App:
     outputs = Outputs(settings)
     usage_states = StateCache(sink, USAGE_STATES)
     radio_states = StateCache(sink, RADIO_STATES)
-    checker = UplinkChecker(Rules.of(settings), registry, usage_states, radio_states, sink, outputs)
+    commits = CommitChain(sink, outputs, app.crash)
+    checker = UplinkChecker(
+        Rules.of(settings), registry, usage_states, radio_states, outputs, commits
+    )
     register_uplinks_agent(app, settings, checker)
     raw_topic = settings.topic("raw")
 
     def owned() -> set[int]:
         return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == raw_topic}
 
-    clock = TransmissionClock(settings, usage_states, registry, sink, outputs, owned)
+    clock = TransmissionClock(settings, usage_states, registry, sink, commits, owned)
 
     @app.on_partitions_assigned.connect
     async def forget_states(app: Any, /, *assigned: Any, signal: Any, **kwargs: Any) -> None:
-        """Another worker may have moved on the keys held: read them again."""
+        """Another worker may have moved on the keys held: read them again, once every
+        state this worker changed is written."""
+        await commits.idle()
         usage_states.forget()
         radio_states.forget()
         clock.forget()

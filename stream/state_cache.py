@@ -1,11 +1,11 @@
 """The worker's per-key states in memory, backed by a table of the database.
 
 A batch first `fetch`es the keys it needs (one query for those not in memory), reads and
-changes them, then its changes are written in one upsert before its offsets are
-committed. So the stored states are never behind the committed offsets, and a restarted
-worker reads back only the keys it meets (the transmission clock: the rows of its
-partitions): recovery costs a query, whatever the stream's history, and nothing is
-written to Kafka for it.
+changes them, then takes its changes, which are written in one upsert before its offsets
+are committed (stream.commit). So the stored states are never behind the committed
+offsets, and a restarted worker reads back only the keys it meets (the transmission
+clock: the rows of its partitions): recovery costs a query, whatever the stream's
+history, and nothing is written to Kafka for it.
 
 After a rebalance, memory may hold keys that another worker has moved on since:
 `forget` marks it stale, and the next user, holding the lock, starts again from the table.
@@ -23,7 +23,7 @@ from stream.sink import DatabaseSink
 
 class StateCache(Generic[State]):
     def __init__(self, sink: DatabaseSink, table: StateTable[State]) -> None:
-        self._sink, self._table = sink, table
+        self._sink, self.table = sink, table
         self._states: dict[str, State] = {}
         self._partitions: dict[str, int] = {}
         """The raw partition that last fed each key held."""
@@ -49,18 +49,18 @@ class StateCache(Generic[State]):
         missing = [key for key in keys if key not in self._states]
         if not missing:
             return
-        stored = await self._sink.read_states(self._table, missing)
+        stored = await self._sink.read_states(self.table, missing)
         for key in missing:
             if key in stored:
                 self._partitions[key], self._states[key] = stored[key]
             else:
-                self._states[key] = self._table.kind()
+                self._states[key] = self.table.kind()
 
     async def fetch_partitions(self, partitions: Collection[int]) -> None:
         """Every stored key last fed by these partitions into memory (kept if held)."""
         self._drop_if_stale()
         for key, (partition, state) in (
-            await self._sink.read_partitions(self._table, partitions)
+            await self._sink.read_partitions(self.table, partitions)
         ).items():
             if key not in self._states:
                 self._partitions[key], self._states[key] = partition, state
@@ -85,10 +85,8 @@ class StateCache(Generic[State]):
             if partition in partitions:
                 yield key, self._states[key], partition
 
-    def changed(self) -> list[tuple[str, int, State]]:
-        return [(key, self._partitions[key], self._states[key]) for key in self._changed]
-
-    async def write_changes(self) -> None:
-        """Store the changed states (retried while the database is down)."""
-        await self._sink.write_states(self._table, self.changed())
+    def take_changes(self) -> list[tuple[str, int, State]]:
+        """(key, partition, state) of every key changed since the last call."""
+        changes = [(key, self._partitions[key], self._states[key]) for key in self._changed]
         self._changed.clear()
+        return changes

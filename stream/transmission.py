@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
 from aiokafka.partitioner import murmur2
 from confluent_kafka import Consumer, TopicPartition
 
-from models.rules import UsageState, check_silence
+from models.registry import UsageRef
+from models.rules import UsageState, check_silence, silence_due
 from models.settings import Settings
 from models.transmission import OffsetSnapshot, ProcessingHorizon, TransmissionStatus
 from storage.worker_state import USAGE_STATES
-from stream.commit import BatchOutcome
+from stream.commit import BatchOutcome, CommitChain
 from stream.metrics import HORIZON_LAG, USAGES_BY_STATUS
-from stream.outputs import Outputs
 from stream.registry_cache import RegistryCache
 from stream.sink import DatabaseSink
 from stream.state_cache import StateCache
@@ -77,11 +78,11 @@ class TransmissionClock:
         states: StateCache[UsageState],
         registry: RegistryCache,
         sink: DatabaseSink,
-        outputs: Outputs,
+        commits: CommitChain,
         owned: Callable[[], set[int]],
     ) -> None:
         self._policy = settings.transmission_policy
-        self._states, self._registry, self._sink, self._outputs = states, registry, sink, outputs
+        self._states, self._registry, self._sink, self._commits = states, registry, sink, commits
         self._owned = owned
         self._offsets = PipelineOffsets(settings)
         self._horizon = ProcessingHorizon()
@@ -89,10 +90,14 @@ class TransmissionClock:
         """The partitions whose stored states are in memory."""
         self._heard: set[str] = set()
         """Usages with a stored state when they were loaded: not to be announced violet."""
+        self._due: dict[str, tuple[UsageState, UsageRef, datetime | None]] = {}
+        """Per usage, the state and registry entry last seen and when they can next change
+        by silence: most usages are skipped, not checked, at each tick."""
 
     def forget(self) -> None:
         """After a rebalance (the states' cache forgets too)."""
         self._loaded = None
+        self._due.clear()
 
     async def tick(self, ready: Callable[[], bool]) -> None:
         if not ready():
@@ -108,14 +113,24 @@ class TransmissionClock:
     async def _look_at_silence(self, now: datetime) -> None:
         owned = frozenset(self._owned())
         if self._loaded != owned:
+            started = time.monotonic()
             await self._states.fetch_partitions(owned)
             self._heard = await self._sink.read_stored_keys(USAGE_STATES)
             self._loaded = owned
+            log.info(
+                "states of raw partitions %s read in %.2f s (%d usages stored)",
+                sorted(owned),
+                time.monotonic() - started,
+                len(self._heard),
+            )
         batch = BatchOutcome()
         statuses = dict.fromkeys(TransmissionStatus, 0)
         for usage_id, state, partition in [*self._states.fed_by(owned), *self._unheard(owned)]:
             ref = self._registry.usages.get(usage_id)
             if ref is None:  # no longer registered
+                continue
+            if self._quiet_until(usage_id, state, ref, now):
+                statuses[state.transmission.status] += 1
                 continue
             state, found = check_silence(state, ref, now, self._policy)
             self._states.put(usage_id, state, partition)
@@ -123,7 +138,18 @@ class TransmissionClock:
             statuses[state.transmission.status] += 1
         for status, count in statuses.items():
             USAGES_BY_STATUS.labels(status=status).set(count)
-        await batch.commit(self._sink, self._outputs, (self._states,))
+        batch.take_changes(self._states)
+        await self._commits.submit(batch)
+
+    def _quiet_until(self, usage_id: str, state: UsageState, ref: UsageRef, now: datetime) -> bool:
+        """Whether silence cannot change this usage at `now`."""
+        known = self._due.get(usage_id)
+        if known is not None and known[0] is state and known[1] is ref:
+            due = known[2]
+        else:
+            due = silence_due(state, ref, self._policy)
+            self._due[usage_id] = (state, ref, due)
+        return due is None or now <= due
 
     def _unheard(self, owned: Collection[int]) -> list[tuple[str, UsageState, int]]:
         """Registered usages never heard of, that these partitions watch."""

@@ -27,13 +27,13 @@ from models.settings import Settings
 from models.transmission import TransmissionPolicy
 from models.uplink import RawUplink
 from models.validation import Decoded, TimePolicy, decode_uplink
-from stream.commit import BatchOutcome
+from stream.commit import BatchOutcome, CommitChain
 from stream.dead_letters import dead_letter, origin_of, original_bytes, row_dead_letter
 from stream.metrics import READINGS_DECODED, UPLINKS
 from stream.outputs import Outputs
 from stream.radio import admit_frame, radio_key
 from stream.registry_cache import RegistryCache
-from stream.sink import DatabaseSink, batches
+from stream.sink import batches
 from stream.state_cache import StateCache
 
 log = logging.getLogger(__name__)
@@ -66,12 +66,13 @@ class UplinkChecker:
     registry: RegistryCache
     usage_states: StateCache[UsageState]
     radio_states: StateCache[RadioState]
-    sink: DatabaseSink
     outputs: Outputs
+    commits: CommitChain
 
     async def check(self, events: Sequence[EventT]) -> None:
-        """Decode, check and commit one batch (the caller holds the usage states' lock)."""
-        batch = BatchOutcome()
+        """Decode and check one batch, then submit it to be committed (the caller holds
+        the usage states' lock)."""
+        batch = BatchOutcome(messages=events)
         decoded = [d for d in map(self._decode, events) if d is not None]
         await self.radio_states.fetch({k for d in decoded if (k := radio_key(d[1], d[2]))})
         admitted = [
@@ -82,7 +83,8 @@ class UplinkChecker:
         await self.usage_states.fetch({reading.usage_id for reading, _ in admitted})
         for reading, partition in admitted:
             self._detect(reading, partition, batch)
-        await batch.commit(self.sink, self.outputs, (self.usage_states, self.radio_states))
+        batch.take_changes(self.usage_states, self.radio_states)
+        await self.commits.submit(batch)
 
     def _decode(self, event: EventT) -> tuple[EventT, RawUplink, Decoded] | None:
         UPLINKS.inc()

@@ -83,8 +83,8 @@ def test_states_written_are_read_back_by_a_new_cache_and_by_partition(database: 
         assert first.get("u-a") == UsageState()  # never stored: a fresh state
         first.put("u-a", red_since(T0), raw_partition=2)
         first.put("u-b", UsageState(last_ts=T0, last_value=1.0), raw_partition=3)
-        await first.write_changes()
-        assert first.changed() == []
+        await sink.write_states(USAGE_STATES, first.take_changes())
+        assert first.take_changes() == []
 
         second = StateCache(sink, USAGE_STATES)  # a restarted worker
         await second.fetch(["u-a"])

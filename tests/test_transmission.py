@@ -10,7 +10,7 @@ import pytest
 from models.detection import TRANSMISSION_KINDS, DetectionEvent, DetectionKind
 from models.reading import Reading, UsageType
 from models.registry import Usage, UsageRef
-from models.rules import UsageState, check_reading, check_silence
+from models.rules import UsageState, check_reading, check_silence, silence_due
 from models.transmission import (
     Gap,
     OffsetSnapshot,
@@ -200,3 +200,29 @@ def test_horizon_stays_put_during_a_backlog() -> None:
     horizon.observe(snapshot(0, (10, 10), (10, 10)))
     for second in range(1, 20):
         assert horizon.observe(snapshot(second, (10 + 100 * second, 10), (10, 10))) == at(0)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [],  # registered, never heard
+        [0.0],
+        [0.0, 60.0, 120.0],
+        [0.0, 60.0, ("clock", 100.0), ("clock", 200.0)],  # orange
+        [0.0, 60.0, ("clock", 700.0)],  # red, gap open
+        [0.0, 60.0, ("clock", 700.0), 760.0],  # back to green, gap closed
+    ],
+)
+def test_silence_changes_nothing_until_due_then_something(steps: list[Step]) -> None:
+    """The clock skips a usage until `silence_due`: that must lose no transition."""
+    state, _ = play(steps)
+    state, _ = check_silence(state, REF, at(0), POLICY)  # announce violet if never heard
+    due = silence_due(state, REF, POLICY)
+    if due is None:  # violet announced, or red with its gap open: only a reading changes it
+        assert state.transmission.status in (TransmissionStatus.VIOLET, TransmissionStatus.RED)
+        assert check_silence(state, REF, at(10**6), POLICY) == (state, [])
+        return
+    for before in (due - timedelta(seconds=30), due):
+        assert check_silence(state, REF, before, POLICY) == (state, [])
+    later, found = check_silence(state, REF, due + timedelta(milliseconds=1), POLICY)
+    assert found and later != state

@@ -1,29 +1,25 @@
-"""The lowest and highest of what a usage has shown: river's running Min and Max."""
+"""The lowest and highest of what a usage has shown: a running min and max.
+
+Plain floats rather than river's `stats.Min` and `stats.Max`, whose two objects cost more
+to rebuild from a stored state (once per reading in the stream) than the whole update.
+"""
 
 from __future__ import annotations
 
-from river import stats
+import math
 
 
 class Envelope:
     def __init__(self, low: float | None = None, high: float | None = None) -> None:
-        self._min = stats.Min()
-        self._max = stats.Max()
+        self.low = math.inf
+        self.high = -math.inf
         if low is not None and high is not None:
             self.learn(low)
             self.learn(high)
 
     @property
     def empty(self) -> bool:
-        return self._min.get() > self._max.get()
-
-    @property
-    def low(self) -> float:
-        return float(self._min.get())
-
-    @property
-    def high(self) -> float:
-        return float(self._max.get())
+        return self.low > self.high
 
     @property
     def width(self) -> float:
@@ -36,8 +32,8 @@ class Envelope:
         return max(value - self.high, self.low - value, 0.0)
 
     def learn(self, value: float) -> None:
-        self._min.update(value)
-        self._max.update(value)
+        self.low = min(self.low, value)
+        self.high = max(self.high, value)
 
     def to_state(self) -> list[float] | None:
         return None if self.empty else [self.low, self.high]

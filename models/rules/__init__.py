@@ -9,9 +9,10 @@ that says nothing still turns orange, then red, and its gap opens.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
+
+import orjson
 
 from models.anomaly import AnomalyConfig, check_anomaly
 from models.detection import DetectionEvent, DetectionKind
@@ -21,7 +22,12 @@ from models.rules.consumption import check_negative_consumption
 from models.rules.index import IndexPolicy, check_index
 from models.rules.state import ThresholdState, UsageState
 from models.rules.thresholds import check_thresholds
-from models.transmission import TransmissionPolicy, observe_silence, observe_transmission
+from models.transmission import (
+    TransmissionPolicy,
+    next_silence_step,
+    observe_silence,
+    observe_transmission,
+)
 
 
 def check_reading(
@@ -76,9 +82,9 @@ def _check_anomaly(
             rollover.details["consumption"] if rollover else reading.value - previous.last_value
         )
         reading = reading.model_copy(update={"value": consumption})
-    stored = None if previous.anomaly is None else json.loads(previous.anomaly)
+    stored = None if previous.anomaly is None else orjson.loads(previous.anomaly)
     learnt, event = check_anomaly(stored, reading, config, ZoneInfo(ref.timezone))
-    return json.dumps(learnt, separators=(",", ":")), [event] if event else []
+    return orjson.dumps(learnt).decode(), [event] if event else []
 
 
 def check_silence(
@@ -90,10 +96,16 @@ def check_silence(
     return state.model_copy(update={"transmission": transmission}), found
 
 
+def silence_due(state: UsageState, ref: UsageRef, policy: TransmissionPolicy) -> datetime | None:
+    """Until when `check_silence` would find nothing (None: not before the next reading)."""
+    return next_silence_step(state.transmission, ref, state.last_ts, policy)
+
+
 __all__ = [
     "IndexPolicy",
     "ThresholdState",
     "UsageState",
     "check_reading",
     "check_silence",
+    "silence_due",
 ]

@@ -9,6 +9,7 @@ from models.transmission.horizon import OffsetSnapshot, ProcessingHorizon
 from models.transmission.monitor import (
     Gap,
     TransmissionState,
+    next_silence_step,
     observe_silence,
     observe_transmission,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "TransmissionPolicy",
     "TransmissionState",
     "TransmissionStatus",
+    "next_silence_step",
     "observe_silence",
     "observe_transmission",
 ]

@@ -8,7 +8,7 @@ the same events (and the same event ids) however late, or how many times, they a
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
@@ -102,6 +102,21 @@ def observe_silence(
         found.append(_gap_event(DetectionKind.GAP_OPENED, ref, last, last, period_s=period))
         state = state.model_copy(update={"open_gap_start": last})
     return state, found
+
+
+def next_silence_step(
+    state: TransmissionState, ref: UsageRef, last: datetime | None, policy: TransmissionPolicy
+) -> datetime | None:
+    """The time up to which `observe_silence` changes nothing, None if nothing until a
+    reading arrives: the clock skips a usage until then, instead of checking it."""
+    if last is None:
+        return None if state.status_since is not None else datetime.min.replace(tzinfo=UTC)
+    steps = [policy.threshold(step) for step in WORSENING if _RANK[state.status] < _RANK[step]]
+    if state.open_gap_start is None:
+        steps.append(policy.gap_after)
+    if not steps:
+        return None
+    return last + timedelta(seconds=min(steps) * state.period_s(ref))
 
 
 def _worsen(
