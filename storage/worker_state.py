@@ -20,8 +20,10 @@ from models.rules import UsageState
 from storage.staging import StagedTable, stage_and_insert
 
 State = TypeVar("State", bound=BaseModel)
-StoredState = tuple[int, State]
-"""The raw partition that last fed a key, and its state."""
+StoredState = tuple[int, str]
+"""The raw partition that last fed a key, and its state's JSON."""
+StateChange = tuple[str, int, State, str]
+"""A key, the raw partition that fed it, its new state and that state's JSON."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,9 @@ class StateTable(Generic[State]):
             on_conflict=f"DO UPDATE SET {updates}, updated_at = now()",
         )
 
-    def values(self, key: str, raw_partition: int, state: State) -> tuple[Any, ...]:
-        derived = (d.of(state) for d in self.derived)
-        return (key, raw_partition, *derived, state.model_dump_json())
+    def values(self, change: StateChange[State]) -> tuple[Any, ...]:
+        key, raw_partition, state, encoded = change
+        return (key, raw_partition, *(d.of(state) for d in self.derived), encoded)
 
 
 USAGE_STATES = StateTable(
@@ -74,15 +76,15 @@ RADIO_STATES = StateTable("radio_states", "device_key", RadioState)
 
 
 def write_states(
-    cur: psycopg.Cursor[Any], table: StateTable[State], rows: Iterable[tuple[str, int, State]]
+    cur: psycopg.Cursor[Any], table: StateTable[State], changes: Iterable[StateChange[State]]
 ) -> None:
-    """Upsert (key, raw partition, state) rows, inside the caller's transaction."""
-    stage_and_insert(cur, table.staged(), (table.values(*row) for row in rows))
+    """Upsert the changed states, inside the caller's transaction."""
+    stage_and_insert(cur, table.staged(), map(table.values, changes))
 
 
 def read_states(
-    conn: psycopg.Connection, table: StateTable[State], keys: Collection[str]
-) -> dict[str, StoredState[State]]:
+    conn: psycopg.Connection, table: StateTable[Any], keys: Collection[str]
+) -> dict[str, StoredState]:
     """The stored states of these keys (a key never stored is absent)."""
     if not keys:
         return {}
@@ -90,8 +92,8 @@ def read_states(
 
 
 def read_partitions(
-    conn: psycopg.Connection, table: StateTable[State], partitions: Collection[int]
-) -> dict[str, StoredState[State]]:
+    conn: psycopg.Connection, table: StateTable[Any], partitions: Collection[int]
+) -> dict[str, StoredState]:
     """Every stored state last fed by one of these raw partitions."""
     return _states(conn, table, "WHERE raw_partition = ANY(%s)", list(partitions))
 
@@ -105,12 +107,11 @@ def read_stored_keys(conn: psycopg.Connection, table: StateTable[Any]) -> set[st
 
 
 def _states(
-    conn: psycopg.Connection, table: StateTable[State], where: str, parameter: list[Any]
-) -> dict[str, StoredState[State]]:
+    conn: psycopg.Connection, table: StateTable[Any], where: str, parameter: list[Any]
+) -> dict[str, StoredState]:
     query = sql.SQL("SELECT {key}, raw_partition, state::text FROM {table} " + where).format(
         key=sql.Identifier(table.key), table=sql.Identifier(table.name)
     )
     with conn.cursor() as cur:
         cur.execute(query, [parameter])
-        parse = table.kind.model_validate_json
-        return {key: (partition, parse(state)) for key, partition, state in cur}
+        return {key: (partition, state) for key, partition, state in cur}

@@ -120,11 +120,17 @@ _RADIO_FRAMES = StagedTable(
 )
 
 # After the insert every staged key is in `readings`: rows whose stored origin differs
-# were not written by this batch (or lost to an earlier row of it).
+# were not written by this batch (or lost to an earlier row of it). Only asked when the
+# insert skipped rows, and looked up row by row in the primary key: a join the planner
+# may hash would scan all of `readings` at every batch (the staging table has no stats).
 _SELECT_DUPLICATES = """
     SELECT s.batch_seq, r.value, r.origin
     FROM {staging} AS s
-    JOIN readings AS r ON r.usage_id = s.usage_id AND r.ts = s.ts
+    CROSS JOIN LATERAL (
+        SELECT value, origin FROM readings
+        WHERE usage_id = s.usage_id AND ts = s.ts
+        LIMIT 1
+    ) AS r
     WHERE r.origin <> s.origin
     ORDER BY s.batch_seq
 """
@@ -190,11 +196,13 @@ def write_readings(conn: psycopg.Connection, readings: Sequence[Reading]) -> Rea
         return ReadingWriteResult(inserted=0, replayed=0)
     with conn.transaction(), conn.cursor() as cur:
         inserted = stage_and_insert(cur, _READINGS, map(_reading_row, readings))
-        cur.execute(sql.SQL(_SELECT_DUPLICATES).format(staging=sql.Identifier(_READINGS.staging)))
-        duplicates = [
-            Duplicate(reading=readings[seq], stored_value=value, stored_origin=origin)
-            for seq, value, origin in cur.fetchall()
-        ]
+        duplicates = []
+        if inserted < len(readings):
+            query = sql.SQL(_SELECT_DUPLICATES).format(staging=sql.Identifier(_READINGS.staging))
+            duplicates = [
+                Duplicate(reading=readings[seq], stored_value=value, stored_origin=origin)
+                for seq, value, origin in cur.execute(query).fetchall()
+            ]
     replayed = len(readings) - inserted - len(duplicates)
     refused = {id(duplicate.reading) for duplicate in duplicates}
     return ReadingWriteResult(

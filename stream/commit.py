@@ -29,7 +29,7 @@ from faust.types import EventT
 from models.detection import DetectionEvent
 from models.radio_health import RadioRecord
 from models.reading import Reading
-from storage.worker_state import StateTable
+from storage.worker_state import StateChange, StateTable
 from stream.outputs import Outputs
 from stream.sink import DatabaseSink, store_isolating, store_readings
 from stream.state_cache import StateCache
@@ -44,7 +44,7 @@ class BatchOutcome:
     readings: list[Reading] = field(default_factory=list)
     detections: list[DetectionEvent] = field(default_factory=list)
     radio_frames: list[RadioRecord] = field(default_factory=list)
-    states: list[tuple[StateTable[Any], list[tuple[str, int, Any]]]] = field(default_factory=list)
+    states: list[tuple[StateTable[Any], list[StateChange[Any]]]] = field(default_factory=list)
     messages: Sequence[EventT] = ()
     """The Kafka messages the batch came from, acknowledged once it is committed."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 import psycopg
@@ -33,6 +34,10 @@ class RegistryCache:
         self._revision_loaded = revision
         self.devices = DeviceIndex.of(registry)
         self.usages = {ref.usage.id: ref for ref in registry.usage_refs()}
+        # Hundreds of thousands of long-lived objects: out of the garbage collector's
+        # sight, or each of its full passes scans them all again (refcounting still
+        # frees them when the next load replaces them).
+        gc.freeze()
         self.ready.set()
         log.info(
             "registry loaded: %d devices, %d usages", len(self.devices.devices), len(self.usages)

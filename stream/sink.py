@@ -28,6 +28,7 @@ from models.reading import Reading
 from models.settings import Settings
 from storage.worker_state import (
     State,
+    StateChange,
     StateTable,
     StoredState,
     read_partitions,
@@ -50,7 +51,7 @@ _RETRY_WHILE_DATABASE_DOWN = Retrying(
 
 
 def _write_states(
-    table: StateTable[State], conn: psycopg.Connection, rows: Sequence[tuple[str, int, State]]
+    table: StateTable[State], conn: psycopg.Connection, rows: Sequence[StateChange[State]]
 ) -> None:
     with conn.transaction(), conn.cursor() as cur:
         write_states(cur, table, rows)
@@ -79,19 +80,19 @@ class DatabaseSink:
         return written
 
     async def write_states(
-        self, table: StateTable[State], rows: Sequence[tuple[str, int, State]]
+        self, table: StateTable[State], rows: Sequence[StateChange[State]]
     ) -> None:
         if rows:
             await asyncio.to_thread(self._retrying, table.name, partial(_write_states, table), rows)
 
     async def read_states(
-        self, table: StateTable[State], keys: Collection[str]
-    ) -> dict[str, StoredState[State]]:
+        self, table: StateTable[Any], keys: Collection[str]
+    ) -> dict[str, StoredState]:
         return await self._read(table, partial(read_states, table=table, keys=keys))
 
     async def read_partitions(
-        self, table: StateTable[State], partitions: Collection[int]
-    ) -> dict[str, StoredState[State]]:
+        self, table: StateTable[Any], partitions: Collection[int]
+    ) -> dict[str, StoredState]:
         return await self._read(table, partial(read_partitions, table=table, partitions=partitions))
 
     async def read_stored_keys(self, table: StateTable[Any]) -> set[str]:

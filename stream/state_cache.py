@@ -17,17 +17,22 @@ import asyncio
 from collections.abc import Collection, Iterator
 from typing import Generic
 
-from storage.worker_state import State, StateTable
+from storage.worker_state import State, StateChange, StateTable
 from stream.sink import DatabaseSink
 
 
 class StateCache(Generic[State]):
+    """Held as JSON text, parsed when used: a hundred thousand states as objects made
+    Python's garbage collector scan millions of them, for up to a second at a time."""
+
     def __init__(self, sink: DatabaseSink, table: StateTable[State]) -> None:
         self._sink, self.table = sink, table
-        self._states: dict[str, State] = {}
+        self._stored: dict[str, str] = {}
+        """The JSON of each key held ("" for a key never stored), as last written."""
         self._partitions: dict[str, int] = {}
         """The raw partition that last fed each key held."""
-        self._changed: set[str] = set()
+        self._changed: dict[str, State] = {}
+        """The keys changed since the last `take_changes`, with their new states."""
         self._stale = False
         self.lock = asyncio.Lock()
         """Held by whoever reads, changes and writes states (the agent, the clock)."""
@@ -38,7 +43,7 @@ class StateCache(Generic[State]):
 
     def _drop_if_stale(self) -> None:
         if self._stale:
-            self._states.clear()
+            self._stored.clear()
             self._partitions.clear()
             self._changed.clear()
             self._stale = False
@@ -46,15 +51,15 @@ class StateCache(Generic[State]):
     async def fetch(self, keys: Collection[str]) -> None:
         """Bring these keys into memory (a key never stored starts from a fresh state)."""
         self._drop_if_stale()
-        missing = [key for key in keys if key not in self._states]
+        missing = [key for key in keys if key not in self._stored]
         if not missing:
             return
         stored = await self._sink.read_states(self.table, missing)
         for key in missing:
             if key in stored:
-                self._partitions[key], self._states[key] = stored[key]
+                self._partitions[key], self._stored[key] = stored[key]
             else:
-                self._states[key] = self.table.kind()
+                self._stored[key] = ""
 
     async def fetch_partitions(self, partitions: Collection[int]) -> None:
         """Every stored key last fed by these partitions into memory (kept if held)."""
@@ -62,31 +67,40 @@ class StateCache(Generic[State]):
         for key, (partition, state) in (
             await self._sink.read_partitions(self.table, partitions)
         ).items():
-            if key not in self._states:
-                self._partitions[key], self._states[key] = partition, state
+            if key not in self._stored:
+                self._partitions[key], self._stored[key] = partition, state
 
     def get(self, key: str) -> State:
         """The state of a fetched key."""
-        return self._states[key]
+        changed = self._changed.get(key)
+        if changed is not None:
+            return changed
+        stored = self._stored[key]
+        return self.table.kind.model_validate_json(stored) if stored else self.table.kind()
+
+    def version(self, key: str) -> str:
+        """Changes (by identity) whenever the key's state is written."""
+        return self._stored[key]
 
     def holds(self, key: str) -> bool:
-        return key in self._states
+        return key in self._stored
 
     def put(self, key: str, state: State, raw_partition: int) -> None:
         """Change a key's state; `raw_partition` is the partition that feeds it."""
-        if state is not self._states.get(key) or self._partitions.get(key) != raw_partition:
-            self._states[key] = state
-            self._partitions[key] = raw_partition
-            self._changed.add(key)
+        self._changed[key] = state
+        self._partitions[key] = raw_partition
 
-    def fed_by(self, partitions: Collection[int]) -> Iterator[tuple[str, State, int]]:
-        """The keys held that these partitions feed: (key, state, partition)."""
+    def fed_by(self, partitions: Collection[int]) -> Iterator[tuple[str, int]]:
+        """The keys held that these partitions feed, with their partition."""
         for key, partition in self._partitions.items():
             if partition in partitions:
-                yield key, self._states[key], partition
+                yield key, partition
 
-    def take_changes(self) -> list[tuple[str, int, State]]:
-        """(key, partition, state) of every key changed since the last call."""
-        changes = [(key, self._partitions[key], self._states[key]) for key in self._changed]
+    def take_changes(self) -> list[StateChange[State]]:
+        """Every key changed since the last call, to be written."""
+        changes = []
+        for key, state in self._changed.items():
+            encoded = self._stored[key] = state.model_dump_json()
+            changes.append((key, self._partitions[key], state, encoded))
         self._changed.clear()
         return changes

@@ -90,9 +90,9 @@ class TransmissionClock:
         """The partitions whose stored states are in memory."""
         self._heard: set[str] = set()
         """Usages with a stored state when they were loaded: not to be announced violet."""
-        self._due: dict[str, tuple[UsageState, UsageRef, datetime | None]] = {}
-        """Per usage, the state and registry entry last seen and when they can next change
-        by silence: most usages are skipped, not checked, at each tick."""
+        self._due: dict[str, tuple[str, UsageRef, datetime | None, TransmissionStatus]] = {}
+        """Per usage, the state version and registry entry last seen, when silence can
+        next change them and their status: most usages are skipped, not checked."""
 
     def forget(self) -> None:
         """After a rebalance (the states' cache forgets too)."""
@@ -125,14 +125,17 @@ class TransmissionClock:
             )
         batch = BatchOutcome()
         statuses = dict.fromkeys(TransmissionStatus, 0)
-        for usage_id, state, partition in [*self._states.fed_by(owned), *self._unheard(owned)]:
+        unheard = self._unheard(owned)
+        await self._states.fetch(unheard)
+        for usage_id, partition in [*self._states.fed_by(owned), *unheard.items()]:
             ref = self._registry.usages.get(usage_id)
             if ref is None:  # no longer registered
                 continue
-            if self._quiet_until(usage_id, state, ref, now):
-                statuses[state.transmission.status] += 1
+            status = self._quiet_status(usage_id, ref, now)
+            if status is not None:
+                statuses[status] += 1
                 continue
-            state, found = check_silence(state, ref, now, self._policy)
+            state, found = check_silence(self._states.get(usage_id), ref, now, self._policy)
             self._states.put(usage_id, state, partition)
             batch.detections += found
             statuses[state.transmission.status] += 1
@@ -141,23 +144,26 @@ class TransmissionClock:
         batch.take_changes(self._states)
         await self._commits.submit(batch)
 
-    def _quiet_until(self, usage_id: str, state: UsageState, ref: UsageRef, now: datetime) -> bool:
-        """Whether silence cannot change this usage at `now`."""
+    def _quiet_status(
+        self, usage_id: str, ref: UsageRef, now: datetime
+    ) -> TransmissionStatus | None:
+        """The usage's status if silence cannot change it at `now`, else None."""
+        version = self._states.version(usage_id)
         known = self._due.get(usage_id)
-        if known is not None and known[0] is state and known[1] is ref:
-            due = known[2]
-        else:
+        if known is None or known[0] is not version or known[1] is not ref:
+            state = self._states.get(usage_id)
             due = silence_due(state, ref, self._policy)
-            self._due[usage_id] = (state, ref, due)
-        return due is None or now <= due
+            known = self._due[usage_id] = (version, ref, due, state.transmission.status)
+        _, _, due, status = known
+        return status if due is None or now <= due else None
 
-    def _unheard(self, owned: Collection[int]) -> list[tuple[str, UsageState, int]]:
-        """Registered usages never heard of, that these partitions watch."""
-        never = []
+    def _unheard(self, owned: Collection[int]) -> dict[str, int]:
+        """Registered usages never heard of that these partitions watch, not yet held."""
+        never = {}
         for usage_id in self._registry.usages:
             if usage_id in self._heard or self._states.holds(usage_id):
                 continue
             partition = self._offsets.partition_of(usage_id)
             if partition in owned:
-                never.append((usage_id, UsageState(), partition))
+                never[usage_id] = partition
         return never
