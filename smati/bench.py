@@ -77,8 +77,15 @@ def nab(data: Path, as_json: bool, limit_files: int | None, alternatives: bool) 
 @click.option("--usages", type=int, default=100_000, show_default=True, help="usages (M)")
 @click.option("--uplinks", type=int, default=200_000, show_default=True, help="raw uplinks (N)")
 @click.option("--probes", type=int, default=1000, show_default=True, help="latency probes")
+@click.option(
+    "--workers",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="worker processes sharing the partitions (scale-out; the baseline stays one agent)",
+)
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
-def pipeline(usages: int, uplinks: int, probes: int, as_json: bool) -> None:
+def pipeline(usages: int, uplinks: int, probes: int, workers: int, as_json: bool) -> None:
     """Measure the whole stream against a bare Faust agent, in one run on Apache Kafka.
 
     Starts Apache Kafka and PostgreSQL, registers M usages, preloads N raw uplinks, then
@@ -90,7 +97,7 @@ def pipeline(usages: int, uplinks: int, probes: int, as_json: bool) -> None:
     from benchmarks.pipeline.run import run_benchmark
 
     say = (lambda _: None) if as_json else (lambda text: click.echo(f"-- {text}", err=True))
-    figures = run_benchmark(usages, uplinks, probes, say).as_dict()
+    figures = run_benchmark(usages, uplinks, probes, say, workers).as_dict()
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
