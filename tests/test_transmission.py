@@ -226,3 +226,16 @@ def test_silence_changes_nothing_until_due_then_something(steps: list[Step]) -> 
         assert check_silence(state, REF, before, POLICY) == (state, [])
     later, found = check_silence(state, REF, due + timedelta(milliseconds=1), POLICY)
     assert found and later != state
+
+
+def test_violet_announced_again_after_a_lost_state_keeps_its_id() -> None:
+    """The one transition not dated by the data: a worker that lost the state of a
+    never-heard usage (killed before writing it) announces it again, stored once."""
+    _, (first,) = check_silence(UsageState(), REF, at(10), POLICY)
+    _, (again,) = check_silence(UsageState(), REF, at(70), POLICY)
+    assert first.details["status"] == again.details["status"] == TransmissionStatus.VIOLET
+    assert first.id == again.id and first.ts != again.ts
+    _, (other,) = check_silence(
+        UsageState(), REF.model_copy(update={"tenant_id": "t2"}), at(10), POLICY
+    )
+    assert other.id != first.id

@@ -13,12 +13,14 @@ from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from models.detection import DetectionEvent, DetectionKind, Severity
+from models.detection import DetectionEvent, DetectionKind, Severity, event_id
 from models.registry import UsageRef
 from models.transmission.period import PeriodEstimate
 from models.transmission.status import WORSENING, TransmissionPolicy, TransmissionStatus
 
 Found = list[DetectionEvent]
+NEVER_HEARD = datetime.min.replace(tzinfo=UTC)
+"""The time the id of a never-heard usage's violet announcement derives from."""
 
 
 class Gap(BaseModel):
@@ -94,7 +96,11 @@ def observe_silence(
     if last is None:
         if state.status_since is not None:
             return state, []
-        return _change(state, ref, TransmissionStatus.VIOLET, now, period_s=ref.usage.period_s)
+        # Dated when first seen silent, the one time not given by the data: its id does not
+        # depend on it, so announcing it again (a state lost in a crash) stores it once.
+        return _change(
+            state, ref, TransmissionStatus.VIOLET, now, NEVER_HEARD, period_s=ref.usage.period_s
+        )
     period = state.period_s(ref)
     silence = (now - last).total_seconds() / period
     state, found = _worsen(state, ref, last, silence, period, policy)
@@ -110,7 +116,7 @@ def next_silence_step(
     """The time up to which `observe_silence` changes nothing, None if nothing until a
     reading arrives: the clock skips a usage until then, instead of checking it."""
     if last is None:
-        return None if state.status_since is not None else datetime.min.replace(tzinfo=UTC)
+        return None if state.status_since is not None else NEVER_HEARD
     steps = [policy.threshold(step) for step in WORSENING if _RANK[state.status] < _RANK[step]]
     if state.open_gap_start is None:
         steps.append(policy.gap_after)
@@ -153,6 +159,7 @@ def _change(
     ref: UsageRef,
     status: TransmissionStatus,
     at: datetime,
+    id_at: datetime | None = None,
     **details: Any,
 ) -> tuple[TransmissionState, Found]:
     event = DetectionEvent.of(
@@ -166,6 +173,9 @@ def _change(
         previous=state.status if state.status_since else None,
         **details,
     )
+    if id_at is not None:
+        found_id = event_id(event.kind, event.tenant_id, event.usage_id, id_at, status)
+        event = event.model_copy(update={"id": found_id})
     return state.model_copy(update={"status": status, "status_since": at}), [event]
 
 
