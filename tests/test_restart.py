@@ -169,10 +169,6 @@ def readings_stored_by(fleet: Fleet, worker: RoleProcess) -> float:
     )
 
 
-# Faust 0.15.3 sometimes leaves a worker started right after a kill -9 consuming nothing
-# (README, "Known limits"; issue 12 stays open for it): up to two more tries, on fresh
-# topics. The first fresh-clone run of .ci/run needed one.
-@pytest.mark.flaky(reruns=2)
 def test_kill_9_mid_stream_then_restart_loses_nothing_and_raises_no_false_alarm(
     fleet: Fleet, database: str
 ) -> None:
