@@ -9,10 +9,17 @@ import psycopg
 from psycopg.rows import dict_row
 
 from models.detection import GAP_KINDS, DetectionEvent, DetectionKind
+from storage.staging import StagedTable, stage_and_insert
 
 __all__ = ["transmission_of", "write_transmission_events"]
 
 
+_STATUS_HISTORY = StagedTable(
+    target="status_history",
+    columns=("event_id", "usage_id", "tenant_id", "ts", "status", "previous"),
+    types=("text", "text", "text", "timestamptz", "text", "text"),
+    key=("event_id",),
+)
 _GAP_STATE = {
     DetectionKind.GAP_OPENED: "open",
     DetectionKind.GAP_CLOSED: "closed",
@@ -28,16 +35,13 @@ def write_transmission_events(cur: psycopg.Cursor[Any], events: Sequence[Detecti
     same row; status changes are keyed by their event id.
     """
     statuses = [e for e in events if e.kind is DetectionKind.TRANSMISSION_STATUS]
-    cur.executemany(
-        """
-        INSERT INTO status_history (event_id, usage_id, tenant_id, ts, status, previous)
-        VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING
-        """,
-        [
+    if statuses:  # one per usage on its first reading: by COPY, not row by row
+        rows = (
             (e.id, e.usage_id, e.tenant_id, e.ts, e.details["status"], e.details["previous"])
             for e in statuses
-        ],
-    )
+        )
+        stage_and_insert(cur, _STATUS_HISTORY, rows)
+    # A gap's last event in the batch must win: few rows, written in order.
     cur.executemany(
         """
         INSERT INTO gaps (usage_id, start_ts, tenant_id, end_ts, duration_s, state, event_id)
