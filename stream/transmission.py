@@ -32,6 +32,8 @@ from stream.sink import DatabaseSink
 from stream.state_cache import StateCache
 
 log = logging.getLogger(__name__)
+SLICE = 5000
+"""Usages looked at under one hold of the states' lock (about 10 ms)."""
 
 
 class PipelineOffsets:
@@ -100,6 +102,8 @@ class TransmissionClock:
         self._due.clear()
 
     async def tick(self, ready: Callable[[], bool]) -> None:
+        """Look at every usage watched, a slice at a time: the uplinks agent, which needs
+        the states' lock too, waits for one slice, not for the whole pass."""
         if not ready():
             return
         now = self._horizon.observe(await asyncio.to_thread(self._offsets.snapshot))
@@ -107,10 +111,20 @@ class TransmissionClock:
             return
         HORIZON_LAG.set((datetime.now(UTC) - now).total_seconds())
         async with self._states.lock:
-            if ready():  # no rebalance began while the offsets were read
-                await self._look_at_silence(now)
+            if not ready():  # a rebalance began while the offsets were read
+                return
+            watched = await self._watched()
+        statuses = dict.fromkeys(TransmissionStatus, 0)
+        for start in range(0, len(watched), SLICE):
+            async with self._states.lock:
+                if not ready() or self._loaded is None:  # rebalanced: start again next tick
+                    return
+                await self._look_at_silence(watched[start : start + SLICE], now, statuses)
+        for status, count in statuses.items():
+            USAGES_BY_STATUS.labels(status=status).set(count)
 
-    async def _look_at_silence(self, now: datetime) -> None:
+    async def _watched(self) -> list[tuple[str, int]]:
+        """(usage, raw partition) of every usage this worker watches, its states in memory."""
         owned = frozenset(self._owned())
         if self._loaded != owned:
             started = time.monotonic()
@@ -123,13 +137,20 @@ class TransmissionClock:
                 time.monotonic() - started,
                 len(self._heard),
             )
-        batch = BatchOutcome()
-        statuses = dict.fromkeys(TransmissionStatus, 0)
         unheard = self._unheard(owned)
         await self._states.fetch(unheard)
-        for usage_id, partition in [*self._states.fed_by(owned), *unheard.items()]:
+        return [*self._states.fed_by(owned), *unheard.items()]
+
+    async def _look_at_silence(
+        self,
+        watched: list[tuple[str, int]],
+        now: datetime,
+        statuses: dict[TransmissionStatus, int],
+    ) -> None:
+        batch = BatchOutcome()
+        for usage_id, partition in watched:
             ref = self._registry.usages.get(usage_id)
-            if ref is None:  # no longer registered
+            if ref is None or not self._states.holds(usage_id):  # unregistered, or forgotten
                 continue
             status = self._quiet_status(usage_id, ref, now)
             if status is not None:
@@ -139,8 +160,6 @@ class TransmissionClock:
             self._states.put(usage_id, state, partition)
             batch.detections += found
             statuses[state.transmission.status] += 1
-        for status, count in statuses.items():
-            USAGES_BY_STATUS.labels(status=status).set(count)
         batch.take_changes(self._states)
         await self._commits.submit(batch)
 
