@@ -2,7 +2,7 @@
 
 A batch of raw uplinks (keyed by device) is decoded and validated, radio frames already
 received are dropped, and each reading is checked by its usage's rules; the batch is then
-committed (stream.commit) before Faust acknowledges it, so its offsets may be committed.
+committed (stream.commit), and only then are its Kafka messages acknowledged.
 Nothing goes through Kafka between decoding and checking: the per-message cost of a Kafka
 hop in Faust is larger than all the checks together. A device's usages are checked by the
 worker that owns the device's raw partition, so their states live on that partition.
