@@ -48,6 +48,12 @@ class BatchOutcome:
     messages: Sequence[EventT] = ()
     """The Kafka messages the batch came from, acknowledged once it is committed."""
 
+    @property
+    def empty(self) -> bool:
+        """Nothing to store, publish or acknowledge (a clock slice where nothing changed)."""
+        rows = (self.readings, self.detections, self.radio_frames, self.messages)
+        return not any(rows) and not any(changes for _, changes in self.states)
+
     def take_changes(self, *caches: StateCache[Any]) -> None:
         self.states += [(cache.table, cache.take_changes()) for cache in caches]
 
@@ -86,6 +92,8 @@ class CommitChain:
 
     async def submit(self, outcome: BatchOutcome) -> None:
         """Wait for the commit under way, then start this one and return."""
+        if outcome.empty:
+            return
         await self.idle()
         for event in outcome.messages:  # held until committed: see `BatchOutcome.commit`
             event.message.incref()

@@ -69,7 +69,9 @@ def test_batches_commit_in_order_one_at_a_time_and_hold_their_messages() -> None
         for event in events:
             event.message.refcount -= 1
         assert all(event.message.refcount == 1 for event in events)
-        await commits.submit(Recorded(name="second", log=log))
+        await commits.submit(
+            Recorded(name="second", log=log, messages=cast(list[EventT], [Event()]))
+        )
         log.append("second submitted")
         await commits.idle()
 
@@ -92,3 +94,15 @@ def test_a_failed_commit_stops_the_worker_and_acknowledges_nothing() -> None:
     asyncio.run(scenario())
     assert [str(error) for error in crashes] == ["Kafka refused the batch"]
     assert event.acked == 0 and event.message.refcount == 2
+
+
+def test_an_empty_outcome_commits_nothing() -> None:
+    log: list[str] = []
+
+    async def scenario() -> None:
+        commits = chain([])
+        await commits.submit(Recorded(name="empty", log=log))
+        await commits.idle()
+
+    asyncio.run(scenario())
+    assert log == []
