@@ -41,6 +41,9 @@ class DeviceIndex:
 
     devices: dict[str, DeviceEntry]
     by_radio_id: dict[str, str] = field(default_factory=dict)
+    usages: dict[str, UsageRef] = field(default_factory=dict)
+    """Every usage by its id: the same objects the devices' channels point to (a worker
+    holds one copy of each, a hundred thousand of them)."""
 
     @classmethod
     def of(cls, registry: Registry) -> DeviceIndex:
@@ -55,6 +58,7 @@ class DeviceIndex:
                 for device in registry.devices
                 if device.transceiver is not None
             },
+            usages,
         )
 
     def find(self, *names: str | None) -> DeviceEntry | None:

@@ -33,7 +33,7 @@ class RegistryCache:
         registry = await asyncio.to_thread(self._load)
         self._revision_loaded = revision
         self.devices = DeviceIndex.of(registry)
-        self.usages = {ref.usage.id: ref for ref in registry.usage_refs()}
+        self.usages = self.devices.usages
         # Hundreds of thousands of long-lived objects: out of the garbage collector's
         # sight, or each of its full passes scans them all again (refcounting still
         # frees them when the next load replaces them).

@@ -10,12 +10,12 @@ import math
 
 
 class Envelope:
-    def __init__(self, low: float | None = None, high: float | None = None) -> None:
-        self.low = math.inf
-        self.high = -math.inf
-        if low is not None and high is not None:
-            self.learn(low)
-            self.learn(high)
+    __slots__ = ("high", "low")
+
+    def __init__(self, low: float = math.inf, high: float = -math.inf) -> None:
+        """Empty by default; `Envelope(a, b)` has seen a and b (a <= b)."""
+        self.low = low
+        self.high = high
 
     @property
     def empty(self) -> bool:

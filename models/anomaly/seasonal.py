@@ -48,4 +48,4 @@ class SeasonalProfile:
 
     @classmethod
     def from_state(cls, fading: float, state: dict[str, Any]) -> SeasonalProfile:
-        return cls(fading, list(state["means"]), [int(count) for count in state["counts"]])
+        return cls(fading, list(state["means"]), list(state["counts"]))

@@ -14,14 +14,13 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from models.codecs.base import ChannelValue, DecodeError
 
 
 def decode_generic_json(payload: bytes, received_at: datetime) -> list[ChannelValue]:
-    try:
-        document = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise DecodeError(f"malformed JSON: {error}") from None
+    document = _parse(payload)
     if not isinstance(document, dict):
         raise DecodeError("payload must be a JSON object")
     values = document.get("values")
@@ -29,6 +28,19 @@ def decode_generic_json(payload: bytes, received_at: datetime) -> list[ChannelVa
         raise DecodeError("payload needs a non-empty object 'values' (channel -> value)")
     default_ts = _timestamp(document["time"]) if "time" in document else received_at
     return [_channel_value(channel, item, default_ts) for channel, item in values.items()]
+
+
+def _parse(payload: bytes) -> Any:
+    """orjson first (a quarter of the time); the standard parser for what orjson refuses and
+    JSON-like devices send anyway (NaN, Infinity, integers beyond 64 bits) or for the error."""
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(payload)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise DecodeError(f"malformed JSON: {error}") from None
 
 
 def _channel_value(channel: str, item: Any, default_ts: datetime) -> ChannelValue:
