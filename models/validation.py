@@ -201,7 +201,7 @@ def _reading(
     usage = ref.usage
     if not math.isfinite(value.value):
         raise _Refused(RejectCode.INVALID_VALUE, f"{usage.id}: value is {value.value}")
-    number, flags = value.value, tuple[QualityFlag, ...]()
+    number, flags = float(value.value), tuple[QualityFlag, ...]()
     if value.unit is not None and canonical(value.unit) != canonical(usage.unit):
         try:
             number = convert(value.value, value.unit, usage.unit)
@@ -219,7 +219,9 @@ def _reading(
             RejectCode.ANCIENT_TIMESTAMP,
             f"{usage.id}: time {value.ts.isoformat()} is older than {policy.max_age.days} days",
         )
-    return Reading(
+    # Every field is checked above or comes from the registry: not validated again
+    # (a fifth of the decoding time).
+    return Reading.model_construct(
         tenant_id=ref.tenant_id,
         usage_id=usage.id,
         ts=value.ts,

@@ -1,6 +1,6 @@
 """Prometheus metrics of the worker, served at /metrics by its web server."""
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 UPLINKS = Counter("smati_uplinks_decoded_total", "Raw uplinks handled by the decode agent")
 READINGS_DECODED = Counter("smati_readings_decoded_total", "Readings decoded and validated")
@@ -20,4 +20,12 @@ RADIO_FRAMES_REPEATED = Counter(
     "smati_radio_frames_repeated_total",
     "Radio frames dropped as already received (several gateways, integrations or retries)",
     ["source"],
+)
+BATCH_SECONDS = Histogram(
+    "smati_batch_seconds",
+    "Time a batch spends in each step: check (decode and rules, the event loop busy), "
+    "commit (database and Kafka writes, overlapping the next check), wait (the next check "
+    "held until the previous commit is done)",
+    ["step"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )

@@ -14,7 +14,7 @@ import logging
 from confluent_kafka import KafkaError, Message, Producer
 
 from models.dead_letter import DeadLetter
-from models.detection import DetectionEvent
+from models.detection import DetectionEvent, DetectionKind
 from models.reading import Reading
 from models.settings import Settings
 from stream.metrics import DEAD_LETTERS, DETECTIONS
@@ -32,6 +32,8 @@ class Outputs:
         self._events = settings.topic("events")
         self._dead_letters = settings.topic("dead-letter")
         self._failures: list[KafkaError] = []
+        self._detections = {kind: DETECTIONS.labels(kind=kind) for kind in DetectionKind}
+        """Each kind's counter, looked up once (not for each event)."""
         self._producer = Producer(
             {
                 "bootstrap.servers": settings.kafka_bootstrap,
@@ -47,7 +49,7 @@ class Outputs:
         self._publish(self._readings, reading.usage_id, reading.to_json())
 
     def detection(self, event: DetectionEvent) -> None:
-        DETECTIONS.labels(kind=event.kind).inc()
+        self._detections[event.kind].inc()
         self._publish(self._events, event.usage_id, event.to_json())
 
     def dead_letter(self, letter: DeadLetter) -> None:

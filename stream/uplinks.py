@@ -29,7 +29,7 @@ from models.uplink import RawUplink
 from models.validation import Decoded, TimePolicy, decode_uplink
 from stream.commit import BatchOutcome, CommitChain
 from stream.dead_letters import dead_letter, origin_of, original_bytes, row_dead_letter
-from stream.metrics import READINGS_DECODED, UPLINKS
+from stream.metrics import BATCH_SECONDS, READINGS_DECODED, UPLINKS
 from stream.outputs import Outputs
 from stream.radio import admit_frame, radio_key
 from stream.registry_cache import RegistryCache
@@ -73,21 +73,22 @@ class UplinkChecker:
         """Decode and check one batch, then submit it to be committed (the caller holds
         the usage states' lock)."""
         batch = BatchOutcome(messages=events)
-        decoded = [d for d in map(self._decode, events) if d is not None]
-        await self.radio_states.fetch({k for d in decoded if (k := radio_key(d[1], d[2]))})
-        admitted = [
-            (reading, event.message.partition)
-            for event, uplink, found in decoded
-            for reading in self._admit(event, uplink, found, batch)
-        ]
-        await self.usage_states.fetch({reading.usage_id for reading, _ in admitted})
-        for reading, partition in admitted:
-            self._detect(reading, partition, batch)
-        batch.take_changes(self.usage_states, self.radio_states)
+        UPLINKS.inc(len(events))
+        with BATCH_SECONDS.labels(step="check").time():
+            decoded = [d for d in map(self._decode, events) if d is not None]
+            await self.radio_states.fetch({k for d in decoded if (k := radio_key(d[1], d[2]))})
+            admitted = [
+                (reading, event.message.partition)
+                for event, uplink, found in decoded
+                for reading in self._admit(event, uplink, found, batch)
+            ]
+            await self.usage_states.fetch({reading.usage_id for reading, _ in admitted})
+            for reading, partition in admitted:
+                self._detect(reading, partition, batch)
+            batch.take_changes(self.usage_states, self.radio_states)
         await self.commits.submit(batch)
 
     def _decode(self, event: EventT) -> tuple[EventT, RawUplink, Decoded] | None:
-        UPLINKS.inc()
         original, origin = original_bytes(event), origin_of(event)
         try:
             uplink = RawUplink.from_json(original)

@@ -1,8 +1,8 @@
 """The commit chain's order and acknowledgements, on in-memory batches (no Kafka).
 
 The writes themselves are covered on the real services (test_pipeline, test_restart);
-here a batch's commit is replaced to observe when it runs, and Faust's message to observe
-its reference count and acknowledgement.
+here a batch's steps are replaced to observe when they run, and Faust's message to
+observe its reference count and acknowledgement.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from faust.types import EventT
 
-from stream.commit import BatchOutcome, CommitChain
+from stream.commit import BatchOutcome, CommitChain, Step
 
 
 @dataclass
@@ -36,18 +36,28 @@ class Event:
 
 @dataclass
 class Recorded(BatchOutcome):
+    """Logs each step's start and end; `fail` names the step that raises."""
+
     name: str = ""
     log: list[str] = field(default_factory=list)
-    fail: bool = False
+    fail: str | None = None
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
-    async def commit(self, sink: Any, outputs: Any) -> None:
-        self.log.append(f"{self.name} starts")
-        await asyncio.sleep(0.01)
-        if self.fail:
-            raise RuntimeError("Kafka refused the batch")
-        self.log.append(f"{self.name} done")
-        for event in self.messages:
-            event.ack()
+    def steps(self, sink: Any, outputs: Any) -> tuple[Step, Step, Step]:
+        def step(name: str) -> Step:
+            async def run() -> None:
+                self.log.append(f"{self.name} {name}")
+                await asyncio.sleep(self.step_seconds.get(name, 0.01))
+                if self.fail == name:
+                    raise RuntimeError(f"{self.name} {name} failed")
+                self.log.append(f"{self.name} {name} done")
+                if name == "save":
+                    for event in self.messages:
+                        event.ack()
+
+            return run
+
+        return step("store"), step("publish"), step("save")
 
 
 def chain(crashes: list[BaseException]) -> CommitChain:
@@ -57,43 +67,75 @@ def chain(crashes: list[BaseException]) -> CommitChain:
     return CommitChain(cast(Any, None), cast(Any, None), crash)
 
 
-def test_batches_commit_in_order_one_at_a_time_and_hold_their_messages() -> None:
+def batch(name: str, log: list[str], events: list[Event] | None = None, **kw: Any) -> Recorded:
+    return Recorded(name=name, log=log, messages=cast(list[EventT], events or [Event()]), **kw)
+
+
+def test_each_step_follows_the_same_step_of_the_batch_before() -> None:
     log: list[str] = []
+
+    async def scenario() -> None:
+        commits = chain([])
+        # The first batch stores slowly: the second may not store before it.
+        await commits.submit(batch("1", log, step_seconds={"store": 0.05}))
+        await commits.submit(batch("2", log))
+        await commits.idle()
+
+    asyncio.run(scenario())
+    for step in ("store", "publish", "save"):
+        assert log.index(f"1 {step} done") < log.index(f"2 {step}")
+    # ... and the steps overlap: the second stores while the first publishes.
+    assert log.index("2 store") < log.index("1 publish done")
+
+
+def test_messages_are_held_until_their_batch_is_saved() -> None:
     events = [Event(), Event()]
 
     async def scenario() -> None:
         commits = chain([])
-        first = Recorded(name="first", log=log, messages=cast(list[EventT], events))
-        await commits.submit(first)
+        await commits.submit(batch("1", [], events, step_seconds={"save": 0.05}))
         # Faust's own acknowledgement after the batch is handed over must not release it.
         for event in events:
             event.message.refcount -= 1
-        assert all(event.message.refcount == 1 for event in events)
-        await commits.submit(
-            Recorded(name="second", log=log, messages=cast(list[EventT], [Event()]))
-        )
-        log.append("second submitted")
+        assert all(event.message.refcount == 1 and event.acked == 0 for event in events)
         await commits.idle()
 
     asyncio.run(scenario())
-    # The second waited for the first; its own commit runs after `submit` returned.
-    assert log == ["first starts", "first done", "second submitted", "second starts", "second done"]
     assert all(event.message.refcount == 0 and event.acked == 1 for event in events)
 
 
-def test_a_failed_commit_stops_the_worker_and_acknowledges_nothing() -> None:
-    crashes: list[BaseException] = []
-    event = Event()
+def test_submit_waits_while_depth_batches_are_committing() -> None:
+    log: list[str] = []
 
     async def scenario() -> None:
-        commits = chain(crashes)
-        batch = Recorded(name="bad", fail=True, messages=cast(list[EventT], [event]))
-        await commits.submit(batch)
+        commits = chain([])
+        for n in range(CommitChain.DEPTH):
+            await commits.submit(batch(str(n), log, step_seconds={"save": 0.05}))
+        log.append("submitted")
+        await commits.submit(batch("last", log))
+        log.append("last submitted")
         await commits.idle()
 
     asyncio.run(scenario())
-    assert [str(error) for error in crashes] == ["Kafka refused the batch"]
-    assert event.acked == 0 and event.message.refcount == 2
+    assert log.index("last submitted") > log.index("0 save done")
+
+
+def test_a_failed_commit_stops_the_worker_and_acknowledges_nothing_after_it() -> None:
+    crashes: list[BaseException] = []
+    log: list[str] = []
+    first, second = Event(), Event()
+
+    async def scenario() -> None:
+        commits = chain(crashes)
+        await commits.submit(batch("1", log, [first], fail="publish"))
+        await commits.submit(batch("2", log, [second]))
+        await commits.idle()
+
+    asyncio.run(scenario())
+    assert [str(error) for error in crashes] == ["1 publish failed"]
+    assert first.acked == second.acked == 0
+    assert "2 publish" not in log and "2 save" not in log
+    assert first.message.refcount == second.message.refcount == 2
 
 
 def test_an_empty_outcome_commits_nothing() -> None:

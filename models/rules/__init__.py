@@ -45,11 +45,11 @@ def check_reading(
     transmission, found = observe_transmission(
         state.transmission, ref, state.last_ts, reading.ts, transmission_policy
     )
-    if found or transmission is not state.transmission:
-        state = state.model_copy(update={"transmission": transmission})
-        events += found
+    events += found
     if state.last_ts is not None and reading.ts <= state.last_ts:
-        return state, events
+        if transmission is state.transmission:
+            return state, events
+        return state.model_copy(update={"transmission": transmission}), events
     previous = state
     if usage.type is UsageType.INDEX:
         state, found = check_index(state, usage, reading, index_policy)
@@ -57,7 +57,12 @@ def check_reading(
         state, found = check_thresholds(state, usage, reading)
     learnt, anomaly = _check_anomaly(previous, ref, reading, found, anomaly_config)
     state = state.model_copy(
-        update={"last_ts": reading.ts, "last_value": reading.value, "anomaly": learnt}
+        update={
+            "transmission": transmission,
+            "last_ts": reading.ts,
+            "last_value": reading.value,
+            "anomaly": learnt,
+        }
     )
     return state, events + found + anomaly
 

@@ -79,7 +79,7 @@ def observe_transmission(
     period = state.period_s(ref)
     silence_s = (ts - previous).total_seconds()
     state, worsened = _worsen(state, ref, previous, silence_s / period, period, policy)
-    state, gaps = _close_gap(state, ref, Gap(start=previous, end=ts), period, policy)
+    state, gaps = _close_gap(state, ref, previous, ts, period, policy)
     state = state.model_copy(update={"period": state.period.observe(silence_s)})
     state, resumed = _resume(state, ref, ts)
     return state, worsened + gaps + resumed
@@ -182,17 +182,20 @@ def _change(
 def _close_gap(
     state: TransmissionState,
     ref: UsageRef,
-    silence: Gap,
+    last: datetime,
+    ts: datetime,
     period: float,
     policy: TransmissionPolicy,
 ) -> tuple[TransmissionState, Found]:
-    """Readings resumed: a long silence is a gap; an open gap that was not one is filled."""
-    if silence.duration_s > policy.gap_after * period:
-        event = _gap_event(DetectionKind.GAP_CLOSED, ref, silence.end, silence.start, silence)
+    """Readings resumed after a silence from `last` to `ts`: a long silence is a gap; an
+    open gap that was not one is filled."""
+    if (ts - last).total_seconds() > policy.gap_after * period:
+        silence = Gap(start=last, end=ts)
+        event = _gap_event(DetectionKind.GAP_CLOSED, ref, ts, last, silence)
         recent = (*state.recent_gaps, silence)[-state.RECENT_GAPS :]
         return state.model_copy(update={"open_gap_start": None, "recent_gaps": recent}), [event]
     if state.open_gap_start is not None:  # opened on silence, then late data came in time
-        event = _gap_event(DetectionKind.GAP_FILLED, ref, silence.end, state.open_gap_start)
+        event = _gap_event(DetectionKind.GAP_FILLED, ref, ts, state.open_gap_start)
         return state.model_copy(update={"open_gap_start": None}), [event]
     return state, []
 
