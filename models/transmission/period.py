@@ -27,10 +27,7 @@ class PeriodEstimate(BaseModel):
     def observe(self, interval_s: float) -> PeriodEstimate:
         if interval_s <= 0:
             return self
-        # Built from checked floats: not validated again (once per reading in the stream).
-        return PeriodEstimate.model_construct(
-            intervals_s=(*self.intervals_s, float(interval_s))[-self.WINDOW :]
-        )
+        return PeriodEstimate(intervals_s=(*self.intervals_s, interval_s)[-self.WINDOW :])
 
     @property
     def seconds(self) -> float | None:
