@@ -15,6 +15,7 @@ import pytest
 pytestmark = pytest.mark.integration
 KEYS = {
     "bare_faust_rps",
+    "bare_faust_runs_rps",
     "pipeline_rps",
     "ratio",
     "usages",
@@ -41,6 +42,9 @@ def test_bench_pipeline_prints_every_figure_as_json() -> None:
     assert set(figures) == KEYS
     assert (figures["usages"], figures["uplinks"], figures["workers"]) == (200, 8000, 1)
     assert figures["bare_faust_rps"] > 0 and figures["pipeline_rps"] > 0
+    assert figures["bare_faust_rps"] == pytest.approx(
+        sum(figures["bare_faust_runs_rps"]) / 2, abs=0.1
+    )
     ratio = figures["pipeline_rps"] / figures["bare_faust_rps"]
     assert figures["ratio"] == pytest.approx(ratio, abs=0.002)
     assert 0 < figures["latency_p50_ms"] <= figures["latency_p99_ms"]
