@@ -91,11 +91,15 @@ def read_states(
     return _states(conn, table, "WHERE {key} = ANY(%s)", list(keys))
 
 
-def read_partitions(
+def read_partition_keys(
     conn: psycopg.Connection, table: StateTable[Any], partitions: Collection[int]
-) -> dict[str, StoredState]:
-    """Every stored state last fed by one of these raw partitions."""
-    return _states(conn, table, "WHERE raw_partition = ANY(%s)", list(partitions))
+) -> list[str]:
+    """The keys of every stored state last fed by one of these raw partitions."""
+    query = sql.SQL("SELECT {key} FROM {table} WHERE raw_partition = ANY(%s)").format(
+        key=sql.Identifier(table.key), table=sql.Identifier(table.name)
+    )
+    with conn.cursor() as cur:
+        return [key for (key,) in cur.execute(query, [list(partitions)])]
 
 
 def read_stored_keys(conn: psycopg.Connection, table: StateTable[Any]) -> set[str]:

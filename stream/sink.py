@@ -31,7 +31,7 @@ from storage.worker_state import (
     StateChange,
     StateTable,
     StoredState,
-    read_partitions,
+    read_partition_keys,
     read_states,
     read_stored_keys,
     write_states,
@@ -90,10 +90,12 @@ class DatabaseSink:
     ) -> dict[str, StoredState]:
         return await self._read(table, partial(read_states, table=table, keys=keys))
 
-    async def read_partitions(
+    async def read_partition_keys(
         self, table: StateTable[Any], partitions: Collection[int]
-    ) -> dict[str, StoredState]:
-        return await self._read(table, partial(read_partitions, table=table, partitions=partitions))
+    ) -> list[str]:
+        return await self._read(
+            table, partial(read_partition_keys, table=table, partitions=partitions)
+        )
 
     async def read_stored_keys(self, table: StateTable[Any]) -> set[str]:
         return await self._read(table, partial(read_stored_keys, table=table))

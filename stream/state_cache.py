@@ -62,13 +62,13 @@ class StateCache(Generic[State]):
                 self._stored[key] = ""
 
     async def fetch_partitions(self, partitions: Collection[int]) -> None:
-        """Every stored key last fed by these partitions into memory (kept if held)."""
+        """Every stored key last fed by these partitions into memory (kept if held).
+
+        Only the states not held are read: a worker that has been checking these
+        partitions since it was given them holds most, and a hundred thousand states are
+        150 MB of JSON to read again."""
         self._drop_if_stale()
-        for key, (partition, state) in (
-            await self._sink.read_partitions(self.table, partitions)
-        ).items():
-            if key not in self._stored:
-                self._partitions[key], self._stored[key] = partition, state
+        await self.fetch(await self._sink.read_partition_keys(self.table, partitions))
 
     def get(self, key: str) -> State:
         """The state of a fetched key."""
