@@ -22,6 +22,7 @@ KEYS = {
     "uplinks",
     "workers",
     "peak_rss_mb",
+    "peak_rss_total_mb",
     "latency_p50_ms",
     "latency_p99_ms",
     "recovery_s",
@@ -49,4 +50,5 @@ def test_bench_pipeline_prints_every_figure_as_json() -> None:
     assert figures["ratio"] == pytest.approx(ratio, abs=0.002)
     assert 0 < figures["latency_p50_ms"] <= figures["latency_p99_ms"]
     assert figures["peak_rss_mb"] > 50  # a Python worker with Faust loaded
+    assert figures["peak_rss_total_mb"] == figures["peak_rss_mb"]  # one worker
     assert figures["recovery_s"] > 0 and figures["state_load_s"] is not None

@@ -17,7 +17,7 @@
    is started: seconds from its start to its first reading stored. Its log tells how long
    reading the states of its partitions back from PostgreSQL took (its clock does it once
    per assignment), for every usage the restarted worker watches.
-Peak RSS is the worker's high-water mark (VmHWM) before the kill.
+Peak RSS is each worker's high-water mark (VmHWM) before the kill: the highest, and the sum.
 """
 
 from __future__ import annotations
@@ -70,6 +70,8 @@ class PipelineFigures:
     """`smati worker` processes sharing the partitions in the pipeline phase."""
     peak_rss_mb: float
     """The highest of the workers'."""
+    peak_rss_total_mb: float
+    """The workers' together: what holding the state of all M usages takes."""
     latency_p50_ms: float
     latency_p99_ms: float
     recovery_s: float
@@ -106,7 +108,7 @@ def run_benchmark(
         try:
             pipeline = _pipeline(database, uplinks, started, say)
             latencies = _latencies(settings, min(probes, usages), started, say)
-            peak_rss_mb = max(map(_peak_rss_mb, started))
+            peaks = [_peak_rss_mb(worker) for worker in started]
         finally:
             for worker in started:
                 if worker.process.poll() is None:
@@ -123,7 +125,8 @@ def run_benchmark(
         usages=usages,
         uplinks=uplinks,
         workers=workers,
-        peak_rss_mb=round(peak_rss_mb, 1),
+        peak_rss_mb=round(max(peaks), 1),
+        peak_rss_total_mb=round(sum(peaks), 1),
         latency_p50_ms=round(statistics.median(latencies), 1),
         latency_p99_ms=round(statistics.quantiles(latencies, n=100)[98], 1),
         recovery_s=round(recovery_s, 2),
