@@ -57,6 +57,7 @@ def build_app(settings: Settings) -> faust.App:
         return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == raw_topic}
 
     clock = TransmissionClock(settings, usage_states, registry, sink, commits, owned)
+    usage_states.on_change = clock.note
 
     @app.on_partitions_assigned.connect
     async def forget_states(app: Any, /, *assigned: Any, signal: Any, **kwargs: Any) -> None:

@@ -14,7 +14,7 @@ After a rebalance, memory may hold keys that another worker has moved on since:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Generic
 
 from storage.worker_state import State, StateChange, StateTable
@@ -36,6 +36,9 @@ class StateCache(Generic[State]):
         self._stale = False
         self.lock = asyncio.Lock()
         """Held by whoever reads, changes and writes states (the agent, the clock)."""
+        self.on_change: Callable[[str, State, str], None] | None = None
+        """Told each change taken (key, state, its `version`) while the state is at hand,
+        so a watcher (the transmission clock) need not parse it again."""
 
     def forget(self) -> None:
         """After a rebalance: what is in memory may be stale, start again from the table."""
@@ -102,5 +105,7 @@ class StateCache(Generic[State]):
         for key, state in self._changed.items():
             encoded = self._stored[key] = state.model_dump_json()
             changes.append((key, self._partitions[key], state, encoded))
+            if self.on_change is not None:
+                self.on_change(key, state, encoded)
         self._changed.clear()
         return changes

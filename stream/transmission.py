@@ -170,11 +170,21 @@ class TransmissionClock:
         version = self._states.version(usage_id)
         known = self._due.get(usage_id)
         if known is None or known[0] is not version or known[1] is not ref:
-            state = self._states.get(usage_id)
-            due = silence_due(state, ref, self._policy)
-            known = self._due[usage_id] = (version, ref, due, state.transmission.status)
+            self.note(usage_id, self._states.get(usage_id), version, ref)
+            known = self._due[usage_id]
         _, _, due, status = known
         return status if due is None or now <= due else None
+
+    def note(
+        self, usage_id: str, state: UsageState, version: str, ref: UsageRef | None = None
+    ) -> None:
+        """When silence can next change this state of the usage (the states' cache tells
+        each change, so the clock does not parse again what a batch has just checked: at
+        100,000 usages that was a second of CPU after catching up)."""
+        ref = ref or self._registry.usages.get(usage_id)
+        if ref is not None:
+            due = silence_due(state, ref, self._policy)
+            self._due[usage_id] = (version, ref, due, state.transmission.status)
 
     def _unheard(self, owned: Collection[int]) -> dict[str, int]:
         """Registered usages never heard of that these partitions watch, not yet held."""
