@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from models.settings import Settings
+
 NAB_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "nab"
 
 
@@ -80,17 +82,18 @@ def nab(data: Path, as_json: bool, limit_files: int | None, alternatives: bool) 
 @click.option(
     "--workers",
     type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="worker processes sharing the partitions (scale-out; the baseline stays one agent)",
+    default=lambda: min(os.cpu_count() or 1, Settings.model_fields["topic_partitions"].default),
+    show_default="one per core, at most the raw topic's partitions",
+    help="worker processes sharing the partitions, as a deployment scales out (the "
+    "baseline stays one bare agent)",
 )
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 def pipeline(usages: int, uplinks: int, probes: int, workers: int, as_json: bool) -> None:
     """Measure the whole stream against a bare Faust agent, in one run on Apache Kafka.
 
     Starts Apache Kafka and PostgreSQL, registers M usages, preloads N raw uplinks, then
-    times a bare Faust agent that only deserialises them and a `smati worker` (every
-    detector on) until the last reading is committed in PostgreSQL. Then: latency from a
+    times a bare Faust agent that only deserialises them and `smati worker` processes
+    (every detector on) until the last reading is committed in PostgreSQL. Then: latency from a
     reading's publication to its detection event, the worker's peak RSS, and its recovery
     after kill -9 with the state of all M usages. See benchmarks/pipeline/run.py.
     """
