@@ -27,6 +27,8 @@ KEYS = {
     "latency_p99_ms",
     "recovery_s",
     "state_load_s",
+    "steal_pct_bare",
+    "steal_pct_pipeline",
 }
 
 
@@ -52,4 +54,5 @@ def test_bench_pipeline_prints_every_figure_as_json() -> None:
     assert 0 < figures["latency_p50_ms"] <= figures["latency_p99_ms"]
     assert figures["peak_rss_mb"] > 50  # a Python worker with Faust loaded
     assert figures["peak_rss_total_mb"] > figures["peak_rss_mb"]  # two workers' together
+    assert 0 <= figures["steal_pct_bare"] < 100 and 0 <= figures["steal_pct_pipeline"] < 100
     assert figures["recovery_s"] > 0 and figures["state_load_s"] is not None

@@ -18,6 +18,9 @@
    reading the states of its partitions back from PostgreSQL took (its clock does it once
    per assignment), for every usage the restarted worker watches.
 Peak RSS is each worker's high-water mark (VmHWM) before the kill: the highest, and the sum.
+The share of the machine's CPU time stolen by its hypervisor during the bare agent's runs
+and the pipeline phase is printed too: on a shared machine it can reach a quarter, and
+it slows the pipeline, which needs both cores, more than the bare agent.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ class PipelineFigures:
     latency_p99_ms: float
     recovery_s: float
     state_load_s: float | None
+    steal_pct_bare: float
+    steal_pct_pipeline: float
     """The restarted worker reading back the states of all its usages."""
 
     def as_dict(self) -> dict[str, float | int | tuple[float, float] | None]:
@@ -103,10 +108,14 @@ def run_benchmark(
         ensure_topics(settings)
         say(f"preloading {uplinks} raw uplinks")
         _preload(settings, usages, uplinks)
+        steal_bare = StealMeter()
         bare_before = _bare_faust(settings, uplinks, Path(work) / "bare-before.log", say)
+        steal_bare.pause()
         started = [_worker(settings, Path(work) / f"worker-{n}.log") for n in range(workers)]
         try:
+            steal_pipeline = StealMeter()
             pipeline = _pipeline(database, uplinks, started, say)
+            steal_pipeline.pause()
             latencies = _latencies(settings, min(probes, usages), started, say)
             peaks = [_peak_rss_mb(worker) for worker in started]
         finally:
@@ -115,7 +124,9 @@ def run_benchmark(
                     os.kill(worker.process.pid, signal.SIGKILL)
                 worker.process.wait()
         recovery_s, load_s = _recovery(settings, database, Path(work) / "restarted.log", say)
+        steal_bare.resume()
         bare_after = _bare_faust(settings, uplinks, Path(work) / "bare-after.log", say)
+        steal_bare.pause()
     bare = (bare_before + bare_after) / 2
     return PipelineFigures(
         bare_faust_rps=round(bare, 1),
@@ -131,7 +142,37 @@ def run_benchmark(
         latency_p99_ms=round(statistics.quantiles(latencies, n=100)[98], 1),
         recovery_s=round(recovery_s, 2),
         state_load_s=load_s,
+        steal_pct_bare=steal_bare.percent(),
+        steal_pct_pipeline=steal_pipeline.percent(),
     )
+
+
+class StealMeter:
+    """The machine's CPU time stolen by the hypervisor while running, in % of all of it
+    (Linux /proc/stat: user nice system idle iowait irq softirq steal ...)."""
+
+    def __init__(self) -> None:
+        self._all = self._stolen = 0
+        self._since: tuple[int, int] | None = None
+        self.resume()
+
+    def resume(self) -> None:
+        self._since = _cpu_times()
+
+    def pause(self) -> None:
+        if self._since is not None:
+            now = _cpu_times()
+            self._all += now[0] - self._since[0]
+            self._stolen += now[1] - self._since[1]
+            self._since = None
+
+    def percent(self) -> float:
+        return round(100 * self._stolen / self._all, 1) if self._all else 0.0
+
+
+def _cpu_times() -> tuple[int, int]:
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return sum(fields), fields[7]
 
 
 @contextmanager
