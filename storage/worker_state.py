@@ -91,23 +91,13 @@ def read_states(
     return _states(conn, table, "WHERE {key} = ANY(%s)", list(keys))
 
 
-def read_partition_keys(
-    conn: psycopg.Connection, table: StateTable[Any], partitions: Collection[int]
-) -> list[str]:
-    """The keys of every stored state last fed by one of these raw partitions."""
-    query = sql.SQL("SELECT {key} FROM {table} WHERE raw_partition = ANY(%s)").format(
+def read_stored_keys(conn: psycopg.Connection, table: StateTable[Any]) -> dict[str, int]:
+    """Every stored key, with the raw partition that last fed it (not its state)."""
+    query = sql.SQL("SELECT {key}, raw_partition FROM {table}").format(
         key=sql.Identifier(table.key), table=sql.Identifier(table.name)
     )
     with conn.cursor() as cur:
-        return [key for (key,) in cur.execute(query, [list(partitions)])]
-
-
-def read_stored_keys(conn: psycopg.Connection, table: StateTable[Any]) -> set[str]:
-    query = sql.SQL("SELECT {key} FROM {table}").format(
-        key=sql.Identifier(table.key), table=sql.Identifier(table.name)
-    )
-    with conn.cursor() as cur:
-        return {key for (key,) in cur.execute(query)}
+        return {key: partition for key, partition in cur.execute(query)}
 
 
 def _states(

@@ -56,7 +56,7 @@ def build_app(settings: Settings) -> faust.App:
     def owned() -> set[int]:
         return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == raw_topic}
 
-    clock = TransmissionClock(settings, usage_states, registry, sink, commits, owned)
+    clock = TransmissionClock(settings, usage_states, registry, commits, owned)
     usage_states.on_change = clock.note
 
     @app.on_partitions_assigned.connect

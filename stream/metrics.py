@@ -2,7 +2,7 @@
 
 from prometheus_client import Counter, Gauge, Histogram
 
-UPLINKS = Counter("smati_uplinks_decoded_total", "Raw uplinks handled by the decode agent")
+UPLINKS = Counter("smati_uplinks_decoded_total", "Raw uplinks handled by the uplinks agent")
 READINGS_DECODED = Counter("smati_readings_decoded_total", "Readings decoded and validated")
 READINGS_STORED = Counter("smati_readings_stored_total", "Readings newly written to the database")
 DEAD_LETTERS = Counter(

@@ -31,7 +31,6 @@ from storage.worker_state import (
     StateChange,
     StateTable,
     StoredState,
-    read_partition_keys,
     read_states,
     read_stored_keys,
     write_states,
@@ -90,14 +89,7 @@ class DatabaseSink:
     ) -> dict[str, StoredState]:
         return await self._read(table, partial(read_states, table=table, keys=keys))
 
-    async def read_partition_keys(
-        self, table: StateTable[Any], partitions: Collection[int]
-    ) -> list[str]:
-        return await self._read(
-            table, partial(read_partition_keys, table=table, partitions=partitions)
-        )
-
-    async def read_stored_keys(self, table: StateTable[Any]) -> set[str]:
+    async def read_stored_keys(self, table: StateTable[Any]) -> dict[str, int]:
         return await self._read(table, partial(read_stored_keys, table=table))
 
     async def _read(self, table: StateTable[Any], query: Callable[..., Result]) -> Result:

@@ -64,14 +64,17 @@ class StateCache(Generic[State]):
             else:
                 self._stored[key] = ""
 
-    async def fetch_partitions(self, partitions: Collection[int]) -> None:
-        """Every stored key last fed by these partitions into memory (kept if held).
+    async def fetch_partitions(self, partitions: Collection[int]) -> dict[str, int]:
+        """Every stored key last fed by these partitions into memory (kept if held); returns
+        every stored key, of any partition, with the partition that last fed it.
 
         Only the states not held are read: a worker that has been checking these
         partitions since it was given them holds most, and a hundred thousand states are
         150 MB of JSON to read again."""
         self._drop_if_stale()
-        await self.fetch(await self._sink.read_partition_keys(self.table, partitions))
+        stored = await self._sink.read_stored_keys(self.table)
+        await self.fetch([key for key, partition in stored.items() if partition in partitions])
+        return stored
 
     def get(self, key: str) -> State:
         """The state of a fetched key."""

@@ -24,11 +24,9 @@ from models.registry import UsageRef
 from models.rules import UsageState, check_silence, silence_due
 from models.settings import Settings
 from models.transmission import OffsetSnapshot, ProcessingHorizon, TransmissionStatus
-from storage.worker_state import USAGE_STATES
 from stream.commit import BatchOutcome, CommitChain
 from stream.metrics import HORIZON_LAG, USAGES_BY_STATUS
 from stream.registry_cache import RegistryCache
-from stream.sink import DatabaseSink
 from stream.state_cache import StateCache
 
 log = logging.getLogger(__name__)
@@ -79,12 +77,11 @@ class TransmissionClock:
         settings: Settings,
         states: StateCache[UsageState],
         registry: RegistryCache,
-        sink: DatabaseSink,
         commits: CommitChain,
         owned: Callable[[], set[int]],
     ) -> None:
         self._policy = settings.transmission_policy
-        self._states, self._registry, self._sink, self._commits = states, registry, sink, commits
+        self._states, self._registry, self._commits = states, registry, commits
         self._owned = owned
         self._offsets = PipelineOffsets(settings)
         self._horizon = ProcessingHorizon()
@@ -128,8 +125,7 @@ class TransmissionClock:
         owned = frozenset(self._owned())
         if self._loaded != owned:
             started = time.monotonic()
-            await self._states.fetch_partitions(owned)
-            self._heard = await self._sink.read_stored_keys(USAGE_STATES)
+            self._heard = set(await self._states.fetch_partitions(owned))
             self._loaded = owned
             log.info(
                 "states of raw partitions %s read in %.2f s (%d usages stored)",
