@@ -12,8 +12,10 @@ import threading
 
 from confluent_kafka import KafkaError, Message, Producer
 
+from models.errors import SmatiError
 
-class DeliveryFailed(RuntimeError):
+
+class DeliveryFailed(SmatiError, RuntimeError):
     """Kafka did not confirm the record (broker down past the timeout, topic missing...)."""
 
 

@@ -13,11 +13,13 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
+from models.errors import SmatiError
+
 LORAWAN_COUNTER_MODULUS = 1 << 32
 """LoRaWAN network servers report the full 32-bit frame counter."""
 
 
-class FrameFormatError(ValueError):
+class FrameFormatError(SmatiError, ValueError):
     """The message is not in its network server's format; the text says where and why."""
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
 
+from models.errors import SmatiError
 from models.reading import UsageType
 
 Identifier = str
@@ -201,7 +202,7 @@ class Registry(_Strict):
         ]
 
 
-class DanglingReference(ValueError):
+class DanglingReference(SmatiError, ValueError):
     """A reference to an id the registry does not hold; `path` locates it in the document."""
 
     def __init__(self, path: tuple[str | int, ...], message: str) -> None:

@@ -7,10 +7,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from models.errors import SmatiError
 from models.registry import DanglingReference, Registry
 
 
-class RegistryFileError(ValueError):
+class RegistryFileError(SmatiError, ValueError):
     """Every problem of a registry file, one per line, each with its line number."""
 
     def __init__(self, source: str, problems: list[tuple[int | None, str]]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from models.errors import SmatiError
+
 _ALIASES = {
     "degc": "°C",
     "celsius": "°C",
@@ -32,7 +34,7 @@ _FACTORS = {
 }
 
 
-class UnitError(ValueError):
+class UnitError(SmatiError, ValueError):
     """A value in a unit that cannot be converted to its usage's unit."""
 
 

@@ -28,6 +28,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar, cast
 
+from models.errors import SmatiError
+
 __all__ = [
     "Service",
     "ServiceError",
@@ -49,7 +51,7 @@ if sys.platform.startswith("linux"):
         _prctl = ctypes.CDLL(None, use_errno=True).prctl
 
 
-class ServiceError(RuntimeError):
+class ServiceError(SmatiError, RuntimeError):
     """Base class of the errors raised by :mod:`services`."""
 
 

@@ -8,6 +8,8 @@ from importlib import resources
 
 import psycopg
 
+from models.errors import SmatiError
+
 __all__ = ["Migration", "MigrationError", "migrate", "migrations"]
 
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -24,7 +26,7 @@ _CREATE_LEDGER = """
 """
 
 
-class MigrationError(RuntimeError):
+class MigrationError(SmatiError, RuntimeError):
     """The migrations shipped with the package are inconsistent, or one of them failed."""
 
 

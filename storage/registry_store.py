@@ -18,6 +18,7 @@ from psycopg import pq
 from psycopg.rows import dict_row
 from pydantic import ValidationError
 
+from models.errors import SmatiError
 from models.reading import UsageType
 from models.registry import (
     Device,
@@ -107,7 +108,7 @@ _DELETE_STALE_CHANNELS = """
 """
 
 
-class StoredRegistryError(ValueError):
+class StoredRegistryError(SmatiError, ValueError):
     """The registry tables, taken together, do not make a valid registry."""
 
 

@@ -15,6 +15,7 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from models.dead_letter import DeadLetter
 from models.detection import DetectionEvent, DetectionKind
+from models.errors import SmatiError
 from models.reading import Reading
 from models.settings import Settings
 from stream.metrics import DEAD_LETTERS, DETECTIONS
@@ -22,7 +23,7 @@ from stream.metrics import DEAD_LETTERS, DETECTIONS
 log = logging.getLogger(__name__)
 
 
-class PublishError(RuntimeError):
+class PublishError(SmatiError, RuntimeError):
     """Kafka refused or timed out messages (after librdkafka's own retries)."""
 
 

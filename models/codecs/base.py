@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
+from models.errors import SmatiError
 
-class DecodeError(ValueError):
+
+class DecodeError(SmatiError, ValueError):
     """The payload cannot be decoded; the message says why, for the dead-letter topic."""
 
 
