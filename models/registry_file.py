@@ -60,7 +60,8 @@ def _child(node: yaml.Node | None, step: str | int) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if key.value == str(step):
-                return value
+                child: yaml.Node = value
+                return child
     if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
         item: yaml.Node = node.value[step]
         return item

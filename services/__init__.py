@@ -22,6 +22,7 @@ from services.postgres import PostgresServer
 from services.stack import BrokerChoice, ServiceStack
 from services.tansu import TansuBroker
 from services.timescale import PgliteTimescale, ensure_pglite
+from services.waiting import WaitTimeout, wait_until
 
 __all__ = [
     "KAFKA_VERSION",
@@ -36,10 +37,12 @@ __all__ = [
     "ServiceStack",
     "ServiceStartError",
     "TansuBroker",
+    "WaitTimeout",
     "cache_dir",
     "ensure_kafka_jars",
     "ensure_pglite",
     "free_port",
     "spawn",
     "stop_process",
+    "wait_until",
 ]

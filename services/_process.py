@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any, ClassVar, Self, TypeVar, cast
 
 from models.errors import SmatiError
+from services.waiting import WaitTimeout, wait_until
 
 __all__ = [
     "Service",
@@ -214,13 +215,16 @@ def run_step(
 ) -> None:
     """Run a short preparation command (initdb, storage format) to completion or fail."""
     proc = spawn(argv, log_path, env=env, user=user)
+
+    def finished() -> bool:
+        if cancel is not None and cancel.is_set():
+            raise ServiceStartError(f"{what} cancelled")
+        return proc.poll() is not None
+
     try:
-        while proc.poll() is None:
-            if time.monotonic() > deadline:
-                raise ServiceStartError(f"{what} timed out", log_path)
-            if cancel is not None and cancel.is_set():
-                raise ServiceStartError(f"{what} cancelled")
-            time.sleep(0.05)
+        wait_until(finished, timeout=deadline - time.monotonic(), what=what, interval=0.05)
+    except WaitTimeout:
+        raise ServiceStartError(f"{what} timed out", log_path) from None
     finally:
         stop_process(proc, signal.SIGKILL, timeout=5.0)
     if proc.returncode != 0:
@@ -363,8 +367,8 @@ class Service(abc.ABC):
 
         Exceptions from ``check`` count as "not ready yet"; the last one is reported.
         """
-        last_error: BaseException | None = None
-        while True:
+
+        def ready() -> bool:
             if self._cancel.is_set():
                 raise ServiceStartError(f"{self.name}: startup cancelled")
             if self._proc is not None and self._proc.poll() is not None:
@@ -372,14 +376,19 @@ class Service(abc.ABC):
                     f"{self.name} exited with code {self._proc.returncode} during startup",
                     log_path,
                 )
-            try:
-                if check():
-                    return
-            except Exception as exc:
-                last_error = exc
-            if time.monotonic() > deadline:
-                detail = f" (last error: {last_error})" if last_error else ""
-                raise ServiceStartError(
-                    f"{self.name} not ready after {self.startup_timeout:.0f} s{detail}", log_path
-                )
-            time.sleep(interval)
+            return check()
+
+        try:
+            wait_until(
+                ready,
+                timeout=deadline - time.monotonic(),
+                what=f"{self.name} to answer",
+                interval=interval,
+                ignore=(Exception,),
+            )
+        except WaitTimeout as timeout:
+            last = timeout.last_error
+            detail = f" (last error: {last})" if last else ""
+            raise ServiceStartError(
+                f"{self.name} not ready after {self.startup_timeout:.0f} s{detail}", log_path
+            ) from None

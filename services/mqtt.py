@@ -12,9 +12,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 from services._process import Service, ServiceNotInstalledError, spawn, stop_process
 from services.ports import free_port, port_is_open
+from services.waiting import WaitTimeout, wait_until
 
 __all__ = ["MqttBroker", "mqtt_answers"]
 
@@ -22,14 +24,19 @@ __all__ = ["MqttBroker", "mqtt_answers"]
 def mqtt_answers(host: str, port: int, timeout: float = 2.0) -> bool:
     """Whether an MQTT CONNECT to ``host:port`` is accepted (CONNACK success)."""
     client = mqtt.Client(
-        mqtt.CallbackAPIVersion.VERSION2, client_id=f"smati-probe-{uuid.uuid4().hex[:8]}"
+        CallbackAPIVersion.VERSION2, client_id=f"smati-probe-{uuid.uuid4().hex[:8]}"
     )
     try:
         client.connect(host, port, keepalive=10)
-        end = time.monotonic() + timeout
-        while not client.is_connected() and time.monotonic() < end:
-            client.loop(timeout=0.05)
-        return client.is_connected()
+
+        def connected() -> bool:
+            client.loop(timeout=0.05)  # reads the CONNACK, if it came
+            return client.is_connected()
+
+        try:
+            return wait_until(connected, timeout=timeout, what="MQTT CONNACK", interval=0)
+        except WaitTimeout:
+            return False
     finally:
         client.disconnect()
 

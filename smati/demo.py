@@ -7,6 +7,7 @@ simulator publishes the demo building over MQTT. Ctrl-C stops everything.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -19,11 +20,13 @@ from pathlib import Path
 import click
 import paho.mqtt.client as mqtt
 import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
 
 from models.registry import Registry
 from models.registry_file import parse_registry
 from models.settings import Settings
 from services import BrokerChoice, ServiceStack, free_port
+from services.waiting import WaitTimeout, wait_until
 from smati.processes import RoleProcess
 from smati.simulator import Message, bad_messages, building_messages
 from smati.status import status_table
@@ -131,8 +134,7 @@ def _publish_history_then_live(
             history = []
         if duration is not None and time.monotonic() - began >= duration:
             break
-        while datetime.now(UTC) < at:
-            time.sleep(0.1)
+        time.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()))
         if f"/{SILENT_DEVICE}/" not in message.topic:
             publisher.publish([message])
 
@@ -142,7 +144,7 @@ class _Publisher:
 
     def __init__(self, url: str) -> None:
         host, port = url.removeprefix("mqtt://").rsplit(":", 1)
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="smati-simulator")
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="smati-simulator")
         self.client.connect(host, int(port))
         self.client.loop_start()
         self.count = 0
@@ -160,16 +162,19 @@ class _Publisher:
 
 def _wait_until_settled(url: str, quiet_s: float = 3.0, timeout: float = 120.0) -> int:
     """Readings stored, once their count has not moved for `quiet_s` seconds."""
-    last, since, deadline = -1, time.monotonic(), time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    seen = {"count": -1, "since": time.monotonic()}
+
+    def settled() -> bool:
         with psycopg.connect(url) as conn:
             count = reading_counts(conn).total
-        if count != last:
-            last, since = count, time.monotonic()
-        elif count > 0 and time.monotonic() - since >= quiet_s:
-            break
-        time.sleep(0.5)
-    return last
+        if count != seen["count"]:
+            seen.update(count=count, since=time.monotonic())
+            return False
+        return count > 0 and time.monotonic() - seen["since"] >= quiet_s
+
+    with contextlib.suppress(WaitTimeout):  # the summary tells what was stored by then
+        wait_until(settled, timeout=timeout, what="readings to settle", interval=0.5)
+    return int(seen["count"])
 
 
 def dead_letter_counts(settings: Settings) -> Counter[str]:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from services import spawn, stop_process
+from services.waiting import WaitTimeout, wait_until
 
 
 def settings_env(overrides: dict[str, Any]) -> dict[str, str]:
@@ -37,15 +37,17 @@ class RoleProcess:
 
     def wait_for_line(self, text: str, timeout: float = 60.0) -> None:
         """Return once the log holds `text`; raise with the log's tail if not, or if it died."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.log():
-                return
+
+        def said() -> bool:
             self.raise_if_dead()
-            time.sleep(0.2)
-        raise RuntimeError(
-            f"smati {' '.join(self.role)} never said {text!r}:\n{self.log()[-4000:]}"
-        )
+            return text in self.log()
+
+        try:
+            wait_until(said, timeout=timeout, what=f"{text!r} in its log", interval=0.2)
+        except WaitTimeout:
+            raise RuntimeError(
+                f"smati {' '.join(self.role)} never said {text!r}:\n{self.log()[-4000:]}"
+            ) from None
 
     def raise_if_dead(self) -> None:
         code = self.process.poll()

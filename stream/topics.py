@@ -6,8 +6,9 @@ import logging
 import time
 from typing import NamedTuple
 
-from confluent_kafka import Consumer, KafkaError, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
 
 from models.settings import Settings
 
@@ -32,12 +33,18 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
     for future in futures.values():
         try:
             future.result(timeout=timeout_s)
-        except Exception as error:  # a concurrent creator won the race: that is fine
-            if "TOPIC_ALREADY_EXISTS" not in str(error):
+        except KafkaException as error:
+            if not already_exists(error):  # else a concurrent creator won the race: fine
                 raise
     names = [topic.topic for topic in missing]
     log.info("created topics %s", ", ".join(names))
     return names
+
+
+def already_exists(error: KafkaException) -> bool:
+    """Whether a topic creation failed because the topic exists (by Kafka's error code)."""
+    cause = error.args[0] if error.args else None
+    return isinstance(cause, KafkaError) and cause.code() == KafkaError.TOPIC_ALREADY_EXISTS
 
 
 class Record(NamedTuple):
