@@ -19,6 +19,9 @@ class RejectCode(StrEnum):
     """A payload shorter or longer than its device's format allows."""
     UNKNOWN_CHANNEL = "unknown_channel"
     INVALID_VALUE = "invalid_value"
+    IMPLAUSIBLE_VALUE = "implausible_value"
+    """A value no sensor or meter of its usage can report (outside its unit's physical
+    bounds, the usage's plausible range, or its meter's register up to `index_max`)."""
     WRONG_UNIT = "wrong_unit"
     FUTURE_TIMESTAMP = "future_timestamp"
     ANCIENT_TIMESTAMP = "ancient_timestamp"

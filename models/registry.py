@@ -45,6 +45,20 @@ class Network(StrEnum):
     SIGFOX = "sigfox"
 
 
+class Plausible(_Strict):
+    """The values a usage can take, where its unit's physical bounds do not fit it
+    (`models.units.physical_bounds`): a side left out keeps the unit's bound."""
+
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError(f"plausible min ({self.min}) must be below max ({self.max})")
+        return self
+
+
 class Usage(_Strict):
     """One measurement point; its type decides which checks apply."""
 
@@ -57,6 +71,9 @@ class Usage(_Strict):
     max: float | None = Field(default=None, description="high threshold")
     index_max: PositiveFloat | None = Field(
         default=None, description="value at which an index meter rolls over to zero"
+    )
+    plausible: Plausible | None = Field(
+        default=None, description="values outside are refused as implausible, not checked"
     )
     tags: tuple[str, ...] = Field(default=(), description="Brick / Project Haystack tags")
 

@@ -15,8 +15,8 @@ from models.dead_letter import RejectCode, Rejection
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError, RadioFrame
 from models.reading import QualityFlag, Reading
-from models.registry import Device, Registry, UsageRef
-from models.units import UnitError, canonical, convert
+from models.registry import Device, Registry, Usage, UsageRef
+from models.units import Bounds, UnitError, canonical, convert, physical_bounds
 from models.uplink import RawUplink
 
 
@@ -208,6 +208,9 @@ def _reading(
         except UnitError as error:
             raise _Refused(RejectCode.WRONG_UNIT, f"{usage.id}: {error}") from None
         flags = (QualityFlag.CONVERTED_UNIT,)
+    refusal = implausible(usage, number)
+    if refusal is not None:
+        raise _Refused(RejectCode.IMPLAUSIBLE_VALUE, f"{usage.id}: {refusal}")
     if value.ts > uplink.received_at + policy.max_future:
         raise _Refused(
             RejectCode.FUTURE_TIMESTAMP,
@@ -231,3 +234,30 @@ def _reading(
         origin=origin,
         flags=flags,
     )
+
+
+def implausible(usage: Usage, value: float) -> str | None:
+    """Why `value`, in the usage's unit, cannot be a measurement of it; None if it can.
+
+    An index meter's register holds 0 to `index_max`; any value lies within its unit's
+    physical bounds, or the usage's own `plausible` range where the registry gives one.
+    """
+    if usage.index_max is not None and not 0 <= value <= usage.index_max:
+        return f"index {value:g} is outside the meter's register 0..{usage.index_max:g}"
+    bounds = _plausible_bounds(usage)
+    if bounds is None or value in bounds:
+        return None
+    return (
+        f"{value:g} {usage.unit} is implausible: outside {bounds.low:g}..{bounds.high:g} "
+        f"{usage.unit} ({bounds.why})"
+    )
+
+
+def _plausible_bounds(usage: Usage) -> Bounds | None:
+    physical = physical_bounds(usage.unit)
+    override = usage.plausible
+    if override is None:
+        return physical
+    low = override.min if override.min is not None else physical.low if physical else -math.inf
+    high = override.max if override.max is not None else physical.high if physical else math.inf
+    return Bounds(low, high, "the usage's plausible range in the registry")

@@ -26,6 +26,7 @@ from models.registry import (
     Equipment,
     Gateway,
     Network,
+    Plausible,
     Registry,
     Tenant,
     Transceiver,
@@ -60,15 +61,16 @@ _UPSERT_EQUIPMENT = """
 _UPSERT_USAGE = """
     INSERT INTO usages (
         id, tenant_id, entity_id, equipment_id, name, type, unit, period_s,
-        min_value, max_value, index_max, tags, sort_order
+        min_value, max_value, index_max, plausible_min, plausible_max, tags, sort_order
     )
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (id) DO UPDATE SET
         tenant_id = EXCLUDED.tenant_id, entity_id = EXCLUDED.entity_id,
         equipment_id = EXCLUDED.equipment_id, name = EXCLUDED.name, type = EXCLUDED.type,
         unit = EXCLUDED.unit, period_s = EXCLUDED.period_s, min_value = EXCLUDED.min_value,
-        max_value = EXCLUDED.max_value, index_max = EXCLUDED.index_max, tags = EXCLUDED.tags,
-        sort_order = EXCLUDED.sort_order
+        max_value = EXCLUDED.max_value, index_max = EXCLUDED.index_max,
+        plausible_min = EXCLUDED.plausible_min, plausible_max = EXCLUDED.plausible_max,
+        tags = EXCLUDED.tags, sort_order = EXCLUDED.sort_order
 """
 _UPSERT_GATEWAY = """
     INSERT INTO gateways (id, network, entity_id, sort_order) VALUES (%s, %s, %s, %s)
@@ -186,6 +188,8 @@ def _usage_row(
         usage.min,
         usage.max,
         usage.index_max,
+        usage.plausible.min if usage.plausible else None,
+        usage.plausible.max if usage.plausible else None,
         list(usage.tags),
         position,
     )
@@ -274,7 +278,7 @@ _SELECTS = {
     "equipment": "SELECT id, entity_id, name, kind FROM equipment ORDER BY sort_order, id",
     "usages": """
         SELECT id, equipment_id, name, type, unit, period_s, min_value, max_value, index_max,
-               tags
+               plausible_min, plausible_max, tags
         FROM usages ORDER BY sort_order, id
     """,
     "gateways": "SELECT id, network, entity_id FROM gateways ORDER BY sort_order, id",
@@ -351,8 +355,13 @@ def _usage(row: Row) -> Usage:
         min=row["min_value"],
         max=row["max_value"],
         index_max=row["index_max"],
+        plausible=_plausible(row["plausible_min"], row["plausible_max"]),
         tags=tuple(row["tags"]),
     )
+
+
+def _plausible(low: float | None, high: float | None) -> Plausible | None:
+    return None if low is None and high is None else Plausible(min=low, max=high)
 
 
 def _gateway(row: Row) -> Gateway:
