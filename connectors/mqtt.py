@@ -112,17 +112,20 @@ class MqttConnector:
     ) -> None:
         log.info("connected to MQTT %s:%s (%s)", self._url.hostname, self._url.port, reason)
         for template in self._templates:
-            client.subscribe(template.subscription, qos=1)
+            client.subscribe(template.catch_all, qos=1)
 
     def _on_subscribe(self, *_: object) -> None:
-        topics = ", ".join(template.subscription for template in self._templates)
+        topics = ", ".join(template.catch_all for template in self._templates)
         log.info("subscribed to %s", topics)
 
     def _on_message(self, client: mqtt.Client, _: object, message: mqtt.MQTTMessage) -> None:
         device_id = self._device_id(message.topic)
-        if device_id is None:  # a wildcard matched a topic outside every template
-            reason = f"MQTT topic {message.topic!r} holds no device id"
-            self._dead_letter(message, RejectCode.UNKNOWN_DEVICE, reason)
+        if device_id is None and any(t.misplaced(message.topic) for t in self._templates):
+            reason = f"MQTT topic {message.topic!r} matches no template: bad device id level"
+            self._dead_letter(message, RejectCode.BAD_TOPIC, reason)
+        elif device_id is None:  # not an uplink: a network server's join or downlink event
+            log.debug("ignored MQTT topic %s: not an uplink", message.topic)
+            client.ack(message.mid, message.qos)
         elif len(message.payload) > self._max_payload_bytes:
             reason = (
                 f"payload of {len(message.payload)} bytes is over the limit of "

@@ -25,20 +25,35 @@ class TopicTemplate:
     def subscription(self) -> str:
         return self.template.replace(PLACEHOLDER, "+")
 
+    @property
+    def catch_all(self) -> str:
+        """The filter of every topic below the levels before `{device_id}`: subscribed
+        instead of `subscription`, so that a topic whose device id holds a `/` reaches the
+        connector (and becomes a dead letter) rather than no subscriber."""
+        levels = self.template.split("/")
+        return "/".join([*levels[: levels.index(PLACEHOLDER)], "#"])
+
     def device_id(self, topic: str) -> str | None:
         """The device id in `topic`, or None when the topic does not match the template."""
-        levels = self.template.split("/")
-        pattern = "/".join(_level_pattern(level) for level in levels if level != "#")
-        if levels[-1] == "#":  # '#' also matches the parent level itself
-            pattern += "(/.*)?"
-        pattern = f"^{pattern}$"
-        match = re.match(pattern, topic)
+        match = re.match(self._pattern("[^/]+"), topic)
         return match.group("device_id") if match else None
 
+    def misplaced(self, topic: str) -> bool:
+        """Whether `topic` would match but for its device id level, empty or holding a `/`
+        (a device named `a/b` publishing to `smati/devices/a/b/up`)."""
+        return self.device_id(topic) is None and re.match(self._pattern(".*"), topic) is not None
 
-def _level_pattern(level: str) -> str:
+    def _pattern(self, device_id: str) -> str:
+        levels = self.template.split("/")
+        pattern = "/".join(_level_pattern(level, device_id) for level in levels if level != "#")
+        if levels[-1] == "#":  # '#' also matches the parent level itself
+            pattern += "(/.*)?"
+        return f"^{pattern}$"
+
+
+def _level_pattern(level: str, device_id: str) -> str:
     if level == PLACEHOLDER:
-        return "(?P<device_id>[^/]+)"
+        return f"(?P<device_id>{device_id})"
     if level == "+":
         return "[^/]+"
     return re.escape(level)

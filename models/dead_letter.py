@@ -10,6 +10,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, field_serializer, fie
 
 class RejectCode(StrEnum):
     BAD_ENVELOPE = "bad_envelope"
+    BAD_TOPIC = "bad_topic"
+    """An MQTT topic that matches no template but for its device id level (empty, or a
+    device id holding a `/`)."""
     OVERSIZED = "oversized"
     UNKNOWN_DEVICE = "unknown_device"
     MALFORMED_PAYLOAD = "malformed_payload"

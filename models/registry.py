@@ -6,7 +6,7 @@ Device (sensor) -> Transceiver -> Gateway -> network
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +17,8 @@ from models.errors import SmatiError
 from models.reading import UsageType
 
 Identifier = str
+Path = tuple[str | int, ...]
+"""Where a value is in the registry document: keys and list positions."""
 
 
 _FIELDS_SETS: dict[frozenset[str], set[str]] = {}
@@ -174,9 +176,10 @@ class Registry(_Strict):
             for q in e.equipment
             for u in q.usages
         ]
-        _no_duplicates("usage", [usage_id for usage_id, _ in owners])
-        _no_duplicates("device", [device.id for device in self.devices])
-        _no_duplicates("entity", [e.id for t in self.tenants for e in t.entities])
+        _no_duplicates("usage", [usage_id for usage_id, _ in owners], self._usage_paths)
+        _no_duplicates("device", [d.id for d in self.devices], self._device_paths)
+        entity_ids = [e.id for t in self.tenants for e in t.entities]
+        _no_duplicates("entity", entity_ids, self._entity_paths)
         tenant_of = dict(owners)
         gateways = {gateway.id for gateway in self.gateways}
         transceivers = {transceiver.id for transceiver in self.transceivers}
@@ -207,6 +210,21 @@ class Registry(_Strict):
                     )
         return self
 
+    def _usage_paths(self) -> Iterator[Path]:
+        for t, tenant in enumerate(self.tenants):
+            for e, entity in enumerate(tenant.entities):
+                for q, item in enumerate(entity.equipment):
+                    for u in range(len(item.usages)):
+                        yield ("tenants", t, "entities", e, "equipment", q, "usages", u, "id")
+
+    def _device_paths(self) -> Iterator[Path]:
+        return (("devices", n, "id") for n in range(len(self.devices)))
+
+    def _entity_paths(self) -> Iterator[Path]:
+        for t, tenant in enumerate(self.tenants):
+            for e in range(len(tenant.entities)):
+                yield ("tenants", t, "entities", e, "id")
+
     def usage_refs(self) -> list[UsageRef]:
         return [
             UsageRef(
@@ -219,15 +237,30 @@ class Registry(_Strict):
         ]
 
 
-class DanglingReference(SmatiError, ValueError):
-    """A reference to an id the registry does not hold; `path` locates it in the document."""
+class LocatedError(SmatiError, ValueError):
+    """A registry problem at one place of the document: `path` locates it (a file's
+    reader turns it into the line at fault)."""
 
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+    def __init__(self, path: Path, message: str) -> None:
         super().__init__(f"{'.'.join(map(str, path))}: {message}")
         self.path = path
 
 
-def _no_duplicates(what: str, ids: list[str]) -> None:
-    repeated = sorted(i for i, count in Counter(ids).items() if count > 1)
-    if repeated:
-        raise ValueError(f"duplicate {what} id(s): {', '.join(repeated)}")
+class DanglingReference(LocatedError):
+    """A reference to an id the registry does not hold."""
+
+
+class DuplicateId(LocatedError):
+    """An id given a second time; located at the second."""
+
+
+def _no_duplicates(what: str, ids: list[str], paths: Callable[[], Iterator[Path]]) -> None:
+    """Raise DuplicateId at the first id that repeats one before it; `paths` gives the
+    place of each id, in the same order, walked only when an id repeats."""
+    if len(set(ids)) == len(ids):
+        return
+    seen: set[str] = set()
+    for identifier, path in zip(ids, paths(), strict=True):
+        if identifier in seen:
+            raise DuplicateId(path, f"duplicate {what} id {identifier!r}")
+        seen.add(identifier)

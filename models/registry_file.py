@@ -8,7 +8,7 @@ import yaml
 from pydantic import ValidationError
 
 from models.errors import SmatiError
-from models.registry import DanglingReference, Registry
+from models.registry import LocatedError, Registry
 
 
 class RegistryFileError(SmatiError, ValueError):
@@ -39,7 +39,7 @@ def parse_registry(text: str, source: str = "<registry>") -> Registry:
 
 def _problem(root: yaml.Node | None, detail: Any) -> tuple[int | None, str]:
     cause = detail.get("ctx", {}).get("error")
-    path = cause.path if isinstance(cause, DanglingReference) else detail["loc"]
+    path = cause.path if isinstance(cause, LocatedError) else detail["loc"]
     where = ".".join(map(str, path)) or "registry"
     message = str(cause) if cause is not None else f"{where}: {detail['msg']}"
     return _line_of(root, path), message

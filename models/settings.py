@@ -7,14 +7,22 @@ definition; the CLI builds it once (flags override the environment) and passes i
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.anomaly import AnomalyConfig
+from models.errors import SmatiError
 from models.transmission import TransmissionPolicy
+
+
+class SettingsError(SmatiError, ValueError):
+    """A setting (an `SMATI_*` variable or its flag) that does not parse."""
 
 
 class Settings(BaseSettings):
@@ -77,6 +85,23 @@ class Settings(BaseSettings):
         description="tenant -> secret that webhook callers send (never logged)",
     )
     log_level: str = Field(default="info")
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto: console on a terminal, JSON lines otherwise"
+    )
+    log_throttle_s: float = Field(
+        default=10.0, ge=0, description="a throttled log line repeats at most this often"
+    )
+    database_wait_s: float = Field(
+        default=300.0, ge=0, description="how long a worker waits for the database at start"
+    )
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, object]) -> Settings:
+        """The settings from the environment and `overrides`; a bad value is a SettingsError."""
+        try:
+            return cls.model_validate(dict(overrides))
+        except ValidationError as error:
+            raise SettingsError("; ".join(map(_describe, error.errors()))) from None
 
     def but(self, **changes: object) -> Settings:
         """A copy with `changes`, validated like the original (unlike `model_copy`)."""
@@ -109,3 +134,13 @@ class Settings(BaseSettings):
     @property
     def max_age(self) -> timedelta:
         return timedelta(days=self.max_age_days)
+
+
+def _describe(detail: ErrorDetails) -> str:
+    """One bad setting, named as its environment variable (a flag is checked the same way).
+    A JSON variable that does not parse comes without a location, its name in the text."""
+    message = detail["msg"].removeprefix("Value error, ")
+    if not detail["loc"]:
+        return f"a setting does not parse: {message}"
+    name = "_".join(map(str, detail["loc"])).upper()
+    return f"SMATI_{name}: {message} (got {detail['input']!r})"

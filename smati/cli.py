@@ -13,20 +13,21 @@ import click
 from models.settings import Settings
 from services import BrokerChoice
 from smati.bench import bench
+from smati.context import settings_of
+from smati.errors import OneLineErrors
+from smati.logs import configure_logging
 
 
-def _settings(ctx: click.Context) -> Settings:
-    settings: Settings = ctx.obj
-    return settings
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=OneLineErrors,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option("--kafka-bootstrap", help="Kafka bootstrap servers [env SMATI_KAFKA_BOOTSTRAP]")
 @click.option("--database-url", help="PostgreSQL URL [env SMATI_DATABASE_URL]")
 @click.option("--mqtt-url", help="MQTT broker URL, mqtt://host:port [env SMATI_MQTT_URL]")
 @click.option("--log-level", help="debug, info, warning, error [env SMATI_LOG_LEVEL]")
 @click.pass_context
-def main(ctx: click.Context, **flags: str | None) -> None:
+def main(ctx: click.Context, /, **flags: str | None) -> None:
     """SMATI stream: real-time quality checks of smart-building meter and sensor data.
 
     Devices publish over MQTT, LoRaWAN network servers (The Things Stack, ChirpStack) or
@@ -36,11 +37,8 @@ def main(ctx: click.Context, **flags: str | None) -> None:
     variables; the flags above override them. Start with `smati demo`.
     """
     overrides = {name: value for name, value in flags.items() if value is not None}
-    ctx.obj = Settings.model_validate(overrides)
-    logging.basicConfig(
-        level=ctx.obj.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    settings = ctx.obj = Settings.load(overrides)
+    configure_logging(settings.log_level, settings.log_format, settings.log_throttle_s)
 
 
 @main.command()
@@ -51,12 +49,17 @@ def worker(ctx: click.Context, web_port: int | None) -> None:
     from faust import Worker
 
     from services.ports import free_port
+    from smati.database import migrated_database, wait_for_database
+    from smati.logs import logging_config
     from stream.app import build_app
     from stream.topics import ensure_topics
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     port = settings.web_port if web_port is None else web_port
     settings = settings.but(web_port=port or free_port())
+    wait_for_database(settings.database_url.get_secret_value(), settings.database_wait_s)
+    with migrated_database(settings):
+        pass
     ensure_topics(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     # The database and Kafka writes run in threads beside the event loop's CPU-bound
@@ -67,7 +70,10 @@ def worker(ctx: click.Context, web_port: int | None) -> None:
     sys.setswitchinterval(0.0005)
     gc.set_threshold(50_000, 20, 100)
     app = build_app(settings)
-    Worker(app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+    logs = logging_config(settings.log_level, settings.log_format, settings.log_throttle_s)
+    Worker(
+        app, loglevel=settings.log_level, logging_config=logs, quiet=True
+    ).execute_from_commandline()
 
 
 @main.group()
@@ -98,7 +104,7 @@ def connector_mqtt(ctx: click.Context, topics: tuple[str, ...], source: str) -> 
     from connectors.mqtt import MqttConnector, kafka_producer
     from connectors.topics import DEFAULT_TEMPLATES, TopicTemplate
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     _ensure_topics_if_kafka_is_up(settings)
     if not topics:
         configured = "mqtt_topics" in settings.model_fields_set
@@ -134,7 +140,7 @@ def connector_webhooks(ctx: click.Context, host: str | None, port: int | None) -
     from connectors.webhooks import WebhookConnector
     from stream.registry_cache import RegistryCache
 
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     _ensure_topics_if_kafka_is_up(settings)
     delivery = KafkaDelivery(kafka_producer(settings.kafka_bootstrap))
     webhooks = WebhookConnector(
@@ -180,7 +186,7 @@ def db_migrate(ctx: click.Context) -> None:
     """Apply the SQL migrations not yet applied (idempotent)."""
     from storage.migrate import migrate
 
-    applied = migrate(_settings(ctx).database_url.get_secret_value())
+    applied = migrate(settings_of(ctx).database_url.get_secret_value())
     click.echo(f"applied: {', '.join(applied)}" if applied else "schema up to date")
 
 
@@ -194,16 +200,12 @@ def registry() -> None:
 @click.pass_context
 def registry_load(ctx: click.Context, file: Path) -> None:
     """Validate FILE (YAML) and upsert it into the database; errors name the line at fault."""
-    import psycopg
-
-    from models.registry_file import RegistryFileError, parse_registry
+    from models.registry_file import parse_registry
+    from smati.database import migrated_database
     from storage.registry_store import save_registry
 
-    try:
-        parsed = parse_registry(file.read_text(), str(file))
-    except RegistryFileError as error:
-        raise click.ClickException(str(error)) from None
-    with psycopg.connect(_settings(ctx).database_url.get_secret_value()) as conn:
+    parsed = parse_registry(file.read_text(), str(file))
+    with migrated_database(settings_of(ctx)) as conn:
         counts = save_registry(conn, parsed)
     click.echo(", ".join(f"{count} {kind}" for kind, count in counts.items()))
 
@@ -221,12 +223,11 @@ def status(ctx: click.Context, tenant: str | None, entity: str | None, as_json: 
     """
     from datetime import UTC, datetime
 
-    import psycopg
-
+    from smati.database import migrated_database
     from smati.status import status_json, status_table
     from storage.transmission import transmission_of
 
-    with psycopg.connect(_settings(ctx).database_url.get_secret_value()) as conn:
+    with migrated_database(settings_of(ctx)) as conn:
         rows = transmission_of(conn, tenant, entity)
     if not rows:
         raise click.ClickException("no usage matches (is the registry loaded?)")
@@ -256,7 +257,7 @@ def demo(
     """
     from smati.demo import run_demo
 
-    run_demo(_settings(ctx), duration, broker, history_minutes)
+    run_demo(settings_of(ctx), duration, broker, history_minutes)
 
 
 main.add_command(bench)

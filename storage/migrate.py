@@ -10,7 +10,14 @@ import psycopg
 
 from models.errors import SmatiError
 
-__all__ = ["Migration", "MigrationError", "migrate", "migrations"]
+__all__ = [
+    "Migration",
+    "MigrationError",
+    "SchemaNotMigrated",
+    "migrate",
+    "migrations",
+    "require_schema",
+]
 
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -28,6 +35,10 @@ _CREATE_LEDGER = """
 
 class MigrationError(SmatiError, RuntimeError):
     """The migrations shipped with the package are inconsistent, or one of them failed."""
+
+
+class SchemaNotMigrated(MigrationError):
+    """The database lacks migrations this version of SMATI needs."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,20 @@ def migrate(conninfo: str) -> list[str]:
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
         conn.execute(_CREATE_LEDGER)
         return [_apply(conn, migration) for migration in _pending(conn)]
+
+
+def require_schema(conn: psycopg.Connection) -> None:
+    """Raise SchemaNotMigrated, naming what is missing, unless every migration is applied."""
+    with conn.transaction():  # the caller's connection is left as it was found
+        ledger = conn.execute("SELECT to_regclass('schema_migrations')").fetchone()
+        has_ledger = ledger is not None and ledger[0] is not None
+        missing = _pending(conn) if has_ledger else migrations()
+    if missing:
+        names = ", ".join(migration.name for migration in missing)
+        raise SchemaNotMigrated(
+            f"database {conn.info.dbname!r} on {conn.info.host}:{conn.info.port} lacks "
+            f"migrations {names}: run `smati db migrate`"
+        )
 
 
 def _pending(conn: psycopg.Connection) -> list[Migration]:

@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -153,51 +154,77 @@ def test_the_plausible_range_survives_the_database(database: str) -> None:
     assert (ref.usage.plausible.min, ref.usage.plausible.max) == (10, 95)
 
 
-@pytest.mark.integration
-def test_the_worker_dead_letters_implausible_values(
-    kafka_broker: ApacheKafka, mqtt_broker: MqttBroker, database: str, tmp_path: Path
-) -> None:
+@dataclass
+class Worker:
+    settings: Settings
+    process: RoleProcess
+
+
+@pytest.fixture(scope="module")
+def worker(
+    kafka_broker: ApacheKafka,
+    mqtt_broker: MqttBroker,
+    database: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Worker]:
+    """A `smati worker` child process on the test services, with this file's registry."""
     run = uuid.uuid4().hex[:8]
     overrides = pipeline_settings(kafka_broker, mqtt_broker, database, "plausible", run)
     settings = Settings.model_validate(overrides)
     with psycopg.connect(database) as conn:
         save_registry(conn, REGISTRY)
     ensure_topics(settings)
-    worker = RoleProcess(
-        ["worker"], {**os.environ, **settings_env(overrides)}, tmp_path / "worker.log"
-    )
+    env = {**os.environ, **settings_env(overrides)}
+    process = RoleProcess(["worker"], env, tmp_path_factory.mktemp("worker") / "worker.log")
     try:
-        worker.wait_for_line("Ready", timeout=90)
-        now = datetime.now(UTC).replace(microsecond=0)
-        producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
-        sent = RawUplink(
-            source="mqtt",
-            device_id="office-sensor",
-            received_at=now,
-            payload=json.dumps(
-                {"time": now.isoformat(), "values": {"co2": 1e308, "index": 1e30, "flow": 45}}
-            ).encode(),
-        )
-        producer.produce(settings.topic("raw"), key=b"office-sensor", value=sent.to_json())
-        assert producer.flush(30) == 0
-
-        def two_dead_letters() -> list[dict[str, str]]:
-            letters = read_topic(settings.kafka_bootstrap, settings.topic("dead-letter"))
-            return [json.loads(letter) for letter in letters] if len(letters) >= 2 else []
-
-        letters = wait_until(two_dead_letters, timeout=60, what="two dead letters", interval=0.5)
-        assert {(d["code"], d["usage_id"]) for d in letters} == {
-            ("implausible_value", "office.co2"),
-            ("implausible_value", "office.elec"),
-        }
-        with psycopg.connect(database) as conn:
-            stored = wait_until(
-                lambda: conn.execute("SELECT usage_id, value FROM readings").fetchall(),
-                timeout=60,
-                what="the plausible reading stored",
-                interval=0.5,
-            )
-        assert stored == [("office.flow-temperature", 45.0)]
-        worker.raise_if_dead()
+        process.wait_for_line("Ready", timeout=90)
+        yield Worker(settings, process)
     finally:
-        worker.stop()
+        process.stop()
+
+
+@pytest.mark.integration
+def test_the_worker_dead_letters_implausible_values(worker: Worker, database: str) -> None:
+    settings = worker.settings
+    now = datetime.now(UTC).replace(microsecond=0)
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
+    sent = RawUplink(
+        source="mqtt",
+        device_id="office-sensor",
+        received_at=now,
+        payload=json.dumps(
+            {"time": now.isoformat(), "values": {"co2": 1e308, "index": 1e30, "flow": 45}}
+        ).encode(),
+    )
+    producer.produce(settings.topic("raw"), key=b"office-sensor", value=sent.to_json())
+    assert producer.flush(30) == 0
+
+    def two_dead_letters() -> list[dict[str, str]]:
+        letters = read_topic(settings.kafka_bootstrap, settings.topic("dead-letter"))
+        return [json.loads(letter) for letter in letters] if len(letters) >= 2 else []
+
+    letters = wait_until(two_dead_letters, timeout=60, what="two dead letters", interval=0.5)
+    assert {(d["code"], d["usage_id"]) for d in letters} == {
+        ("implausible_value", "office.co2"),
+        ("implausible_value", "office.elec"),
+    }
+    with psycopg.connect(database) as conn:
+        stored = wait_until(
+            lambda: conn.execute("SELECT usage_id, value FROM readings").fetchall(),
+            timeout=60,
+            what="the plausible reading stored",
+            interval=0.5,
+        )
+    assert stored == [("office.flow-temperature", 45.0)]
+    worker.process.raise_if_dead()
+
+
+@pytest.mark.integration
+def test_the_workers_log_is_json_lines_faust_included(worker: Worker) -> None:
+    """Issue 18 item 9: Faust's own records go through the project's logging set-up."""
+    lines = worker.process.log().splitlines()
+    # librdkafka writes its own lines to stderr, outside Python's logging.
+    records = [json.loads(line) for line in lines if not line.startswith("%")]
+    assert {"timestamp", "level", "logger", "message"} <= set(records[0])
+    assert any(r["logger"].startswith("faust.") for r in records)
+    assert any(r["message"].endswith("Ready") for r in records)

@@ -143,8 +143,8 @@ def test_what_cannot_become_an_uplink_is_dead_lettered(
     finally:
         bridge.stop()
     by_code = {letter["code"]: letter for letter in letters}
-    assert set(by_code) == {"oversized", "unknown_device"}
+    assert set(by_code) == {"oversized", "bad_topic"}
     assert "307200 bytes" in str(by_code["oversized"]["reason"])
     assert by_code["oversized"]["device_id"] == "big-meter"
-    assert f"'{run}//up'" in str(by_code["unknown_device"]["reason"])
+    assert f"'{run}//up'" in str(by_code["bad_topic"]["reason"])
     assert [RawUplink.from_json(value).device_id for value in raw] == ["ok"]

@@ -57,6 +57,25 @@ def test_duplicate_usage_id_and_bad_thresholds() -> None:
         parse_registry(bad)
 
 
+@pytest.mark.parametrize(
+    ("original", "repeated", "what"),
+    [
+        ("id: office-lyon.room-co2", "id: office-lyon.room-temperature", "usage"),
+        ("id: lyon-room-01", "id: paris-lobby-01", "device"),
+        ("id: office-lyon\n", "id: hotel-paris\n", "entity"),
+    ],
+)
+def test_a_duplicate_id_points_at_its_second_line(original: str, repeated: str, what: str) -> None:
+    assert original in DEMO
+    bad = DEMO.replace(original, repeated)
+    with pytest.raises(RegistryFileError) as error:
+        parse_registry(bad, "site.yaml")
+    ((line, message),) = error.value.problems
+    lines = [n for n, text in enumerate(bad.splitlines(), 1) if text.endswith(repeated.strip())]
+    assert line == lines[1]
+    assert f"duplicate {what} id '{repeated.strip().removeprefix('id: ')}'" in message
+
+
 def test_yaml_syntax_error_has_its_line() -> None:
     bad = DEMO.replace("  - id: acme", "  - id: [acme", 1)
     with pytest.raises(RegistryFileError) as error:

@@ -1,0 +1,93 @@
+"""Item 5 of issue 18: an operator sees one line, never a traceback, for what is expected.
+
+Each case runs `smati` as a subprocess against the real services (or a port where none
+listens), as an operator would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from psycopg.conninfo import make_conninfo
+
+from services import PostgresServer, free_port
+from smati.database import wait_for_database
+
+
+def smati(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "smati.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The error line of a failed command, once checked that it is alone and no traceback."""
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    *logs, last = result.stderr.strip().splitlines()
+    assert last.startswith("Error: ")
+    assert all(json.loads(line) for line in logs), logs  # anything else is a log line
+    return last.removeprefix("Error: ")
+
+
+def test_a_setting_that_does_not_parse() -> None:
+    error = one_line_error(smati("status", SMATI_TOPIC_PARTITIONS="many"))
+    assert error == (
+        "SMATI_TOPIC_PARTITIONS: Input should be a valid integer, unable to parse string as "
+        "an integer (got 'many')"
+    )
+
+
+def test_a_json_setting_that_does_not_parse() -> None:
+    error = one_line_error(smati("status", SMATI_MQTT_TOPICS="[oops"))
+    assert error.startswith("a setting does not parse: ")
+    assert '"mqtt_topics"' in error
+
+
+def test_a_database_nobody_listens_to() -> None:
+    url = f"postgresql://postgres@127.0.0.1:{free_port()}/smati"
+    error = one_line_error(smati("--database-url", url, "db", "migrate"))
+    assert error.startswith("database: connection failed: ")
+    assert "Connection refused" in error
+
+
+@pytest.mark.integration
+def test_a_wrong_database_name(postgres: PostgresServer) -> None:
+    url = make_conninfo(postgres.url, dbname="no_such_db")
+    error = one_line_error(smati("--database-url", url, "status"))
+    assert 'database "no_such_db" does not exist' in error
+
+
+@pytest.mark.integration
+def test_a_database_not_migrated(empty_database: str) -> None:
+    error = one_line_error(smati("--database-url", empty_database, "status"))
+    assert "lacks migrations 0001_initial, " in error
+    assert error.endswith(": run `smati db migrate`")
+
+
+def test_a_worker_waits_for_the_database_and_says_so() -> None:
+    port = free_port()
+    result = smati(
+        "worker",
+        SMATI_DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/smati",
+        SMATI_DATABASE_WAIT_S="3",
+    )
+    error = one_line_error(result)
+    assert error == f"gave up waiting for the database at 127.0.0.1:{port}/smati after 3 s"
+    waits = [json.loads(line) for line in result.stderr.splitlines()[:-1]]
+    said = f"database not reachable at 127.0.0.1:{port}/smati (no answer); waiting"
+    assert len(waits) >= 1
+    assert all(w["message"] == said and w["level"] == "warning" for w in waits), waits
+
+
+@pytest.mark.integration
+def test_waiting_for_a_database_that_answers_returns_at_once(postgres: PostgresServer) -> None:
+    wait_for_database(postgres.url, timeout_s=0)
