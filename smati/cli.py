@@ -6,7 +6,6 @@ import gc
 import logging
 import signal
 import sys
-from pathlib import Path
 
 import click
 
@@ -16,6 +15,9 @@ from smati.bench import bench
 from smati.context import settings_of
 from smati.errors import OneLineErrors
 from smati.logs import configure_logging
+from smati.reads import dead_letters, events, readings
+from smati.registry_cli import registry
+from smati.services_cli import services
 
 
 @click.group(
@@ -190,26 +192,6 @@ def db_migrate(ctx: click.Context) -> None:
     click.echo(f"applied: {', '.join(applied)}" if applied else "schema up to date")
 
 
-@main.group()
-def registry() -> None:
-    """The asset registry: tenants, entities, equipment, usages, devices."""
-
-
-@registry.command("load")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.pass_context
-def registry_load(ctx: click.Context, file: Path) -> None:
-    """Validate FILE (YAML) and upsert it into the database; errors name the line at fault."""
-    from models.registry_file import parse_registry
-    from smati.database import migrated_database
-    from storage.registry_store import save_registry
-
-    parsed = parse_registry(file.read_text(), str(file))
-    with migrated_database(settings_of(ctx)) as conn:
-        counts = save_registry(conn, parsed)
-    click.echo(", ".join(f"{count} {kind}" for kind, count in counts.items()))
-
-
 @main.command()
 @click.option("--tenant", help="only this tenant's usages")
 @click.option("--entity", help="only this entity's (building's) usages")
@@ -261,6 +243,11 @@ def demo(
 
 
 main.add_command(bench)
+main.add_command(registry)
+main.add_command(dead_letters)
+main.add_command(events)
+main.add_command(readings)
+main.add_command(services)
 
 if __name__ == "__main__":
     main(prog_name="smati")

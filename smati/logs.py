@@ -57,6 +57,19 @@ class ThrottleFilter(logging.Filter):
         return True
 
 
+class StderrHandler(logging.StreamHandler[Any]):
+    """Writes to the `sys.stderr` of the moment, not the one of its creation: click's test
+    runner and pytest swap it while a command runs, then close theirs."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        """StreamHandler's constructor sets a stream; this handler has none of its own."""
+
+
 def configure_logging(level: str, fmt: LogFormat = "auto", throttle_s: float = 10.0) -> None:
     """Install the logging of a SMATI process (the root logger's one handler, on stderr)."""
     logging.config.dictConfig(logging_config(level, fmt, throttle_s))
@@ -95,8 +108,7 @@ def logging_config(level: str, fmt: LogFormat = "auto", throttle_s: float = 10.0
         "filters": {"throttle": {"()": ThrottleFilter, "interval_s": throttle_s}},
         "handlers": {
             "stderr": {
-                "class": "logging.StreamHandler",
-                "stream": "ext://sys.stderr",
+                "()": StderrHandler,
                 "formatter": "smati",
                 "filters": ["throttle"],
             }

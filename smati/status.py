@@ -6,9 +6,11 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
+
+from smati.tables import aligned
+from smati.times import shown
 
 COLOURS = {"green": "green", "orange": "yellow", "red": "red", "violet": "magenta"}
 COLUMNS = ("ENTITY", "USAGE", "STATUS", "SINCE", "LAST READING", "PERIOD s (reg/est)", "OPEN GAP")
@@ -23,12 +25,9 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def status_table(rows: Sequence[dict[str, Any]], now: datetime) -> str:
-    """Aligned columns; times in each entity's own time zone, with their age."""
-    cells = [COLUMNS, *(_cells(row, now) for row in rows)]
-    widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
+    """Aligned columns; times in each entity's own time zone, shown, with their age."""
     lines = []
-    for n, line in enumerate(cells):
-        padded = [text.ljust(width) for text, width in zip(line, widths, strict=True)]
+    for n, padded in enumerate(aligned([COLUMNS, *(_cells(row, now) for row in rows)])):
         if n:
             padded[2] = click.style(padded[2], fg=COLOURS[rows[n - 1]["status"]], bold=True)
         lines.append("  ".join(padded).rstrip())
@@ -36,7 +35,7 @@ def status_table(rows: Sequence[dict[str, Any]], now: datetime) -> str:
 
 
 def _cells(row: dict[str, Any], now: datetime) -> tuple[str, ...]:
-    zone = ZoneInfo(row["timezone"])
+    zone = row["timezone"]
     estimated = row["period_estimated_s"]
     period = f"{row['period_registered_s']:g}/" + (f"{estimated:.3g}" if estimated else "-")
     return (
@@ -50,11 +49,10 @@ def _cells(row: dict[str, Any], now: datetime) -> tuple[str, ...]:
     )
 
 
-def _when(moment: datetime | None, now: datetime, zone: ZoneInfo) -> str:
+def _when(moment: datetime | None, now: datetime, zone: str) -> str:
     if moment is None:
         return "-"
-    local = moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-    return f"{local} ({_age(now - moment)} ago)"
+    return f"{shown(moment, zone)} ({_age(now - moment)} ago)"
 
 
 def _age(age: timedelta) -> str:

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 
 from models.detection import DetectionEvent, DetectionKind, Severity
 
-__all__ = ["ReadingCounts", "event_counts_by_kind", "reading_counts", "recent_events"]
+__all__ = [
+    "ReadingCounts",
+    "event_counts_by_kind",
+    "events_since",
+    "reading_counts",
+    "readings_since",
+    "recent_events",
+    "usage_timezone",
+]
 
 
 @dataclass(frozen=True)
@@ -58,3 +68,63 @@ def recent_events(conn: psycopg.Connection, limit: int = 20) -> list[DetectionEv
         )
         for event_id, kind, tenant_id, usage_id, ts, severity, details in rows
     ]
+
+
+def events_since(
+    conn: psycopg.Connection,
+    since: datetime,
+    *,
+    usage_id: str | None = None,
+    kind: str | None = None,
+    tenant_id: str | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """The first `limit` detection events from `since` on (reading time), oldest first,
+    each with the time zone of its usage's building ('UTC' for a usage no longer known)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            """
+            SELECT d.ts, d.kind, d.tenant_id, d.usage_id, d.severity, d.details,
+                   coalesce(e.timezone, 'UTC') AS timezone
+            FROM detection_events d
+            LEFT JOIN usages u ON u.id = d.usage_id
+            LEFT JOIN entities e ON e.id = u.entity_id
+            WHERE d.ts >= %(since)s
+              AND (%(usage)s::text IS NULL OR d.usage_id = %(usage)s)
+              AND (%(kind)s::text IS NULL OR d.kind = %(kind)s)
+              AND (%(tenant)s::text IS NULL OR d.tenant_id = %(tenant)s)
+            ORDER BY d.ts, d.id
+            LIMIT %(limit)s
+            """,
+            {"since": since, "usage": usage_id, "kind": kind, "tenant": tenant_id, "limit": limit},
+        )
+        return cur.fetchall()
+
+
+def readings_since(
+    conn: psycopg.Connection, usage_id: str, since: datetime, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """The first `limit` readings of a usage from `since` on, oldest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            """
+            SELECT ts, value, unit, flags, device_id, source
+            FROM readings
+            WHERE usage_id = %s AND ts >= %s
+            ORDER BY ts
+            LIMIT %s
+            """,
+            (usage_id, since, limit),
+        )
+        return cur.fetchall()
+
+
+def usage_timezone(conn: psycopg.Connection, usage_id: str) -> str | None:
+    """The time zone of the building of a registered usage; None if it is not registered."""
+    row = conn.execute(
+        """
+        SELECT e.timezone FROM usages u JOIN entities e ON e.id = u.entity_id WHERE u.id = %s
+        """,
+        (usage_id,),
+    ).fetchone()
+    return str(row[0]) if row else None

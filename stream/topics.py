@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from typing import NamedTuple
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
@@ -60,23 +61,33 @@ def read_topic(bootstrap: str, topic: str, timeout_s: float = 15.0) -> list[byte
     return [record.value for record in read_records(bootstrap, topic, timeout_s)]
 
 
-def read_records(bootstrap: str, topic: str, timeout_s: float = 15.0) -> list[Record]:
-    """Every record of `topic`, from its beginning to its end."""
+def read_records(
+    bootstrap: str, topic: str, timeout_s: float = 15.0, since: datetime | None = None
+) -> list[Record]:
+    """Every record of `topic`, from its beginning (or the first at or after `since`, by
+    Kafka's timestamps) to its end."""
     consumer = Consumer(
         {
             "bootstrap.servers": bootstrap,
             "group.id": "smati-topic-reader",
             "enable.auto.commit": False,
             "enable.partition.eof": True,
+            "log_level": 0,  # a broker that cannot be reached is this function's error
         }
     )
     try:
         partitions = consumer.list_topics(topic, timeout=timeout_s).topics[topic].partitions
-        consumer.assign([TopicPartition(topic, p, 0) for p in partitions])
+        starts = [TopicPartition(topic, p, 0) for p in partitions]
+        if since is not None:
+            since_ms = int(since.timestamp() * 1000)
+            wanted = [TopicPartition(topic, p, since_ms) for p in partitions]
+            # Offset -1: no record at or after `since` in that partition.
+            starts = [t for t in consumer.offsets_for_times(wanted, timeout_s) if t.offset >= 0]
+        consumer.assign(starts)
         records: list[Record] = []
         at_end: set[int] = set()
         deadline = time.monotonic() + timeout_s
-        while len(at_end) < len(partitions) and time.monotonic() < deadline:
+        while len(at_end) < len(starts) and time.monotonic() < deadline:
             message = consumer.poll(0.5)
             if message is None:
                 continue

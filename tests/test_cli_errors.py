@@ -73,6 +73,12 @@ def test_a_database_not_migrated(empty_database: str) -> None:
     assert error.endswith(": run `smati db migrate`")
 
 
+def test_a_kafka_nobody_listens_to() -> None:
+    bootstrap = f"127.0.0.1:{free_port()}"
+    error = one_line_error(smati("--kafka-bootstrap", bootstrap, "dead-letters", "list"))
+    assert error == f"Kafka at {bootstrap}: Failed to get metadata: Local: Broker transport failure"
+
+
 def test_a_worker_waits_for_the_database_and_says_so() -> None:
     port = free_port()
     result = smati(
