@@ -8,7 +8,7 @@ the pipeline has done its work. Built on tenacity, so that no module keeps its o
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from tenacity import (
     RetryCallState,
@@ -36,7 +36,7 @@ class WaitTimeout(SmatiError, TimeoutError):
 
 
 def wait_until(
-    condition: Callable[[], T],
+    condition: Callable[[], T | None],
     *,
     timeout: float,
     what: str,
@@ -68,7 +68,7 @@ def wait_until(
         before_sleep=before_sleep,
     )
     try:
-        return retrying(condition)
+        return cast(T, retrying(condition))  # a true value: None is retried
     except RetryError as error:
         last = error.last_attempt.exception()
         detail = f" (last error: {last})" if last is not None else ""

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
@@ -18,7 +17,9 @@ import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 from confluent_kafka import Consumer, KafkaException, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic
+from paho.mqtt.enums import CallbackAPIVersion
 
 from services import (
     ApacheKafka,
@@ -27,6 +28,7 @@ from services import (
     ServiceStartError,
     TansuBroker,
     free_port,
+    wait_until,
 )
 from services.ports import port_is_open
 
@@ -42,13 +44,8 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
-def _wait_dead(pid: int, timeout: float = 15.0) -> bool:
-    end = time.monotonic() + timeout
-    while _alive(pid):
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.05)
-    return True
+def _wait_dead(pid: int, timeout: float = 15.0) -> None:
+    wait_until(lambda: not _alive(pid), timeout=timeout, what=f"pid {pid} to end", interval=0.05)
 
 
 def _produce(bootstrap: str, topic: str, value: bytes) -> int:
@@ -72,17 +69,14 @@ def _consume_one(bootstrap: str, topic: str, timeout: float = 30.0) -> bytes:
     )
     try:
         consumer.subscribe([topic])
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
+
+        def polled() -> bytes | None:
             msg = consumer.poll(0.5)
-            if msg is None:
-                continue
-            if msg.error():
+            if msg is not None and msg.error():
                 raise KafkaException(msg.error())
-            value = msg.value()
-            assert value is not None
-            return value
-        raise AssertionError(f"no message on {topic} within {timeout} s")
+            return None if msg is None else msg.value()
+
+        return wait_until(polled, timeout=timeout, what=f"a message on {topic}", interval=0)
     finally:
         consumer.close()
 
@@ -164,7 +158,7 @@ def test_mqtt_publish_subscribe(mqtt_broker: MqttBroker) -> None:
         received.set()
 
     subscribed = threading.Event()
-    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2)
     sub.on_message = on_message
     sub.on_subscribe = lambda *args: subscribed.set()
     assert mqtt_broker.port is not None
@@ -173,7 +167,7 @@ def test_mqtt_publish_subscribe(mqtt_broker: MqttBroker) -> None:
     try:
         sub.subscribe(topic, qos=1)
         assert subscribed.wait(10)
-        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        pub = mqtt.Client(CallbackAPIVersion.VERSION2)
         pub.connect(mqtt_broker.host, mqtt_broker.port)
         pub.loop_start()
         pub.publish(topic, b"payload", qos=1).wait_for_publish(10)
@@ -263,7 +257,8 @@ def test_stack_children_die_with_parent(sig: signal.Signals) -> None:
     try:
         proc.send_signal(sig)
         proc.wait(30)
-        assert all(_wait_dead(pid) for pid in pids)
+        for pid in pids:
+            _wait_dead(pid)
         if sig == signal.SIGTERM:
             assert proc.returncode == 128 + signal.SIGTERM
             assert not any(Path(d).exists() for d in dirs)  # stopped cleanly
