@@ -17,7 +17,7 @@ from smati.errors import OneLineErrors
 from smati.logs import configure_logging
 from smati.reads import dead_letters, events, readings
 from smati.registry_cli import registry
-from smati.services_cli import services
+from smati.services_cli import broker_option, services
 
 
 @click.group(
@@ -218,13 +218,7 @@ def status(ctx: click.Context, tenant: str | None, entity: str | None, as_json: 
 
 @main.command()
 @click.option("--duration", type=float, default=None, help="seconds to run (default: Ctrl-C)")
-@click.option(
-    "--broker",
-    type=click.Choice(["auto", "apache", "tansu"]),
-    default="auto",
-    show_default=True,
-    help="Kafka broker to start: Apache Kafka (needs Java) or Tansu (no Java, memory only)",
-)
+@broker_option
 @click.option("--history-minutes", type=float, default=60, show_default=True)
 @click.pass_context
 def demo(

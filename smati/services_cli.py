@@ -10,7 +10,7 @@ import click
 
 from services import BrokerChoice, ServiceStack
 
-__all__ = ["services"]
+__all__ = ["broker_option", "services"]
 
 
 @click.group()
@@ -18,14 +18,17 @@ def services() -> None:
     """Services on this machine, for trying SMATI without your own."""
 
 
-@services.command("up")
-@click.option(
+broker_option = click.option(
     "--broker",
     type=click.Choice(["auto", "apache", "tansu"]),
     default="auto",
     show_default=True,
     help="Kafka broker to start: Apache Kafka (needs Java) or Tansu (no Java, memory only)",
 )
+
+
+@services.command("up")
+@broker_option
 def services_up(broker: BrokerChoice) -> None:
     """Start Apache Kafka, PostgreSQL and Mosquitto on free loopback ports, print the
     `export SMATI_...` lines that point SMATI at them, and keep them running until Ctrl-C

@@ -34,6 +34,10 @@ def smati(*args: str) -> Result:
     return CliRunner().invoke(main, list(args))
 
 
+def lobby_readings(db: str, *args: str) -> Result:
+    return smati("--database-url", db, "readings", "--usage", LOBBY, *args)
+
+
 def temperature(minutes: int, value: float) -> Reading:
     return Reading(
         tenant_id="acme",
@@ -67,41 +71,20 @@ def db(database: str) -> Iterator[str]:
 
 
 def test_readings_of_a_usage_since_a_time_in_its_buildings_zone(db: str) -> None:
-    result = smati(
-        "--database-url", db, "readings", "--usage", LOBBY, "--since", "2026-11-25T10:30Z"
-    )
+    result = lobby_readings(db, "--since", "2026-11-25T10:30Z")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "TIME                     VALUE  UNIT  FLAGS  DEVICE",
         "2026-11-25 11:30:00 CET  21     °C    -      paris-lobby-01",
         "2026-11-25 12:00:00 CET  22.5   °C    -      paris-lobby-01",
     ]
-    limited = smati(
-        "--database-url",
-        db,
-        "readings",
-        "--usage",
-        LOBBY,
-        "--since",
-        "2026-11-25T09:00Z",
-        "--limit",
-        "1",
-    )
+    limited = lobby_readings(db, "--since", "2026-11-25T09:00Z", "--limit", "1")
     assert len(limited.stdout.splitlines()) == 2
     assert "the first 1 shown" in limited.stderr
 
 
 def test_readings_as_json_lines_in_utc(db: str) -> None:
-    result = smati(
-        "--database-url",
-        db,
-        "readings",
-        "--usage",
-        LOBBY,
-        "--since",
-        "2026-11-25T11:00+01:00",
-        "--json",
-    )
+    result = lobby_readings(db, "--since", "2026-11-25T11:00+01:00", "--json")
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(row["ts"], row["value"]) for row in rows] == [
         ("2026-11-25T10:00:00+00:00", 19.5),
@@ -114,7 +97,7 @@ def test_an_unknown_usage_and_a_time_without_zone_are_one_line_errors(db: str) -
     unknown = smati("--database-url", db, "readings", "--usage", "nope")
     assert unknown.exit_code == 1
     assert unknown.stderr == "Error: usage 'nope' is not in the registry\n"
-    naive = smati("--database-url", db, "readings", "--usage", LOBBY, "--since", "2026-11-25T10:00")
+    naive = lobby_readings(db, "--since", "2026-11-25T10:00")
     assert naive.exit_code == 2
     assert "has no zone: add Z (UTC) or an offset such as +01:00" in naive.stderr
 
