@@ -51,7 +51,7 @@ def worker(ctx: click.Context, web_port: int | None) -> None:
     from faust import Worker
 
     from services.ports import free_port
-    from smati.database import migrated_database, wait_for_database
+    from smati.database import wait_for_database
     from smati.logs import logging_config
     from stream.app import build_app
     from stream.topics import ensure_topics
@@ -60,8 +60,6 @@ def worker(ctx: click.Context, web_port: int | None) -> None:
     port = settings.web_port if web_port is None else web_port
     settings = settings.but(web_port=port or free_port())
     wait_for_database(settings.database_url.get_secret_value(), settings.database_wait_s)
-    with migrated_database(settings):
-        pass
     ensure_topics(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     # The database and Kafka writes run in threads beside the event loop's CPU-bound

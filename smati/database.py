@@ -36,7 +36,8 @@ def database_location(url: str) -> str:
 
 
 def wait_for_database(url: str, timeout_s: float) -> None:
-    """Return once the database server accepts connections, logging one line per attempt.
+    """Return once the database server accepts connections, logging one line per attempt,
+    and the database is migrated (else SchemaNotMigrated).
 
     libpq's ping tells a server not (yet) answering, which waiting cures, from one that
     answers: a wrong database name or password is then the connection's own error.
@@ -57,6 +58,8 @@ def wait_for_database(url: str, timeout_s: float) -> None:
     wait_until(
         answers, timeout=timeout_s, what=f"the database at {where}", interval=2, on_retry=waiting
     )
+    with psycopg.connect(url) as conn:
+        require_schema(conn)
 
 
 @contextmanager

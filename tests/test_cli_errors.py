@@ -95,5 +95,11 @@ def test_a_worker_waits_for_the_database_and_says_so() -> None:
 
 
 @pytest.mark.integration
-def test_waiting_for_a_database_that_answers_returns_at_once(postgres: PostgresServer) -> None:
-    wait_for_database(postgres.url, timeout_s=0)
+def test_waiting_for_a_database_that_answers_returns_at_once(database: str) -> None:
+    wait_for_database(database, timeout_s=0)
+
+
+@pytest.mark.integration
+def test_a_worker_refuses_a_database_not_migrated(empty_database: str) -> None:
+    error = one_line_error(smati("worker", SMATI_DATABASE_URL=empty_database))
+    assert error.endswith(": run `smati db migrate`")
