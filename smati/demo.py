@@ -162,19 +162,20 @@ class _Publisher:
 
 def _wait_until_settled(url: str, quiet_s: float = 3.0, timeout: float = 120.0) -> int:
     """Readings stored, once their count has not moved for `quiet_s` seconds."""
-    seen = {"count": -1, "since": time.monotonic()}
+    last, since = -1, time.monotonic()
 
     def settled() -> bool:
+        nonlocal last, since
         with psycopg.connect(url) as conn:
             count = reading_counts(conn).total
-        if count != seen["count"]:
-            seen.update(count=count, since=time.monotonic())
+        if count != last:
+            last, since = count, time.monotonic()
             return False
-        return count > 0 and time.monotonic() - seen["since"] >= quiet_s
+        return count > 0 and time.monotonic() - since >= quiet_s
 
     with contextlib.suppress(WaitTimeout):  # the summary tells what was stored by then
         wait_until(settled, timeout=timeout, what="readings to settle", interval=0.5)
-    return int(seen["count"])
+    return last
 
 
 def dead_letter_counts(settings: Settings) -> Counter[str]:

@@ -1,7 +1,7 @@
 """What a person sees when a command fails as expected: one line on stderr, exit code 1.
 
 Expected failures are SMATI's own (`SmatiError`), and those of the services it talks to:
-a database that refuses or lacks a table, a Kafka cluster that cannot be reached. Any
+a database that cannot be reached or refuses us, a Kafka cluster that cannot be reached. Any
 other exception is a bug, and keeps its traceback.
 """
 
@@ -11,31 +11,27 @@ from typing import Any
 
 import click
 import psycopg
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 
 from models.errors import SmatiError
 from models.settings import Settings
 
 __all__ = ["OneLineErrors", "one_line"]
 
-EXPECTED = (SmatiError, psycopg.OperationalError, psycopg.errors.UndefinedTable, KafkaException)
+EXPECTED = (SmatiError, psycopg.OperationalError, KafkaException)
 
 
 def one_line(error: Exception, settings: Settings | None) -> str:
-    """The error told in a line (SMATI's own errors may list one problem per line)."""
-    if isinstance(error, psycopg.errors.UndefinedTable):
-        return f"the database lacks SMATI's tables ({_first_line(error)}): run `smati db migrate`"
+    """The error told in a line (SMATI's own errors may list one problem per line).
+
+    A database that is not migrated is found before any query (`require_schema`)."""
     if isinstance(error, psycopg.OperationalError):
-        return f"database: {_first_line(error)}"
+        return f"database: {str(error).strip().splitlines()[0]}"
     if isinstance(error, KafkaException):
         where = f" at {settings.kafka_bootstrap}" if settings is not None else ""
-        cause = error.args[0] if error.args else error
-        return f"Kafka{where}: {cause.str() if hasattr(cause, 'str') else cause}"
+        cause = error.args[0] if error.args else None
+        return f"Kafka{where}: {cause.str() if isinstance(cause, KafkaError) else error}"
     return str(error)
-
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0]
 
 
 class OneLineErrors(click.Group):
