@@ -57,19 +57,6 @@ class ThrottleFilter(logging.Filter):
         return True
 
 
-class StderrHandler(logging.StreamHandler[Any]):
-    """Writes to the `sys.stderr` of the moment, not the one of its creation: click's test
-    runner and pytest swap it while a command runs, then close theirs."""
-
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, _: Any) -> None:
-        """StreamHandler's constructor sets a stream; this handler has none of its own."""
-
-
 def configure_logging(level: str, fmt: LogFormat = "auto", throttle_s: float = 10.0) -> None:
     """Install the logging of a SMATI process (the root logger's one handler, on stderr)."""
     logging.config.dictConfig(logging_config(level, fmt, throttle_s))
@@ -77,7 +64,8 @@ def configure_logging(level: str, fmt: LogFormat = "auto", throttle_s: float = 1
 
 def logging_config(level: str, fmt: LogFormat = "auto", throttle_s: float = 10.0) -> dict[str, Any]:
     """The configuration, as `logging.config.dictConfig` and Faust's `Worker` take it."""
-    as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    on_terminal = sys.__stderr__ is not None and sys.__stderr__.isatty()
+    as_json = fmt == "json" or (fmt == "auto" and not on_terminal)
     renderer: list[Any] = (
         [
             structlog.processors.format_exc_info,
@@ -85,7 +73,7 @@ def logging_config(level: str, fmt: LogFormat = "auto", throttle_s: float = 10.0
             structlog.processors.JSONRenderer(default=str, ensure_ascii=False),
         ]
         if as_json
-        else [structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())]
+        else [structlog.dev.ConsoleRenderer(colors=on_terminal)]
     )
     return {
         "version": 1,
@@ -107,8 +95,12 @@ def logging_config(level: str, fmt: LogFormat = "auto", throttle_s: float = 10.0
         },
         "filters": {"throttle": {"()": ThrottleFilter, "interval_s": throttle_s}},
         "handlers": {
+            # The process's own stderr, not `sys.stderr`: Faust's worker replaces that with
+            # a proxy that logs what is written to it, and click's test runner with a
+            # buffer it closes after the command.
             "stderr": {
-                "()": StderrHandler,
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.__stderr__",
                 "formatter": "smati",
                 "filters": ["throttle"],
             }

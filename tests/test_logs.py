@@ -63,7 +63,7 @@ def restore_logging() -> Iterator[None]:
 
 @pytest.mark.usefixtures("restore_logging")
 def test_json_lines_carry_the_extra_fields_and_the_throttle_count(
-    capsys: pytest.CaptureFixture[str],
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     configure_logging("info", "json", throttle_s=3600)
     log = logging.getLogger("stream.uplinks")
@@ -71,7 +71,7 @@ def test_json_lines_carry_the_extra_fields_and_the_throttle_count(
     for _ in range(3):
         log.warning("dead letter", extra={"throttle": "dead-letter", "device": "d1"})
     log.debug("not at this level")
-    first, second = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    first, second = (json.loads(line) for line in capfd.readouterr().err.splitlines())
     assert first["message"] == "stored 3 readings"
     assert (first["usage"], first["partition"], first["offset"]) == ("hq.co2", 2, 17)
     assert (first["level"], first["logger"]) == ("info", "stream.uplinks")
@@ -80,10 +80,10 @@ def test_json_lines_carry_the_extra_fields_and_the_throttle_count(
 
 
 @pytest.mark.usefixtures("restore_logging")
-def test_console_format_for_a_person(capsys: pytest.CaptureFixture[str]) -> None:
+def test_console_format_for_a_person(capfd: pytest.CaptureFixture[str]) -> None:
     configure_logging("info", "console")
     logging.getLogger("smati").warning("database not reachable", extra={"attempt": 2})
-    (line,) = capsys.readouterr().err.splitlines()
+    (line,) = capfd.readouterr().err.splitlines()
     assert "database not reachable" in line
     assert "attempt=2" in line
     assert not line.startswith("{")
