@@ -24,7 +24,7 @@ from models.registry import Registry
 from models.registry_file import parse_registry
 from models.settings import Settings
 from services import BrokerChoice, ServiceStack, free_port
-from smati.processes import RoleProcess
+from services.processes import RoleProcess
 from smati.simulator import Message, bad_messages, building_messages
 from smati.status import status_table
 from storage.migrate import migrate

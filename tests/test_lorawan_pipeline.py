@@ -32,7 +32,7 @@ from radio_messages import chirpstack_uplink, radio_site, sigfox_callback, tts_u
 
 from models.settings import Settings
 from services import ApacheKafka, MqttBroker, free_port
-from smati.processes import RoleProcess, settings_env
+from services.processes import RoleProcess, settings_env
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics, read_records, read_topic
 

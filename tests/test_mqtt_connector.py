@@ -13,7 +13,7 @@ import pytest
 
 from models.uplink import RawUplink
 from services import ApacheKafka, MqttBroker, free_port
-from smati.processes import RoleProcess
+from services.processes import RoleProcess
 from stream.topics import read_topic
 
 pytestmark = pytest.mark.integration
