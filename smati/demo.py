@@ -75,6 +75,7 @@ def run_demo(
             **os.environ,
             **stack.env(),
             "SMATI_WEB_PORT": str(free_port()),
+            "SMATI_MQTT_WEB_PORT": "0",
         }
         worker = RoleProcess(["worker"], env, Path(logs) / "worker.log")
         connector = RoleProcess(["connector", "mqtt"], env, Path(logs) / "connector.log")
