@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -18,7 +15,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from conditions import wait_for
 from paho.mqtt.enums import CallbackAPIVersion
-from prometheus_client.parser import text_string_to_metric_families
+from status_endpoints import health, metrics, status_url
 
 from models.uplink import RawUplink
 from services import ApacheKafka, MqttBroker, free_port
@@ -44,34 +41,14 @@ class Connector:
             "SMATI_MQTT_WEB_PORT": "0",
         }
         self.process = RoleProcess(["connector", "mqtt"], env, log)
-        self.process.wait_for_line("serving /health and /metrics on")
-        found = re.search(r"serving /health and /metrics on (http://\S+)", self.process.log())
-        assert found is not None
-        self.url = found.group(1)
+        self.url = status_url(self.process)
         self.process.wait_for_line("subscribed to")
 
     def health(self) -> tuple[int, dict[str, Any]]:
-        """GET /health: (status, JSON answer)."""
-        try:
-            with urllib.request.urlopen(f"{self.url}/health", timeout=10) as response:
-                return response.status, json.load(response)
-        except urllib.error.HTTPError as error:
-            return error.code, json.load(error)
+        return health(self.url)
 
     def metrics(self) -> dict[str, float]:
-        """GET /metrics: the value of each smati_mqtt_ sample, by name and labels."""
-        with urllib.request.urlopen(f"{self.url}/metrics", timeout=10) as response:
-            text = response.read().decode()
-        return {
-            sample.name + _labels(sample.labels): sample.value
-            for family in text_string_to_metric_families(text)
-            for sample in family.samples
-            if sample.name.startswith("smati_mqtt_") and not sample.name.endswith("_created")
-        }
-
-
-def _labels(labels: dict[str, str]) -> str:
-    return "".join(f"{{{name}={value}}}" for name, value in sorted(labels.items()))
+        return metrics(self.url, "smati_mqtt_")
 
 
 def publish(broker: MqttBroker, messages: list[tuple[str, bytes]]) -> None:
