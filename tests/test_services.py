@@ -17,8 +17,11 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import psycopg
 import pytest
+from conditions import wait_for
 from confluent_kafka import Consumer, KafkaException, Producer
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import AdminClient
+from confluent_kafka.cimpl import NewTopic  # where its type is declared
+from paho.mqtt.enums import CallbackAPIVersion
 
 from services import (
     ApacheKafka,
@@ -42,13 +45,9 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
-def _wait_dead(pid: int, timeout: float = 15.0) -> bool:
-    end = time.monotonic() + timeout
-    while _alive(pid):
-        if time.monotonic() > end:
-            return False
-        time.sleep(0.05)
-    return True
+def _wait_dead(pids: list[int]) -> None:
+    """Until none of `pids` runs; AssertionError naming those still alive after 15 s."""
+    wait_for(lambda: [pid for pid in pids if _alive(pid)], lambda alive: not alive, 15, 0.05)
 
 
 def _produce(bootstrap: str, topic: str, value: bytes) -> int:
@@ -164,7 +163,7 @@ def test_mqtt_publish_subscribe(mqtt_broker: MqttBroker) -> None:
         received.set()
 
     subscribed = threading.Event()
-    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    sub = mqtt.Client(CallbackAPIVersion.VERSION2)
     sub.on_message = on_message
     sub.on_subscribe = lambda *args: subscribed.set()
     assert mqtt_broker.port is not None
@@ -173,7 +172,7 @@ def test_mqtt_publish_subscribe(mqtt_broker: MqttBroker) -> None:
     try:
         sub.subscribe(topic, qos=1)
         assert subscribed.wait(10)
-        pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        pub = mqtt.Client(CallbackAPIVersion.VERSION2)
         pub.connect(mqtt_broker.host, mqtt_broker.port)
         pub.loop_start()
         pub.publish(topic, b"payload", qos=1).wait_for_publish(10)
@@ -221,13 +220,13 @@ def test_free_port_is_bindable() -> None:
 
 
 _STACK_CHILD = """
-import json, sys, time
+import json, signal, sys
 from services import ServiceStack
 stack = ServiceStack(broker="tansu", use_env=False).start()
 pids = [s.pid for s in stack.services]
 dirs = [str(s.base_dir) for s in stack.services]
 print(json.dumps({"pids": pids, "dirs": dirs, "env": stack.env()}), flush=True)
-time.sleep(600)
+signal.pause()  # until the test's signal stops the stack
 """
 
 
@@ -263,7 +262,7 @@ def test_stack_children_die_with_parent(sig: signal.Signals) -> None:
     try:
         proc.send_signal(sig)
         proc.wait(30)
-        assert all(_wait_dead(pid) for pid in pids)
+        _wait_dead(pids)
         if sig == signal.SIGTERM:
             assert proc.returncode == 128 + signal.SIGTERM
             assert not any(Path(d).exists() for d in dirs)  # stopped cleanly
