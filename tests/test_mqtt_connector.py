@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ class Connector:
     """`smati connector mqtt` in a child process, and its /health and /metrics."""
 
     def __init__(self, bootstrap: str, mqtt_url: str, run: str, log: Path) -> None:
+        self.run = run
         env = {
             **os.environ,
             "SMATI_KAFKA_BOOTSTRAP": bootstrap,
@@ -77,50 +79,48 @@ def raw_payloads(kafka: ApacheKafka, run: str, count: int) -> list[bytes]:
     return sorted(uplink.payload for uplink in raw_uplinks(kafka, run, count))
 
 
-def test_connector_reconnects_to_a_restarted_mqtt_broker_and_kafka(
-    kafka_broker: ApacheKafka, tmp_path: Path
-) -> None:
+@pytest.fixture
+def own_broker(kafka_broker: ApacheKafka, tmp_path: Path) -> Iterator[tuple[MqttBroker, Connector]]:
+    """A Mosquitto of the test's own, which it may restart or stop, and a connector on it."""
     run = f"conn{uuid.uuid4().hex[:8]}"
     with MqttBroker(use_env=False) as broker:
         bridge = Connector(kafka_broker.bootstrap, broker.url, run, tmp_path / "c.log")
         try:
-            assert bridge.health() == (
-                200,
-                {"healthy": True, "checks": {"mqtt": True, "kafka": True}},
-            )
-            publish(broker, [(f"{run}/m1/up", b"before")])
-            assert raw_payloads(kafka_broker, run, 1) == [b"before"]
-            broker.restart()
-            wait_for(bridge.process.log, lambda log: log.count("subscribed to") >= 2)
-            publish(broker, [(f"{run}/m1/up", b"after mqtt restart")])
-            assert raw_payloads(kafka_broker, run, 2) == [b"after mqtt restart", b"before"]
-            kafka_broker.restart()
-            publish(broker, [(f"{run}/m1/up", b"after kafka restart")])
-            assert len(raw_payloads(kafka_broker, run, 3)) == 3
-            metrics = wait_for(
-                bridge.metrics, lambda m: m["smati_mqtt_messages_published_total"] == 3
-            )
-            assert metrics["smati_mqtt_messages_received_total"] == 3
-            assert metrics["smati_mqtt_connected"] == 1
-            bridge.process.raise_if_dead()
+            yield broker, bridge
         finally:
             bridge.process.stop()
+
+
+def test_connector_reconnects_to_a_restarted_mqtt_broker_and_kafka(
+    kafka_broker: ApacheKafka, own_broker: tuple[MqttBroker, Connector]
+) -> None:
+    broker, bridge = own_broker
+    topic = f"{bridge.run}/m1/up"
+    assert bridge.health() == HEALTHY
+    publish(broker, [(topic, b"before")])
+    assert raw_payloads(kafka_broker, bridge.run, 1) == [b"before"]
+    broker.restart()
+    wait_for(bridge.process.log, lambda log: log.count("subscribed to") >= 2)
+    publish(broker, [(topic, b"after mqtt restart")])
+    assert raw_payloads(kafka_broker, bridge.run, 2) == [b"after mqtt restart", b"before"]
+    kafka_broker.restart()
+    publish(broker, [(topic, b"after kafka restart")])
+    assert len(raw_payloads(kafka_broker, bridge.run, 3)) == 3
+    metrics = wait_for(bridge.metrics, lambda m: m["smati_mqtt_messages_published_total"] == 3)
+    assert metrics["smati_mqtt_messages_received_total"] == 3
+    assert metrics["smati_mqtt_connected"] == 1
+    bridge.process.raise_if_dead()
 
 
 def test_health_and_metrics_show_a_lost_mqtt_broker(
-    kafka_broker: ApacheKafka, tmp_path: Path
+    own_broker: tuple[MqttBroker, Connector],
 ) -> None:
-    run = f"conn{uuid.uuid4().hex[:8]}"
-    with MqttBroker(use_env=False) as broker:
-        bridge = Connector(kafka_broker.bootstrap, broker.url, run, tmp_path / "c.log")
-        try:
-            assert bridge.metrics()["smati_mqtt_connected"] == 1
-            broker.stop()
-            health = wait_for(bridge.health, lambda answer: answer != HEALTHY)
-            assert health == (503, {"healthy": False, "checks": {"mqtt": False, "kafka": True}})
-            assert bridge.metrics()["smati_mqtt_connected"] == 0
-        finally:
-            bridge.process.stop()
+    broker, bridge = own_broker
+    assert bridge.metrics()["smati_mqtt_connected"] == 1
+    broker.stop()
+    health = wait_for(bridge.health, lambda answer: answer != HEALTHY)
+    assert health == (503, {"healthy": False, "checks": {"mqtt": False, "kafka": True}})
+    assert bridge.metrics()["smati_mqtt_connected"] == 0
 
 
 def test_messages_unconfirmed_by_kafka_come_again_after_a_crash(
