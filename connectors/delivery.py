@@ -43,7 +43,7 @@ class KafkaDelivery:
                 await asyncio.sleep(0.1)
         await confirmed
 
-    def kafka_reachable(self) -> bool:
+    def reaches_kafka(self) -> bool:
         """Whether the producer reaches the cluster: the health of the edge that sends."""
         return kafka_reachable(self._producer)
 

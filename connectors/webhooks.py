@@ -88,7 +88,7 @@ class WebhookConnector:
         app = web.Application()
         for source, path in ROUTES.items():
             app.router.add_post(path, self._handler(source))
-        add_status_routes(app, {"kafka": self._delivery.kafka_reachable})
+        add_status_routes(app, {"kafka": self._delivery.reaches_kafka})
         app.cleanup_ctx.append(self._keep_registry_fresh)
         return app
 
