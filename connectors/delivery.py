@@ -12,6 +12,7 @@ import threading
 
 from confluent_kafka import KafkaError, Message, Producer
 
+from connectors.status import kafka_reachable
 from models.errors import SmatiError
 
 
@@ -41,6 +42,10 @@ class KafkaDelivery:
             except BufferError:  # librdkafka's queue is full: wait for room
                 await asyncio.sleep(0.1)
         await confirmed
+
+    def reaches_kafka(self) -> bool:
+        """Whether the producer reaches the cluster: the health of the edge that sends."""
+        return kafka_reachable(self._producer)
 
     def close(self, timeout_s: float = 30.0) -> None:
         self._stopping.set()

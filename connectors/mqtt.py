@@ -12,6 +12,10 @@ The `source` says what the messages are: `mqtt` (devices publishing their own pa
 or the uplinks of a LoRaWAN network server's MQTT integration, `tts` (The Things Stack)
 or `chirpstack` (ChirpStack v4), whose radio metadata (DevEUI, frame counter, port,
 gateways with RSSI and SNR) the connector adds to the envelope.
+
+Given a web address, it serves `/health` (connected to the MQTT broker, and its Kafka
+producer reaching the cluster) and `/metrics`: messages received, raw uplinks and dead
+letters (by code) Kafka confirmed, the MQTT connection's state.
 """
 
 from __future__ import annotations
@@ -24,14 +28,28 @@ from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
 from confluent_kafka import KafkaError, Message, Producer
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
+from prometheus_client import Counter, Gauge
 
+from connectors.dead_letters import connector_dead_letter
+from connectors.status import StatusServer, kafka_reachable
 from connectors.topics import TopicTemplate
-from models.dead_letter import DeadLetter, RejectCode
+from models.dead_letter import RejectCode
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError
 from models.uplink import RawUplink
 
 log = logging.getLogger(__name__)
+
+RECEIVED = Counter("smati_mqtt_messages_received_total", "MQTT messages received")
+PUBLISHED = Counter(
+    "smati_mqtt_messages_published_total", "MQTT messages Kafka confirmed as raw uplinks"
+)
+DEAD_LETTERS = Counter(
+    "smati_mqtt_dead_letters_total", "MQTT messages Kafka confirmed as dead letters", ["code"]
+)
+CONNECTED = Gauge("smati_mqtt_connected", "1 while connected to the MQTT broker, else 0")
 
 
 def kafka_producer(bootstrap: str) -> Producer:
@@ -60,6 +78,7 @@ class MqttConnector:
         client_id: str,
         max_payload_bytes: int = 256 * 1024,
         source: str = "mqtt",
+        web_address: tuple[str, int] | None = None,
     ) -> None:
         self._url = urlparse(mqtt_url)
         self._source = source
@@ -69,10 +88,11 @@ class MqttConnector:
         self._raw_topic = raw_topic
         self._dead_letter_topic = dead_letter_topic
         self._max_payload_bytes = max_payload_bytes
+        self._web_address = web_address
         self._stopping = threading.Event()
         self._needs_reconnect = threading.Event()
         self.client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2,
+            CallbackAPIVersion.VERSION2,
             client_id=client_id,
             clean_session=False,
             protocol=mqtt.MQTTv311,
@@ -85,11 +105,34 @@ class MqttConnector:
             )
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
 
     def run(self) -> None:
-        """Connect, forward until stopped, then flush Kafka and disconnect."""
+        """Serve /health and /metrics, connect, forward until stopped, then flush and stop."""
+        status = self._serve_status()
+        try:
+            self._forward_until_stopped()
+        finally:
+            if status is not None:
+                status.stop()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def _serve_status(self) -> StatusServer | None:
+        if self._web_address is None:
+            return None
+        checks = {
+            "mqtt": self.client.is_connected,
+            "kafka": lambda: kafka_reachable(self._producer),
+        }
+        server = StatusServer(checks, *self._web_address)
+        log.info("serving /health and /metrics on %s", server.start())
+        return server
+
+    def _forward_until_stopped(self) -> None:
         self.client.connect_async(self._url.hostname or "127.0.0.1", self._url.port or 1883)
         self.client.loop_start()
         try:
@@ -104,21 +147,23 @@ class MqttConnector:
             self.client.disconnect()
             self.client.loop_stop()
 
-    def stop(self) -> None:
-        self._stopping.set()
-
     def _on_connect(
-        self, client: mqtt.Client, _: object, __: object, reason: object, ___: object
+        self, client: mqtt.Client, _: object, __: object, reason: ReasonCode, ___: object
     ) -> None:
         log.info("connected to MQTT %s:%s (%s)", self._url.hostname, self._url.port, reason)
+        CONNECTED.set(0 if reason.is_failure else 1)
         for template in self._templates:
             client.subscribe(template.catch_all, qos=1)
+
+    def _on_disconnect(self, *_: object) -> None:
+        CONNECTED.set(0)
 
     def _on_subscribe(self, *_: object) -> None:
         topics = ", ".join(template.catch_all for template in self._templates)
         log.info("subscribed to %s", topics)
 
     def _on_message(self, client: mqtt.Client, _: object, message: mqtt.MQTTMessage) -> None:
+        RECEIVED.inc()
         device_id = self._device_id(message.topic)
         if device_id is None and any(t.misplaced(message.topic) for t in self._templates):
             reason = f"MQTT topic {message.topic!r} matches no template: bad device id level"
@@ -152,35 +197,33 @@ class MqttConnector:
             payload=message.payload,
             metadata=metadata,
         )
-        self._produce(self._raw_topic, device_id, uplink.to_json(), self._ack_when_stored(message))
+        stored = self._ack_when_stored(message, PUBLISHED)
+        self._produce(self._raw_topic, device_id, uplink.to_json(), stored)
 
     def _dead_letter(
         self, message: mqtt.MQTTMessage, code: RejectCode, reason: str, device_id: str | None = None
     ) -> None:
-        log.warning("dead letter (connector) %s: %s", code, reason)
-        letter = DeadLetter(
-            code=code,
-            reason=reason,
-            stage="connector",
+        letter = connector_dead_letter(
+            code,
+            reason,
             origin=f"mqtt:{message.topic}",
+            original=bytes(message.payload[: self._max_payload_bytes]),
             device_id=device_id,
-            failed_at=datetime.now(UTC),
-            original=message.payload[: self._max_payload_bytes],
         )
-        key = device_id or message.topic
-        self._produce(
-            self._dead_letter_topic, key, letter.to_json(), self._ack_when_stored(message)
-        )
+        stored = self._ack_when_stored(message, DEAD_LETTERS.labels(code=code.value))
+        self._produce(self._dead_letter_topic, device_id or message.topic, letter.to_json(), stored)
 
     def _ack_when_stored(
-        self, message: mqtt.MQTTMessage
+        self, message: mqtt.MQTTMessage, confirmed: Counter
     ) -> Callable[[KafkaError | None, Message], None]:
-        """The delivery callback: acknowledge to MQTT once Kafka has the record, or reconnect."""
+        """The delivery callback: acknowledge to MQTT once Kafka has the record (counting it
+        as `confirmed`), or reconnect."""
         mid, qos = message.mid, message.qos
 
         def delivered(error: KafkaError | None, _: Message) -> None:
             if error is None:
                 self.client.ack(mid, qos)
+                confirmed.inc()
             else:
                 log.error("Kafka refused the record of MQTT topic %s: %s", message.topic, error)
                 self._needs_reconnect.set()

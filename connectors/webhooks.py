@@ -13,7 +13,8 @@ answered 2xx only once Kafka has confirmed it; a Kafka failure answers 503, so t
 caller retries. A retried callback is harmless: the stream drops a frame it already has
 (same device and frame counter). Requests refused for their secret are not written to
 Kafka (unauthenticated input must not fill it); they are logged and counted
-(`smati_webhook_requests_total` by source and status, at GET /metrics).
+(`smati_webhook_requests_total` by source and status, at GET /metrics). GET /health
+answers 200 while the Kafka producer reaches the cluster, 503 otherwise.
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import Counter
 from pydantic import SecretStr
 
+from connectors.dead_letters import connector_dead_letter
 from connectors.delivery import DeliveryFailed, KafkaDelivery
-from models.dead_letter import DeadLetter, RejectCode
+from connectors.status import add_status_routes
+from models.dead_letter import RejectCode
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError
 from models.uplink import RawUplink
@@ -85,7 +88,7 @@ class WebhookConnector:
         app = web.Application()
         for source, path in ROUTES.items():
             app.router.add_post(path, self._handler(source))
-        app.router.add_get("/metrics", _metrics)
+        add_status_routes(app, {"kafka": self._delivery.reaches_kafka})
         app.cleanup_ctx.append(self._keep_registry_fresh)
         return app
 
@@ -179,22 +182,15 @@ class WebhookConnector:
         body: bytes,
         device_id: str | None = None,
     ) -> web.StreamResponse:
-        log.warning("dead letter (connector) %s: %s", code, reason)
-        letter = DeadLetter(
-            code=code,
-            reason=reason,
-            stage="connector",
+        letter = connector_dead_letter(
+            code,
+            reason,
             origin=origin,
-            device_id=device_id,
-            failed_at=datetime.now(UTC),
             original=body[: self._max_payload_bytes],
+            device_id=device_id,
         )
         await self._delivery.send(self._dead_letter_topic, device_id or origin, letter.to_json())
         return _error(_STATUS.get(code, 422), reason, code)
-
-
-async def _metrics(_: web.Request) -> web.Response:
-    return web.Response(body=generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
 
 def _error(status: int, message: str, code: RejectCode | None = None) -> web.Response:

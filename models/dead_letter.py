@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_serializer, field_validator
@@ -70,3 +71,25 @@ class DeadLetter(BaseModel):
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()
+
+
+def dead_letter(
+    rejection: Rejection,
+    *,
+    stage: str,
+    origin: str,
+    original: bytes,
+    device_id: str | None = None,
+) -> DeadLetter:
+    """The dead letter of a refused message, failed now: the one builder of every stage."""
+    return DeadLetter(
+        code=rejection.code,
+        reason=rejection.reason,
+        stage=stage,
+        origin=origin,
+        device_id=device_id,
+        channel=rejection.channel,
+        usage_id=rejection.usage_id,
+        failed_at=datetime.now(UTC),
+        original=original,
+    )

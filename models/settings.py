@@ -49,8 +49,13 @@ class Settings(BaseSettings):
         default=Path(tempfile.gettempdir()) / "smati-state",
         description="where a worker keeps local state (Faust's data folder, one per app id)",
     )
-    web_host: str = Field(default="127.0.0.1", description="worker web server bind address")
+    web_host: str = Field(
+        default="127.0.0.1", description="bind address of the worker's and MQTT connector's web"
+    )
     web_port: int = Field(default=6066, ge=0, description="worker web server port (/metrics)")
+    mqtt_web_port: int = Field(
+        default=6067, ge=0, description="MQTT connector's /health and /metrics port, 0: a free one"
+    )
     broker_session_timeout_s: float = Field(default=10.0, gt=0)
     sink_batch_size: int = Field(default=2000, ge=1, description="rows per database write")
     sink_batch_seconds: float = Field(default=0.5, gt=0, description="max wait to fill a batch")

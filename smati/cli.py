@@ -118,6 +118,7 @@ def connector_mqtt(ctx: click.Context, topics: tuple[str, ...], source: str) -> 
         settings.mqtt_client_id,
         settings.max_payload_bytes,
         source,
+        (settings.web_host, settings.mqtt_web_port),
     )
     signal.signal(signal.SIGTERM, lambda *_: bridge.stop())
     signal.signal(signal.SIGINT, lambda *_: bridge.stop())

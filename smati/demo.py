@@ -26,8 +26,8 @@ from models.registry import Registry
 from models.registry_file import parse_registry
 from models.settings import Settings
 from services import BrokerChoice, ServiceStack, free_port
+from services.processes import RoleProcess
 from services.waiting import WaitTimeout, wait_until
-from smati.processes import RoleProcess
 from smati.simulator import Message, bad_messages, building_messages
 from smati.status import status_table
 from storage.migrate import migrate
@@ -78,6 +78,7 @@ def run_demo(
             **os.environ,
             **stack.env(),
             "SMATI_WEB_PORT": str(free_port()),
+            "SMATI_MQTT_WEB_PORT": "0",
         }
         worker = RoleProcess(["worker"], env, Path(logs) / "worker.log")
         connector = RoleProcess(["connector", "mqtt"], env, Path(logs) / "connector.log")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from faust.types import EventT
 
 from models.dead_letter import DeadLetter, Rejection
+from models.dead_letter import dead_letter as dead_letter  # re-exported for the stream
 from models.detection import DetectionEvent
 from models.radio_health import RadioRecord
 from models.reading import Reading
@@ -20,27 +19,6 @@ def origin_of(event: EventT) -> str:
 
 def original_bytes(event: EventT) -> bytes:
     return event.value if isinstance(event.value, bytes) else b""
-
-
-def dead_letter(
-    rejection: Rejection,
-    *,
-    stage: str,
-    origin: str,
-    original: bytes,
-    device_id: str | None = None,
-) -> DeadLetter:
-    return DeadLetter(
-        code=rejection.code,
-        reason=rejection.reason,
-        stage=stage,
-        origin=origin,
-        device_id=device_id,
-        channel=rejection.channel,
-        usage_id=rejection.usage_id,
-        failed_at=datetime.now(UTC),
-        original=original,
-    )
 
 
 def row_dead_letter(

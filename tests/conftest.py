@@ -77,5 +77,6 @@ def pipeline_settings(
         "broker_session_timeout_s": 30,  # no spurious rebalance when the machine is busy
         "sink_batch_seconds": 0.2,
         "web_port": free_port(),
+        "mqtt_web_port": 0,
         "registry_refresh_s": 1,
     }

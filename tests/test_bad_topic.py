@@ -7,10 +7,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from test_mqtt_connector import connector, publish
+from test_mqtt_connector import Connector, publish, raw_uplinks
 
 from connectors.topics import DEFAULT_TEMPLATES, TopicTemplate
-from models.uplink import RawUplink
 from services import ApacheKafka, MqttBroker, wait_until
 from stream.topics import read_topic
 
@@ -46,30 +45,36 @@ def test_the_connector_dead_letters_a_bad_topic_and_skips_other_events(
     kafka_broker: ApacheKafka, mqtt_broker: MqttBroker, tmp_path: Path
 ) -> None:
     run = f"topic{uuid.uuid4().hex[:8]}"
-    bridge = connector(kafka_broker.bootstrap, mqtt_broker.url, run, tmp_path / "c.log")
+    bridge = Connector(kafka_broker.bootstrap, mqtt_broker.url, run, tmp_path / "c.log")
     try:
-        bridge.wait_for_line("subscribed to")
-        publish(mqtt_broker, f"{run}/floor-2/meter-7/up", b'{"values": {"index": 1}}')
-        publish(mqtt_broker, f"{run}/meter-8/status", b"online")
-        publish(mqtt_broker, f"{run}/meter-8/up", b'{"values": {"index": 2}}')
-        raw = wait_until(
-            lambda: read_topic(kafka_broker.bootstrap, f"{run}.raw", timeout_s=5),
-            timeout=60,
-            what="the good uplink on the raw topic",
-            interval=0.5,
+        publish(
+            mqtt_broker,
+            [
+                (f"{run}/floor-2/meter-7/up", b'{"values": {"index": 1}}'),
+                (f"{run}/meter-8/status", b"online"),
+                (f"{run}/meter-8/up", b'{"values": {"index": 2}}'),
+            ],
         )
+        raw = raw_uplinks(kafka_broker, run, 1)
         letters = wait_until(
             lambda: read_topic(kafka_broker.bootstrap, f"{run}.dead-letter", timeout_s=5),
             timeout=60,
             what="the dead letter",
             interval=0.5,
         )
+        wait_until(
+            lambda: bridge.metrics()["smati_mqtt_messages_received_total"] == 3,
+            timeout=60,
+            what="the connector to count three messages",
+            interval=0.5,
+        )
+        metrics = bridge.metrics()
     finally:
-        bridge.stop()
-    # Each publish waited for the broker's PUBACK: the status message came before the good
-    # uplink, and was skipped, not forwarded nor dead-lettered.
-    assert [RawUplink.from_json(value).device_id for value in raw] == ["meter-8"]
+        bridge.process.stop()
+    # The status message is skipped: neither forwarded nor dead-lettered.
+    assert [uplink.device_id for uplink in raw] == ["meter-8"]
     (letter,) = [json.loads(value) for value in letters]
     assert letter["code"] == "bad_topic"
     assert letter["origin"] == f"mqtt:{run}/floor-2/meter-7/up"
     assert f"'{run}/floor-2/meter-7/up'" in letter["reason"]
+    assert metrics["smati_mqtt_dead_letters_total{code=bad_topic}"] == 1

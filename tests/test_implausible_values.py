@@ -27,7 +27,7 @@ from models.units import physical_bounds
 from models.uplink import RawUplink
 from models.validation import DeviceIndex, decode_uplink, implausible
 from services import ApacheKafka, MqttBroker, wait_until
-from smati.processes import RoleProcess, settings_env
+from services.processes import RoleProcess, settings_env
 from storage.registry_store import load_registry, save_registry
 from stream.topics import ensure_topics, read_topic
 

@@ -14,27 +14,32 @@ import asyncio
 import base64
 import json
 import os
-import time
 import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import paho.mqtt.client as mqtt
 import psycopg
 import pytest
+from conditions import wait_for
 from conftest import pipeline_settings
+from paho.mqtt.enums import CallbackAPIVersion
 from radio_messages import chirpstack_uplink, radio_site, sigfox_callback, tts_uplink
+from status_endpoints import health, metrics, status_url
 
 from models.settings import Settings
+from models.transmission import OffsetSnapshot
 from services import ApacheKafka, MqttBroker, free_port
-from smati.processes import RoleProcess, settings_env
+from services.processes import RoleProcess, settings_env
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics, read_records, read_topic
+from stream.transmission import PipelineOffsets
 
 pytestmark = pytest.mark.integration
 SECRETS = {"acme": "acme-webhook-secret", "globex": "globex-webhook-secret"}
@@ -49,6 +54,16 @@ class Radio:
     connectors: list[RoleProcess]
     publish: Callable[[str, bytes], None]
     webhooks: str
+    mqtt_status: dict[str, str]
+    """The URL of each MQTT connector's /health and /metrics, by source (tts, chirpstack)."""
+
+    def confirmed(self, source: str, metric: str) -> float:
+        """What the MQTT connector of `source` counts in `metric` (0 before its first)."""
+        return metrics(self.mqtt_status[source], "smati_mqtt_").get(metric, 0.0)
+
+    def wait_until_confirmed(self, source: str, metric: str, count: float) -> None:
+        """Until Kafka confirmed `count` records counted in `metric` by the `source` connector."""
+        wait_for(lambda: self.confirmed(source, metric), lambda confirmed: confirmed >= count)
 
 
 def post(url: str, body: bytes, secret: str | None) -> tuple[int, dict[str, Any]]:
@@ -87,19 +102,20 @@ def radio(
     env = {**os.environ, **settings_env(overrides)}
     logs = tmp_path_factory.mktemp("radio-logs")
     worker = RoleProcess(["worker"], env, logs / "worker.log")
-    connectors = [
-        RoleProcess(
+    sources = {
+        "tts": f"v3/hq-{run}@acme/devices/{{device_id}}/up",
+        "chirpstack": f"application/{run}/device/{{device_id}}/event/up",
+    }
+    connectors = {
+        source: RoleProcess(
             ["connector", "mqtt", "--source", source, "--topic", template],
             {**env, "SMATI_MQTT_CLIENT_ID": f"{source}-{run}"},
             logs / f"{source}.log",
         )
-        for source, template in (
-            ("tts", f"v3/hq-{run}@acme/devices/{{device_id}}/up"),
-            ("chirpstack", f"application/{run}/device/{{device_id}}/event/up"),
-        )
-    ]
+        for source, template in sources.items()
+    }
     webhooks = RoleProcess(["connector", "webhooks"], env, logs / "webhooks.log")
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"network-servers-{run}")
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"network-servers-{run}")
     assert mqtt_broker.port is not None
     client.connect(mqtt_broker.host, mqtt_broker.port)
     client.loop_start()
@@ -108,7 +124,7 @@ def radio(
         client.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
 
     try:
-        for bridge in connectors:
+        for bridge in connectors.values():
             bridge.wait_for_line("subscribed to")
         webhooks.wait_for_line("Running on")
         worker.wait_for_line("Ready", timeout=90)
@@ -116,14 +132,15 @@ def radio(
             settings,
             run,
             worker,
-            [*connectors, webhooks],
+            [*connectors.values(), webhooks],
             publish,
             f"http://127.0.0.1:{settings.webhook_port}",
+            {source: status_url(bridge) for source, bridge in connectors.items()},
         )
     finally:
         client.loop_stop()
         client.disconnect()
-        for process in [webhooks, *connectors, worker]:
+        for process in [webhooks, *connectors.values(), worker]:
             process.stop()
 
 
@@ -137,14 +154,14 @@ def readings_of(database: str, device_id: str) -> list[tuple[str, datetime, floa
     return rows(database, query + " ORDER BY ts, usage_id", device_id)
 
 
-def wait_until(
-    condition: Callable[[], bool], state: Callable[[], object], timeout: float = 90
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met in {timeout} s; observed: {state()!r}")
-        time.sleep(0.5)
+def wait_until_caught_up(settings: Settings) -> None:
+    """Until the worker's group has committed every raw uplink: all of them are handled."""
+
+    def caught_up(snapshot: OffsetSnapshot) -> bool:
+        ((ends,), (committed,)) = snapshot.ends, snapshot.committed
+        return all(committed.get(partition, 0) >= end for partition, end in ends.items())
+
+    wait_for(PipelineOffsets(settings).snapshot, caught_up)
 
 
 def dead_letters(settings: Settings) -> list[dict[str, Any]]:
@@ -153,6 +170,7 @@ def dead_letters(settings: Settings) -> list[dict[str, Any]]:
 
 
 NOW = datetime.now(UTC).replace(microsecond=0)
+PUBLISHED = "smati_mqtt_messages_published_total"
 
 
 def elsys(temperature_tenths: int, humidity: int, co2: int) -> bytes:
@@ -190,8 +208,10 @@ def test_tts_uplinks_over_mqtt_become_readings_and_radio_frames(
         )
         for f_cnt, at, measured in frames
     ]
+    published = radio.confirmed("tts", PUBLISHED)
     for message in [*messages, messages[1]]:  # f_cnt 2 again, as a second integration sends it
         radio.publish(topic, message)
+    radio.wait_until_confirmed("tts", PUBLISHED, published + 4)
     expected = [  # ordered by time, then usage id
         row
         for _, at, (tenths, humidity, co2) in frames
@@ -201,10 +221,7 @@ def test_tts_uplinks_over_mqtt_become_readings_and_radio_frames(
             ("hq.meeting-temperature", at, tenths / 10, "tts"),
         )
     ]
-    wait_until(
-        lambda: len(readings_of(database, "elsys-meeting-room")) >= 9,
-        lambda: readings_of(database, "elsys-meeting-room"),
-    )
+    wait_until_caught_up(radio.settings)  # the repeated frame too
     assert readings_of(database, "elsys-meeting-room") == expected
     radio_rows = rows(
         database,
@@ -230,6 +247,7 @@ def test_chirpstack_uplinks_over_mqtt_trusted_object_and_counter_reset(
         (101, NOW - timedelta(minutes=35), 1010, {"battery": 92, "pulse": 1010}),
         (1, NOW - timedelta(minutes=20), 1020, None),  # the device rejoined: counter reset
     ]
+    published = radio.confirmed("chirpstack", PUBLISHED)
     for f_cnt, at, pulses, decoded in frames:
         payload = counter + pulses.to_bytes(4, "little")
         radio.publish(
@@ -238,20 +256,11 @@ def test_chirpstack_uplinks_over_mqtt_trusted_object_and_counter_reset(
                 MILESIGHT_EUI, payload, f_port=85, f_cnt=f_cnt, at=at, decoded=decoded
             ),
         )
-    wait_until(
-        lambda: len(readings_of(database, "milesight-pulse-01")) >= 3,
-        lambda: readings_of(database, "milesight-pulse-01"),
-    )
+    radio.wait_until_confirmed("chirpstack", PUBLISHED, published + len(frames))
+    wait_until_caught_up(radio.settings)
     assert readings_of(database, "milesight-pulse-01") == [
         ("hq.electricity-pulses", at, float(pulses), "chirpstack") for _, at, pulses, _ in frames
     ]
-    wait_until(
-        lambda: (
-            len(rows(database, "SELECT 1 FROM radio_frames WHERE device_id = 'milesight-pulse-01'"))
-            >= 3
-        ),
-        lambda: rows(database, "SELECT * FROM radio_frames"),
-    )
     assert rows(
         database,
         "SELECT frames, frames_lost, counter_resets, last_rssi, last_snr, avg_gateways "
@@ -277,10 +286,7 @@ def test_tts_webhook_posts_become_readings(radio: Radio, database: str) -> None:
     body = tts_uplink("qalcosonic-7", AXIOMA_EUI, frame, f_port=100, f_cnt=12, at=NOW)
     status, answer = post(f"{radio.webhooks}/tts/acme", body, SECRETS["acme"])
     assert (status, answer) == (200, {"accepted": True, "device": "qalcosonic-7"})
-    wait_until(
-        lambda: bool(readings_of(database, "axioma-water-01")),
-        lambda: readings_of(database, "axioma-water-01"),
-    )
+    wait_until_caught_up(radio.settings)
     assert readings_of(database, "axioma-water-01") == [("hq.water", meter_time, 123.498, "tts")]
 
 
@@ -296,14 +302,7 @@ def test_sigfox_callbacks_and_a_retried_callback_stored_once(radio: Radio, datab
             200,
             {"accepted": True, "device": "1A2B3C"},
         )
-    wait_until(
-        lambda: (
-            len(rows(database, "SELECT 1 FROM radio_frames WHERE device_id = 'sigfox-store-room'"))
-            >= 2
-        ),
-        lambda: rows(database, "SELECT * FROM radio_frames"),
-    )
-    time.sleep(2)  # a late duplicate would show now
+    wait_until_caught_up(radio.settings)  # the retried callback too
     assert readings_of(database, "sigfox-store-room") == [
         ("hq.store-temperature", NOW - timedelta(minutes=9), 20.0, "sigfox"),
         ("hq.store-temperature", NOW - timedelta(minutes=4), 21.0, "sigfox"),
@@ -381,13 +380,10 @@ def test_bad_http_input_is_refused_clearly_and_dead_lettered(radio: Radio) -> No
         metrics = response.read().decode()
     assert 'smati_webhook_requests_total{source="tts",status="401"} 2.0' in metrics
     assert 'smati_webhook_requests_total{source="sigfox",status="401"} 2.0' in metrics
-    wait_until(
-        lambda: (
-            len([d for d in dead_letters(radio.settings) if d["stage"] == "connector"]) >= len(bad)
-        ),
-        lambda: dead_letters(radio.settings),
+    letters = wait_for(
+        lambda: [d for d in dead_letters(radio.settings) if d["stage"] == "connector"],
+        lambda found: len(found) >= len(bad),
     )
-    letters = [d for d in dead_letters(radio.settings) if d["stage"] == "connector"]
     assert (
         len(base64.b64decode(next(d for d in letters if d["code"] == "oversized")["original"]))
         == 256 * 1024
@@ -404,18 +400,16 @@ def test_bad_http_input_is_refused_clearly_and_dead_lettered(radio: Radio) -> No
 
 
 def test_bad_mqtt_input_is_dead_lettered(radio: Radio) -> None:
+    malformed = "smati_mqtt_dead_letters_total{code=malformed_payload}"
+    published = radio.confirmed("chirpstack", PUBLISHED)
     radio.publish(f"v3/hq-{radio.run}@acme/devices/elsys-meeting-room/up", b'{"uplink_message": 1}')
     radio.publish(
         f"application/{radio.run}/device/{MILESIGHT_EUI.lower()}/event/up",
         chirpstack_uplink(MILESIGHT_EUI, bytes.fromhex("01755C"), f_port=10, f_cnt=2, at=NOW),
     )
-    wait_until(
-        lambda: (
-            {"wrong_port"}
-            <= {d["code"] for d in dead_letters(radio.settings) if d["stage"] == "decode"}
-        ),
-        lambda: dead_letters(radio.settings),
-    )
+    radio.wait_until_confirmed("tts", malformed, 1)
+    radio.wait_until_confirmed("chirpstack", PUBLISHED, published + 1)
+    wait_until_caught_up(radio.settings)
     letters = dead_letters(radio.settings)
     connector = [
         d for d in letters if d["stage"] == "connector" and d["origin"].startswith("mqtt:")
@@ -429,15 +423,41 @@ def test_bad_mqtt_input_is_dead_lettered(radio: Radio) -> None:
 
 def test_radio_state_lives_on_the_partition_of_its_raw_uplinks(radio: Radio, database: str) -> None:
     """So a worker that takes over a raw partition recovers its devices' frame counters."""
-    wait_until(
-        lambda: len(rows(database, "SELECT DISTINCT device_id FROM radio_frames")) >= 4,
+    wait_for(
         lambda: rows(database, "SELECT DISTINCT device_id FROM radio_frames"),
+        lambda devices: len(devices) >= 4,
     )
     bootstrap, settings = radio.settings.kafka_bootstrap, radio.settings
     raw = {r.key.decode(): r.partition for r in read_records(bootstrap, settings.topic("raw"))}
     states = dict(rows(database, "SELECT device_key, raw_partition FROM radio_states"))
     assert len(states) >= 4
     assert states == {key: raw[key] for key in states}
+
+
+def test_connectors_tell_their_health(radio: Radio) -> None:
+    assert health(radio.webhooks) == (200, {"healthy": True, "checks": {"kafka": True}})
+    for url in radio.mqtt_status.values():
+        assert health(url) == (200, {"healthy": True, "checks": {"mqtt": True, "kafka": True}})
+
+
+def test_webhooks_without_kafka_are_unhealthy(radio: Radio, database: str, tmp_path: Path) -> None:
+    port = free_port()
+    overrides = {
+        "kafka_bootstrap": f"127.0.0.1:{free_port()}",  # no Kafka listens there
+        "database_url": database,
+        "webhook_port": port,
+        "webhook_secrets": SECRETS,
+    }
+    env = {**os.environ, **settings_env(overrides)}
+    webhooks = RoleProcess(["connector", "webhooks"], env, tmp_path / "webhooks.log")
+    try:
+        webhooks.wait_for_line("Running on")
+        assert health(f"http://127.0.0.1:{port}") == (
+            503,
+            {"healthy": False, "checks": {"kafka": False}},
+        )
+    finally:
+        webhooks.stop()
 
 
 def test_worker_and_connectors_survived_everything(radio: Radio) -> None:

@@ -32,9 +32,9 @@ from models.detection import TRANSMISSION_KINDS
 from models.registry import Registry
 from models.settings import Settings
 from services import ApacheKafka, MqttBroker
+from services.processes import RoleProcess, settings_env
 from smati.cli import main as smati
 from smati.demo import DEMO_YAML, demo_registry
-from smati.processes import RoleProcess, settings_env
 from smati.simulator import Message, bad_messages, building_messages
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics, read_records, read_topic

@@ -7,8 +7,11 @@ from models.radio_health import RadioState, check_frame
 from models.sigfox import SEQUENCE_MODULUS
 
 
-def run(frames: list[tuple[int, str]], modulus: int = LORAWAN_COUNTER_MODULUS) -> list[tuple]:
-    state, verdicts = RadioState(), []
+def run(
+    frames: list[tuple[int, str]], modulus: int = LORAWAN_COUNTER_MODULUS
+) -> list[tuple[object, ...]]:
+    state = RadioState()
+    verdicts: list[tuple[object, ...]] = []
     for f_cnt, origin in frames:
         state, verdict = check_frame(state, f_cnt, modulus, origin)
         verdicts.append(tuple(verdict))

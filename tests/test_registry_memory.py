@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from benchmarks.fleet import fleet_registry
 from models.registry import Usage
-from smati.fleet import fleet_registry
 
 
 def test_entries_setting_the_same_fields_share_one_set_and_behave_the_same() -> None:

@@ -24,10 +24,10 @@ import psycopg
 import pytest
 from confluent_kafka import Producer
 
+from benchmarks.fleet import device_id, fleet_registry, raw_uplink, usage_id
 from models.settings import Settings
 from services import ApacheKafka, free_port
-from smati.fleet import device_id, fleet_registry, raw_uplink, usage_id
-from smati.processes import RoleProcess, settings_env
+from services.processes import RoleProcess, settings_env
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics, read_topic
 from stream.transmission import PipelineOffsets

@@ -10,15 +10,17 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import psycopg
 import pytest
+from conditions import wait_for
 from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
-from confluent_kafka.cimpl import NewTopic
+from confluent_kafka.cimpl import NewTopic  # where its type is declared
 from paho.mqtt.enums import CallbackAPIVersion
 
 from services import (
@@ -28,7 +30,6 @@ from services import (
     ServiceStartError,
     TansuBroker,
     free_port,
-    wait_until,
 )
 from services.ports import port_is_open
 
@@ -44,8 +45,9 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
-def _wait_dead(pid: int, timeout: float = 15.0) -> None:
-    wait_until(lambda: not _alive(pid), timeout=timeout, what=f"pid {pid} to end", interval=0.05)
+def _wait_dead(pids: list[int]) -> None:
+    """Until none of `pids` runs; AssertionError naming those still alive after 15 s."""
+    wait_for(lambda: [pid for pid in pids if _alive(pid)], lambda alive: not alive, 15, 0.05)
 
 
 def _produce(bootstrap: str, topic: str, value: bytes) -> int:
@@ -69,14 +71,17 @@ def _consume_one(bootstrap: str, topic: str, timeout: float = 30.0) -> bytes:
     )
     try:
         consumer.subscribe([topic])
-
-        def polled() -> bytes | None:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
             msg = consumer.poll(0.5)
-            if msg is not None and msg.error():
+            if msg is None:
+                continue
+            if msg.error():
                 raise KafkaException(msg.error())
-            return None if msg is None else msg.value()
-
-        return wait_until(polled, timeout=timeout, what=f"a message on {topic}", interval=0)
+            value = msg.value()
+            assert value is not None
+            return value
+        raise AssertionError(f"no message on {topic} within {timeout} s")
     finally:
         consumer.close()
 
@@ -215,13 +220,13 @@ def test_free_port_is_bindable() -> None:
 
 
 _STACK_CHILD = """
-import json, sys, time
+import json, signal, sys
 from services import ServiceStack
 stack = ServiceStack(broker="tansu", use_env=False).start()
 pids = [s.pid for s in stack.services]
 dirs = [str(s.base_dir) for s in stack.services]
 print(json.dumps({"pids": pids, "dirs": dirs, "env": stack.env()}), flush=True)
-time.sleep(600)
+signal.pause()  # until the test's signal stops the stack
 """
 
 
@@ -257,8 +262,7 @@ def test_stack_children_die_with_parent(sig: signal.Signals) -> None:
     try:
         proc.send_signal(sig)
         proc.wait(30)
-        for pid in pids:
-            _wait_dead(pid)
+        _wait_dead(pids)
         if sig == signal.SIGTERM:
             assert proc.returncode == 128 + signal.SIGTERM
             assert not any(Path(d).exists() for d in dirs)  # stopped cleanly

@@ -13,7 +13,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from services.mqtt import mqtt_answers
 from services.ports import port_is_open
-from smati.processes import RoleProcess
+from services.processes import RoleProcess
 
 pytestmark = pytest.mark.integration
 

@@ -31,7 +31,7 @@ def main(bootstrap: str, topic_name: str, group: str, count: int) -> None:
     topic = app.topic(topic_name, internal=False)
 
     @app.agent(topic)
-    async def deserialise(stream: faust.StreamT) -> None:
+    async def deserialise(stream: faust.StreamT[bytes]) -> None:
         seen, started = 0, 0.0
         async for value in stream:
             if not seen:

@@ -43,11 +43,11 @@ from typing import TypeVar
 import psycopg
 from confluent_kafka import Message, Producer
 
+from benchmarks.fleet import device_id, fleet_registry, raw_uplink, usage_id
 from models.detection import DetectionEvent, DetectionKind
 from models.settings import Settings
 from services import ApacheKafka, PostgresServer, free_port, spawn, stop_process
-from smati.fleet import device_id, fleet_registry, raw_uplink, usage_id
-from smati.processes import RoleProcess
+from services.processes import RoleProcess
 from storage.migrate import migrate
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics, read_records

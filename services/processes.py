@@ -1,8 +1,8 @@
 """Running SMATI roles (worker, connector) as child processes, as in production.
 
-Used by `smati demo` and by the end-to-end tests, so both exercise the real entry points.
-Children run in their own session (a Ctrl-C reaches only the parent, which stops them in
-order) and die with the parent, even if it is killed.
+Used by `smati demo`, the end-to-end tests and the pipeline benchmark, so all of them
+exercise the real entry points. Children run in their own session (a Ctrl-C reaches
+only the parent, which stops them in order) and die with the parent, even if it is killed.
 """
 
 from __future__ import annotations

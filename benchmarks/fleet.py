@@ -1,8 +1,8 @@
 """A synthetic fleet: many usages, one thermometer each, sending raw uplinks to Kafka.
 
-For the restart tests and the pipeline benchmark, which need many usages and exact
-control of who transmits when; uplinks go straight to the raw topic, as a connector
-would put them, so what is measured is the stream.
+For the pipeline benchmark and the restart and registry tests, which need many usages
+and exact control of who transmits when; uplinks go straight to the raw topic, as a
+connector would put them, so what is measured is the stream.
 """
 
 from __future__ import annotations
