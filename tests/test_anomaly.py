@@ -6,6 +6,7 @@ import json
 import math
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,9 @@ from models.anomaly import (
     anomaly_event,
     check_anomaly,
 )
+from models.anomaly.detector import Finding
+from models.anomaly.explain import explain
+from models.anomaly.seasonal import SLOTS, SeasonalProfile
 from models.detection import DetectionKind
 from models.reading import Reading, UsageType
 
@@ -138,6 +142,7 @@ def test_anomaly_event_explains_what_was_expected() -> None:
     assert event.details["observed"] == spiked[ANOMALY_AT][1]
     details = event.details
     assert details["expected_low"] < details["expected_high"] < details["observed"]
+    assert details["explanation"].startswith(f"value {details['observed']:.4g} °C, ")
     assert event.details["threshold"] == AnomalyConfig().threshold
     assert anomaly_event("t1", "u1", ts, results[ANOMALY_AT - 1]) is None
     assert DetectionKind.ANOMALY.value == "anomaly"
@@ -172,3 +177,91 @@ def test_check_anomaly_on_stored_state_finds_what_a_live_detector_finds() -> Non
         events += [event] if event else []
     assert [event.ts for event in events] == [series[ANOMALY_AT][0]]
     assert events[0].details["unit"] == "°C"
+
+
+def rescaled(series: Series, period: timedelta) -> Series:
+    """The same values, one every `period` from T0."""
+    return [(T0 + n * period, value) for n, (_, value) in enumerate(series)]
+
+
+@pytest.mark.parametrize("period", [timedelta(seconds=1), timedelta(hours=1)])
+def test_warm_up_counts_readings_at_any_period(period: timedelta) -> None:
+    """A pump sampled every second and a boiler every hour are scored from the same reading."""
+    spiked = altered(office_temperature(seed=0, weeks=1), lambda n, v: v + 50 if n == 150 else v)
+    results = scores(rescaled(spiked, period))
+    assert [n for n, s in enumerate(results) if s.cause is None] == list(range(100))
+    assert results[150].is_anomaly and results[150].cause is Cause.RANGE
+
+
+def test_spike_is_found_when_the_clock_runs_60_times_faster() -> None:
+    """Four weeks of ten-minute readings in 67 minutes: no daily rhythm to learn, the
+    spike is still the only anomaly."""
+    spiked = altered(office_temperature(seed=0), lambda n, v: v + 8 if n == ANOMALY_AT else v)
+    assert list(anomalies(rescaled(spiked, timedelta(seconds=10)))) == [ANOMALY_AT]
+
+
+def test_an_hour_is_trusted_once_seen_on_three_days_whatever_the_period() -> None:
+    every_second = SeasonalProfile(0.05)
+    for ts, value in rescaled(office_temperature(seed=0), timedelta(seconds=1)):
+        every_second.learn(ts, value)  # 4,032 readings in 67 minutes: two hours seen once
+    assert max(every_second.days_seen(hour) for hour in range(SLOTS)) == 1
+    ten_minutes = SeasonalProfile(0.05)
+    for ts, value in office_temperature(seed=0, weeks=1)[: 3 * 144]:  # Monday to Wednesday
+        ten_minutes.learn(ts, value)
+    assert [ten_minutes.days_seen(hour) for hour in range(SLOTS)] == [3] * 24 + [0] * 24
+
+
+def test_no_hour_is_compared_with_its_usual_value_before_the_third_day() -> None:
+    """Heating left on the second night: no hour has been seen on three days yet."""
+    heated = altered(office_temperature(seed=0), lambda n, v: v + 3 if 144 <= n < 156 else v)
+    results = scores(heated)
+    assert all(s.cause is not Cause.SEASONAL for s in results[:288])
+    assert any(s.cause is Cause.SEASONAL for s in results[288:300])
+
+
+def level_with_a_jump(jump_at: int) -> Series:
+    """A slow daily swing between 10 and 20, one reading jumping by 4 inside that range."""
+    series = []
+    for n in range(3 * 144):
+        value = 15 + 5 * math.sin(2 * math.pi * n / 144) + (4 if n == jump_at else 0)
+        series.append((T0 + n * STEP, value))
+    return series
+
+
+def test_jump_inside_the_range_is_found_on_the_rate_of_change_of_a_level() -> None:
+    series = level_with_a_jump(288)  # at 15, rising
+    level = AnomalyDetector(rate_of_change=True)
+    found = {n: s for n, s in enumerate(scores(series, level)) if s.is_anomaly}
+    assert list(found) == [288] and found[288].cause is Cause.RATE
+    assert found[288].finding is not None and found[288].finding.measured == pytest.approx(
+        (series[288][1] - series[287][1]) / STEP.total_seconds()
+    )
+    assert not any(s.is_anomaly for s in scores(series))  # a consumption's detector
+
+
+def test_explanation_says_how_far_from_the_usual_level_of_that_hour() -> None:
+    finding = Finding(Cause.SEASONAL, 0.9, 45.0, 12.0, 18.0, usual=15.0, hour_slot=10)
+    result = AnomalyScore(0.9, 0.5, 45.0, finding)
+    assert explain(result, "kWh") == (
+        "value 45 kWh, 3.0 times the usual weekday 10:00 level (15 kWh); expected 12 kWh to 18 kWh"
+    )
+    low = AnomalyScore(0.9, 0.5, 5.0, replace(finding, hour_slot=34))
+    assert "33% of the usual weekend 10:00 level" in explain(low, "kWh")
+    near = AnomalyScore(0.9, 0.5, 20.0, finding)
+    assert "5 kWh above the usual weekday 10:00 level" in explain(near, "kWh")
+
+
+def test_state_of_an_older_detector_starts_a_new_one() -> None:
+    reading = Reading(
+        tenant_id="t1",
+        usage_id="u1",
+        ts=T0,
+        value=1.0,
+        unit="°C",
+        usage_type=UsageType.INSTANT,
+        source="test",
+        device_id="d1",
+        origin="raw/0/0",
+    )
+    state, event = check_anomaly({"v": 1, "readings": 5000}, reading, AnomalyConfig())
+    assert (state["readings"], event) == (1, None)
