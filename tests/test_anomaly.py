@@ -100,6 +100,22 @@ def test_stuck_sensor_is_found_once() -> None:
     assert list(found) == [ANOMALY_AT + AnomalyConfig().stuck_min_readings]
 
 
+def test_an_episode_of_anomalous_readings_is_reported_once() -> None:
+    """Three readings higher and higher are one anomaly; a new one after ten normal readings."""
+    second = ANOMALY_AT + 3 + 10
+
+    def spikes(n: int, value: float) -> float:
+        if ANOMALY_AT <= n < ANOMALY_AT + 3:
+            return value + 8 * (n - ANOMALY_AT + 1)
+        return value + (40 if n == second else 0)
+
+    results = scores(altered(office_temperature(seed=0), spikes))
+    episode = results[ANOMALY_AT : ANOMALY_AT + 3]
+    assert all(s.score >= s.threshold for s in episode)
+    assert [s.continues_episode for s in episode] == [False, True, True]
+    assert [n for n, s in enumerate(results) if s.is_anomaly] == [ANOMALY_AT, second]
+
+
 def test_nothing_is_scored_while_warming_up() -> None:
     spiked = altered(office_temperature(seed=0, weeks=1), lambda n, v: v + 50 if n == 50 else v)
     warming = [s for s in scores(spiked) if s.cause is None]

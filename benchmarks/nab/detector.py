@@ -2,7 +2,8 @@
 sets it is compared with when one category is left out.
 
 NAB's series are levels (CPU, temperature, latency, traffic) or counts per interval
-(tweets, taxis): the detector runs as for an instant usage, rate of change on.
+(tweets, taxis): the detector runs as for an instant usage, rate of change on. A reading
+continuing an episode already reported scores 0, as the stream reports no event for it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import orjson
 
 from benchmarks.nab.corpus import DataFile
 from benchmarks.nab.runner import DetectorFactory, Score
-from models.anomaly import AnomalyConfig, AnomalyDetector
+from models.anomaly import AnomalyConfig, AnomalyDetector, AnomalyScore
 
 TUNED = (
     "range_tolerance",
@@ -30,9 +31,14 @@ NEIGHBOUR_FACTORS = (0.5, 2.0)
 def stream_detector(config: AnomalyConfig) -> DetectorFactory:
     def make(_: DataFile) -> Score:
         detector = AnomalyDetector(config, rate_of_change=True)
-        return lambda ts, value: detector.score_and_learn(ts, value).score
+        return lambda ts, value: _reported(detector.score_and_learn(ts, value))
 
     return make
+
+
+def _reported(result: AnomalyScore) -> float:
+    """NAB sees what the stream reports: nothing more of an episode already reported."""
+    return 0.0 if result.continues_episode else result.score
 
 
 def with_state_round_trip(config: AnomalyConfig) -> DetectorFactory:
@@ -50,7 +56,7 @@ def with_state_round_trip(config: AnomalyConfig) -> DetectorFactory:
             )
             result = detector.score_and_learn(ts, value)
             state = orjson.dumps(detector.to_state())
-            return result.score
+            return _reported(result)
 
         return score
 

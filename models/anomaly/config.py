@@ -20,6 +20,9 @@ class AnomalyConfig(BaseModel):
     """A reading scoring at least this is an anomaly."""
     warmup_readings: int = Field(default=100, ge=1)
     """Readings learned before any is scored."""
+    episode_gap_readings: int = Field(default=10, ge=1)
+    """Normal readings in a row that end an anomaly episode: the anomalous readings of one
+    episode are one anomaly, reported at the first (a team is paged once)."""
     range_tolerance: float = Field(default=0.0255, gt=0.0)
     """How far beyond the lowest or highest value seen so far."""
     seasonal_tolerance: float = Field(default=0.107, gt=0.0)

@@ -14,8 +14,10 @@ each an excess in fractions of a range so far, squashed to [0, 1) by its toleran
   change per second seen so far explains (a jump inside the range);
 - stuck: identical values in a row, longer than ever seen (a frozen sensor).
 
-Everything counts readings, not time, but the seasonal profile, which counts days: the
-detector scores from its `warmup_readings`-th reading on, at any period. The tolerances
+An episode of anomalous readings (fewer than `episode_gap_readings` normal ones between
+them) is reported once, at its first reading. Everything counts readings, not time, but
+the seasonal profile, which counts days: the detector scores from its
+`warmup_readings`-th reading on, at any period. The tolerances
 are chosen on NAB (`smati bench nab`, one parameter set for every file) so that 0.5 is
 the best threshold of its standard profile. Learning is online: each reading updates a
 few river-style statistics, no refit.
@@ -73,6 +75,9 @@ class AnomalyScore:
     threshold: float
     observed: float
     finding: Finding | None
+    continues_episode: bool = False
+    """Over the threshold, but within `episode_gap_readings` of the previous reading that
+    was: the anomaly is already reported."""
 
     @property
     def cause(self) -> Cause | None:
@@ -80,7 +85,10 @@ class AnomalyScore:
 
     @property
     def is_anomaly(self) -> bool:
-        return self.finding is not None and self.score >= self.threshold
+        """A new anomaly: over the threshold, and the first of its episode."""
+        return (
+            self.finding is not None and self.score >= self.threshold and not self.continues_episode
+        )
 
 
 def _squash(excess: float, tolerance: float) -> float:
@@ -117,6 +125,7 @@ class AnomalyDetector:
         self._previous_ts: float | None = None
         self._run = 0
         self._longest_run = 0
+        self._since_anomalous = self.config.episode_gap_readings
 
     def score_and_learn(self, ts: datetime, value: float) -> AnomalyScore:
         """Score a reading against what came before it, then learn it. `ts` must be aware
@@ -135,7 +144,14 @@ class AnomalyDetector:
         if not scoring:
             return AnomalyScore(0.0, self.config.threshold, value, None)
         worst = max((f for f in findings if f is not None), key=lambda f: f.score)
-        return AnomalyScore(worst.score, self.config.threshold, value, worst)
+        return AnomalyScore(worst.score, self.config.threshold, value, worst, self._episode(worst))
+
+    def _episode(self, worst: Finding) -> bool:
+        """Whether this reading continues an anomaly episode already reported."""
+        over = worst.score >= self.config.threshold
+        continues = over and self._since_anomalous < self.config.episode_gap_readings
+        self._since_anomalous = 0 if over else self._since_anomalous + 1
+        return continues
 
     def _range(self, value: float, width: float) -> Finding:
         values = self._values
@@ -228,6 +244,7 @@ class AnomalyDetector:
             "previous_ts": self._previous_ts,
             "run": self._run,
             "longest_run": self._longest_run,
+            "since_anomalous": self._since_anomalous,
         }
 
     @classmethod
@@ -255,4 +272,5 @@ class AnomalyDetector:
         detector._previous_ts = state["previous_ts"]
         detector._run = state["run"]
         detector._longest_run = state["longest_run"]
+        detector._since_anomalous = state["since_anomalous"]
         return detector
