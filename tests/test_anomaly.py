@@ -101,8 +101,8 @@ def test_stuck_sensor_is_found_once() -> None:
 
 
 def test_an_episode_of_anomalous_readings_is_reported_once() -> None:
-    """Three readings higher and higher are one anomaly; a new one after ten normal readings."""
-    second = ANOMALY_AT + 3 + 10
+    """Three readings higher and higher are one anomaly; a new one after the episode's gap."""
+    second = ANOMALY_AT + 3 + AnomalyConfig().episode_gap_readings
 
     def spikes(n: int, value: float) -> float:
         if ANOMALY_AT <= n < ANOMALY_AT + 3:
@@ -236,10 +236,10 @@ def test_no_hour_is_compared_with_its_usual_value_before_the_third_day() -> None
 
 
 def level_with_a_jump(jump_at: int) -> Series:
-    """A slow daily swing between 10 and 20, one reading jumping by 4 inside that range."""
+    """A swing between 10 and 20 every 72 readings, one reading jumping by 4 inside it."""
     series = []
-    for n in range(3 * 144):
-        value = 15 + 5 * math.sin(2 * math.pi * n / 144) + (4 if n == jump_at else 0)
+    for n in range(6 * 72):
+        value = 15 + 5 * math.sin(2 * math.pi * n / 72) + (4 if n == jump_at else 0)
         series.append((T0 + n * STEP, value))
     return series
 

@@ -23,8 +23,11 @@ TUNED = (
     "rate_tolerance",
     "stuck_tolerance",
     "level_fading",
+    "seasonal_fading",
+    "episode_gap_readings",
 )
-"""The parameters chosen on NAB; the others are counts of readings or days."""
+"""The parameters chosen on NAB; the others are counts of readings or days chosen by
+what they mean (a day's readings do not exist at every period)."""
 NEIGHBOUR_FACTORS = (0.5, 2.0)
 
 
@@ -69,8 +72,11 @@ def neighbours(config: AnomalyConfig) -> dict[str, AnomalyConfig]:
     candidates: dict[str, AnomalyConfig] = {}
     for name in TUNED:
         for factor in NEIGHBOUR_FACTORS:
-            value = getattr(config, name) * factor
-            if name.endswith("fading"):
+            configured = getattr(config, name)
+            value = configured * factor
+            if isinstance(configured, int):
+                value = max(round(value), 1)
+            elif name.endswith("fading"):
                 value = min(value, 1.0)
             candidates[f"{name} x{factor:g}"] = config.model_copy(update={name: value})
     return candidates

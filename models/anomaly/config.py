@@ -20,7 +20,7 @@ class AnomalyConfig(BaseModel):
     """A reading scoring at least this is an anomaly."""
     warmup_readings: int = Field(default=100, ge=1)
     """Readings learned before any is scored."""
-    episode_gap_readings: int = Field(default=10, ge=1)
+    episode_gap_readings: int = Field(default=20, ge=1)
     """Normal readings in a row that end an anomaly episode: the anomalous readings of one
     episode are one anomaly, reported at the first (a team is paged once)."""
     range_tolerance: float = Field(default=0.0255, gt=0.0)
@@ -28,12 +28,12 @@ class AnomalyConfig(BaseModel):
     seasonal_tolerance: float = Field(default=0.107, gt=0.0)
     """How far beyond the deviations seen so far from the usual value at this hour of this
     kind of day (weekday or weekend)."""
-    level_tolerance: float = Field(default=0.0145, gt=0.0)
+    level_tolerance: float = Field(default=0.005, gt=0.0)
     """How far the smoothed level goes beyond its lowest or highest so far."""
     rate_tolerance: float = Field(default=0.2, gt=0.0)
     """How much of a level's change since the previous reading the fastest change per
     second seen so far does not explain (instant usages only)."""
-    stuck_tolerance: float = Field(default=5.0, gt=0.0)
+    stuck_tolerance: float = Field(default=10.0, gt=0.0)
     """How much longer than the longest run of identical values seen so far, in units of
     that run (plus one)."""
     stuck_min_readings: int = Field(default=12, ge=2)
