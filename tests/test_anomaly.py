@@ -173,22 +173,27 @@ def test_naive_time_or_non_finite_value_is_refused() -> None:
     assert detector.to_state()["readings"] == 0
 
 
+def temperature(ts: datetime, value: float) -> Reading:
+    """A reading of an instant usage, as the stream hands it to `check_anomaly`."""
+    return Reading(
+        tenant_id="t1",
+        usage_id="u1",
+        ts=ts,
+        value=value,
+        unit="°C",
+        usage_type=UsageType.INSTANT,
+        source="test",
+        device_id="d1",
+        origin="raw/0/0",
+    )
+
+
 def test_check_anomaly_on_stored_state_finds_what_a_live_detector_finds() -> None:
     series = altered(office_temperature(seed=0), lambda n, v: v + 8 if n == ANOMALY_AT else v)
     state: dict[str, Any] | None = None
     events = []
     for ts, value in series:
-        reading = Reading(
-            tenant_id="t1",
-            usage_id="u1",
-            ts=ts,
-            value=value,
-            unit="°C",
-            usage_type=UsageType.INSTANT,
-            source="test",
-            device_id="d1",
-            origin="raw/0/0",
-        )
+        reading = temperature(ts, value)
         state, event = check_anomaly(json.loads(json.dumps(state)), reading, AnomalyConfig())
         events += [event] if event else []
     assert [event.ts for event in events] == [series[ANOMALY_AT][0]]
@@ -268,16 +273,6 @@ def test_explanation_says_how_far_from_the_usual_level_of_that_hour() -> None:
 
 
 def test_state_of_an_older_detector_starts_a_new_one() -> None:
-    reading = Reading(
-        tenant_id="t1",
-        usage_id="u1",
-        ts=T0,
-        value=1.0,
-        unit="°C",
-        usage_type=UsageType.INSTANT,
-        source="test",
-        device_id="d1",
-        origin="raw/0/0",
-    )
+    reading = temperature(T0, 1.0)
     state, event = check_anomaly({"v": 1, "readings": 5000}, reading, AnomalyConfig())
     assert (state["readings"], event) == (1, None)
