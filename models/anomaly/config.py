@@ -40,7 +40,7 @@ class AnomalyConfig(BaseModel):
     """Identical values in a row below this are never a stuck sensor."""
     level_settle_readings: int = Field(default=20, ge=1)
     """Readings before the smoothed level is trusted (its start follows the first values)."""
-    level_fading: float = Field(default=0.1, gt=0.0, le=1.0)
+    level_fading: float = Field(default=0.05, gt=0.0, le=1.0)
     """Weight of a new reading in the smoothed level."""
     seasonal_fading: float = Field(default=0.05, gt=0.0, le=1.0)
     """Weight of a new reading in the usual value of its hour and kind of day."""
