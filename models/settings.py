@@ -75,10 +75,9 @@ class Settings(BaseSettings):
     anomaly_threshold: float = Field(
         default=0.5, ge=0, le=1, description="anomaly score at which a reading is an anomaly"
     )
-    anomaly_warmup_s: float = Field(
-        default=86400.0, ge=0, description="a usage's readings are learnt, not scored, this long"
+    anomaly_warmup_readings: int = Field(
+        default=100, ge=1, description="a usage's first readings are learnt, not scored"
     )
-    anomaly_warmup_readings: int = Field(default=100, ge=1, description="...and this many readings")
     trusted_decoders: list[str] = Field(
         default=[],
         description="sources (tts, chirpstack) whose decoded payload is used instead of a codec",
@@ -128,7 +127,6 @@ class Settings(BaseSettings):
     def anomaly_config(self) -> AnomalyConfig:
         return AnomalyConfig(
             threshold=self.anomaly_threshold,
-            warmup=timedelta(seconds=self.anomaly_warmup_s),
             warmup_readings=self.anomaly_warmup_readings,
         )
 

@@ -43,8 +43,6 @@ DEMO_YAML = resources.files("smati").joinpath("examples/demo-building.yaml").rea
 
 SILENT_DEVICE = "paris-water-01"
 """A device that stops transmitting when the history ends: it turns orange, then red."""
-DEMO_ANOMALY_WARMUP_S = 600
-"""The anomaly detector learns for 10 minutes of the demo's hour (a day in production)."""
 
 
 def demo_registry() -> Registry:
@@ -74,7 +72,6 @@ def run_demo(
             save_registry(conn, registry)
         ensure_topics(settings)
         env = {
-            "SMATI_ANOMALY_WARMUP_S": str(DEMO_ANOMALY_WARMUP_S),
             **os.environ,
             **stack.env(),
             "SMATI_WEB_PORT": str(free_port()),

@@ -6,6 +6,7 @@ import json
 import math
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,9 @@ from models.anomaly import (
     anomaly_event,
     check_anomaly,
 )
+from models.anomaly.detector import Finding
+from models.anomaly.explain import explain
+from models.anomaly.seasonal import SLOTS, SeasonalProfile
 from models.detection import DetectionKind
 from models.reading import Reading, UsageType
 
@@ -49,7 +53,7 @@ def altered(series: Series, change: Callable[[int, float], float]) -> Series:
 
 def scores(series: Series, detector: AnomalyDetector | None = None) -> list[AnomalyScore]:
     detector = detector or AnomalyDetector()
-    return [detector.score(ts, value) for ts, value in series]
+    return [detector.score_and_learn(ts, value) for ts, value in series]
 
 
 def anomalies(series: Series) -> dict[int, AnomalyScore]:
@@ -66,7 +70,7 @@ def test_spike_is_found_where_it_is_with_its_explanation() -> None:
     assert list(found) == [ANOMALY_AT]
     spike = found[ANOMALY_AT]
     assert spike.cause in (Cause.RANGE, Cause.SEASONAL)
-    assert spike.expected_high is not None and spike.observed > spike.expected_high
+    assert spike.finding is not None and spike.observed > spike.finding.expected_high
 
 
 def test_level_shift_is_found_within_the_hour() -> None:
@@ -96,12 +100,26 @@ def test_stuck_sensor_is_found_once() -> None:
     assert list(found) == [ANOMALY_AT + AnomalyConfig().stuck_min_readings]
 
 
+def test_an_episode_of_anomalous_readings_is_reported_once() -> None:
+    """Three readings higher and higher are one anomaly; a new one after the episode's gap."""
+    second = ANOMALY_AT + 3 + AnomalyConfig().episode_gap_readings
+
+    def spikes(n: int, value: float) -> float:
+        if ANOMALY_AT <= n < ANOMALY_AT + 3:
+            return value + 8 * (n - ANOMALY_AT + 1)
+        return value + (40 if n == second else 0)
+
+    results = scores(altered(office_temperature(seed=0), spikes))
+    episode = results[ANOMALY_AT : ANOMALY_AT + 3]
+    assert all(s.score >= s.threshold for s in episode)
+    assert [s.continues_episode for s in episode] == [False, True, True]
+    assert [n for n, s in enumerate(results) if s.is_anomaly] == [ANOMALY_AT, second]
+
+
 def test_nothing_is_scored_while_warming_up() -> None:
-    config = AnomalyConfig()
     spiked = altered(office_temperature(seed=0, weeks=1), lambda n, v: v + 50 if n == 50 else v)
     warming = [s for s in scores(spiked) if s.cause is None]
-    assert len(warming) == 144  # one day of readings, more than warmup_readings
-    assert len(warming) >= config.warmup_readings
+    assert len(warming) == AnomalyConfig().warmup_readings
     assert all(s.score == 0.0 and not s.is_anomaly for s in warming)
 
 
@@ -140,6 +158,7 @@ def test_anomaly_event_explains_what_was_expected() -> None:
     assert event.details["observed"] == spiked[ANOMALY_AT][1]
     details = event.details
     assert details["expected_low"] < details["expected_high"] < details["observed"]
+    assert details["explanation"].startswith(f"value {details['observed']:.4g} °C, ")
     assert event.details["threshold"] == AnomalyConfig().threshold
     assert anomaly_event("t1", "u1", ts, results[ANOMALY_AT - 1]) is None
     assert DetectionKind.ANOMALY.value == "anomaly"
@@ -148,10 +167,25 @@ def test_anomaly_event_explains_what_was_expected() -> None:
 def test_naive_time_or_non_finite_value_is_refused() -> None:
     detector = AnomalyDetector()
     with pytest.raises(ValueError):
-        detector.score(datetime(2026, 11, 2), 1.0)
+        detector.score_and_learn(datetime(2026, 11, 2), 1.0)
     with pytest.raises(ValueError):
-        detector.score(T0, math.nan)
+        detector.score_and_learn(T0, math.nan)
     assert detector.to_state()["readings"] == 0
+
+
+def temperature(ts: datetime, value: float) -> Reading:
+    """A reading of an instant usage, as the stream hands it to `check_anomaly`."""
+    return Reading(
+        tenant_id="t1",
+        usage_id="u1",
+        ts=ts,
+        value=value,
+        unit="°C",
+        usage_type=UsageType.INSTANT,
+        source="test",
+        device_id="d1",
+        origin="raw/0/0",
+    )
 
 
 def test_check_anomaly_on_stored_state_finds_what_a_live_detector_finds() -> None:
@@ -159,18 +193,86 @@ def test_check_anomaly_on_stored_state_finds_what_a_live_detector_finds() -> Non
     state: dict[str, Any] | None = None
     events = []
     for ts, value in series:
-        reading = Reading(
-            tenant_id="t1",
-            usage_id="u1",
-            ts=ts,
-            value=value,
-            unit="°C",
-            usage_type=UsageType.INSTANT,
-            source="test",
-            device_id="d1",
-            origin="raw/0/0",
-        )
+        reading = temperature(ts, value)
         state, event = check_anomaly(json.loads(json.dumps(state)), reading, AnomalyConfig())
         events += [event] if event else []
     assert [event.ts for event in events] == [series[ANOMALY_AT][0]]
     assert events[0].details["unit"] == "°C"
+
+
+def rescaled(series: Series, period: timedelta) -> Series:
+    """The same values, one every `period` from T0."""
+    return [(T0 + n * period, value) for n, (_, value) in enumerate(series)]
+
+
+@pytest.mark.parametrize("period", [timedelta(seconds=1), timedelta(hours=1)])
+def test_warm_up_counts_readings_at_any_period(period: timedelta) -> None:
+    """A pump sampled every second and a boiler every hour are scored from the same reading."""
+    spiked = altered(office_temperature(seed=0, weeks=1), lambda n, v: v + 50 if n == 150 else v)
+    results = scores(rescaled(spiked, period))
+    assert [n for n, s in enumerate(results) if s.cause is None] == list(range(100))
+    assert results[150].is_anomaly and results[150].cause is Cause.RANGE
+
+
+def test_spike_is_found_when_the_clock_runs_60_times_faster() -> None:
+    """Four weeks of ten-minute readings in 67 minutes: no daily rhythm to learn, the
+    spike is still the only anomaly."""
+    spiked = altered(office_temperature(seed=0), lambda n, v: v + 8 if n == ANOMALY_AT else v)
+    assert list(anomalies(rescaled(spiked, timedelta(seconds=10)))) == [ANOMALY_AT]
+
+
+def test_an_hour_is_trusted_once_seen_on_three_days_whatever_the_period() -> None:
+    every_second = SeasonalProfile(0.05)
+    for ts, value in rescaled(office_temperature(seed=0), timedelta(seconds=1)):
+        every_second.learn(ts, value)  # 4,032 readings in 67 minutes: two hours seen once
+    assert max(every_second.days_seen(hour) for hour in range(SLOTS)) == 1
+    ten_minutes = SeasonalProfile(0.05)
+    for ts, value in office_temperature(seed=0, weeks=1)[: 3 * 144]:  # Monday to Wednesday
+        ten_minutes.learn(ts, value)
+    assert [ten_minutes.days_seen(hour) for hour in range(SLOTS)] == [3] * 24 + [0] * 24
+
+
+def test_no_hour_is_compared_with_its_usual_value_before_the_third_day() -> None:
+    """Heating left on the second night: no hour has been seen on three days yet."""
+    heated = altered(office_temperature(seed=0), lambda n, v: v + 3 if 144 <= n < 156 else v)
+    results = scores(heated)
+    assert all(s.cause is not Cause.SEASONAL for s in results[:288])
+    assert any(s.cause is Cause.SEASONAL for s in results[288:300])
+
+
+def level_with_a_jump(jump_at: int) -> Series:
+    """A swing between 10 and 20 every 72 readings, one reading jumping by 4 inside it."""
+    series = []
+    for n in range(6 * 72):
+        value = 15 + 5 * math.sin(2 * math.pi * n / 72) + (4 if n == jump_at else 0)
+        series.append((T0 + n * STEP, value))
+    return series
+
+
+def test_jump_inside_the_range_is_found_on_the_rate_of_change_of_a_level() -> None:
+    series = level_with_a_jump(288)  # at 15, rising
+    level = AnomalyDetector(rate_of_change=True)
+    found = {n: s for n, s in enumerate(scores(series, level)) if s.is_anomaly}
+    assert list(found) == [288] and found[288].cause is Cause.RATE
+    assert found[288].finding is not None and found[288].finding.measured == pytest.approx(
+        (series[288][1] - series[287][1]) / STEP.total_seconds()
+    )
+    assert not any(s.is_anomaly for s in scores(series))  # a consumption's detector
+
+
+def test_explanation_says_how_far_from_the_usual_level_of_that_hour() -> None:
+    finding = Finding(Cause.SEASONAL, 0.9, 45.0, 12.0, 18.0, usual=15.0, hour_slot=10)
+    result = AnomalyScore(0.9, 0.5, 45.0, finding)
+    assert explain(result, "kWh") == (
+        "value 45 kWh, 3.0 times the usual weekday 10:00 level (15 kWh); expected 12 kWh to 18 kWh"
+    )
+    low = AnomalyScore(0.9, 0.5, 5.0, replace(finding, hour_slot=34))
+    assert "33% of the usual weekend 10:00 level" in explain(low, "kWh")
+    near = AnomalyScore(0.9, 0.5, 20.0, finding)
+    assert "5 kWh above the usual weekday 10:00 level" in explain(near, "kWh")
+
+
+def test_state_of_an_older_detector_starts_a_new_one() -> None:
+    reading = temperature(T0, 1.0)
+    state, event = check_anomaly({"v": 1, "readings": 5000}, reading, AnomalyConfig())
+    assert (state["readings"], event) == (1, None)

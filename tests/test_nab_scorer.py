@@ -1,18 +1,21 @@
-"""NAB's scoring rules on small hand-made files, and `smati bench nab` on a tiny corpus."""
+"""NAB's scoring rules and the robustness proofs on small hand-made files, and
+`smati bench nab` on a tiny corpus."""
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from benchmarks.nab import scorer
+from benchmarks.nab import robustness, scorer
 from benchmarks.nab.baseline import WindowedGaussian
-from benchmarks.nab.corpus import DataFile, Profile, load_corpus
+from benchmarks.nab.corpus import Corpus, DataFile, Profile, load_corpus
+from benchmarks.nab.runner import Detections
 from smati.cli import main
 
 STANDARD = Profile("standard", tp_weight=1.0, fp_weight=0.11, fn_weight=1.0)
@@ -115,9 +118,9 @@ def test_null_detector_normalises_to_0_and_perfect_to_100() -> None:
 
 
 def write_corpus(root: Path) -> None:
-    """Two files in NAB's layout, a spike inside each one's only window."""
+    """Two files in NAB's layout, of two categories, a spike inside each one's only window."""
     windows: dict[str, list[list[str]]] = {}
-    for name, spike in (("spiky/a.csv", 300), ("spiky/b.csv", 350)):
+    for name, spike in (("spiky/a.csv", 300), ("sharp/b.csv", 350)):
         path = root / "data" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         times = [T0 + timedelta(hours=i) for i in range(500)]
@@ -139,7 +142,7 @@ def write_corpus(root: Path) -> None:
 def test_corpus_windows_are_row_indexes(tmp_path: Path) -> None:
     write_corpus(tmp_path)
     corpus = load_corpus(tmp_path)
-    assert [data.windows for data in corpus.files] == [[(280, 320)], [(330, 370)]]
+    assert [data.windows for data in corpus.files] == [[(330, 370)], [(280, 320)]]
     assert [p.name for p in corpus.profiles] == ["standard", "reward_low_FP_rate"]
 
 
@@ -156,10 +159,31 @@ def test_bench_nab_json_on_a_tiny_corpus(tmp_path: Path) -> None:
     assert figures["scores"]["standard"] > 80  # both spikes found, nothing else
     assert set(figures["baseline_windowed_gaussian"]) == {"standard", "reward_low_fp"}
     assert figures["us_per_sample"] > 0
+    assert figures["same_scores_with_state"] is True
+    assert set(figures["robustness"]) == {
+        "compressed_60",
+        "stretched_60",
+        "first_3000_rows",
+        "leave_one_category_out",
+    }
+    for scores in figures["robustness"].values():
+        assert set(scores) == {"standard", "reward_low_fp"}
+    assert set(figures["leave_one_category_out_choices"]["standard"]) == {"sharp", "spiky"}
     assert set(figures["alternatives"]) == {
         "river_half_space_trees",
         "river_standard_absolute_deviation",
     }
+
+
+def test_bench_nab_time_scale_scores_the_corpus_on_a_slower_clock(tmp_path: Path) -> None:
+    write_corpus(tmp_path)
+    base = ["bench", "nab", "--data", str(tmp_path), "--json"]
+    plain = json.loads(CliRunner().invoke(main, base).output)
+    stretched = CliRunner().invoke(main, [*base, "--time-scale", "60", "--no-robustness"])
+    assert stretched.exit_code == 0, stretched.output
+    figures = json.loads(stretched.output)
+    assert figures["time_scale"] == 60.0 and figures["robustness"] == {}
+    assert figures["scores"] == plain["robustness"]["stretched_60"]
 
 
 def window_of_mean_11_and_deviation_1() -> WindowedGaussian:
@@ -175,3 +199,50 @@ def test_windowed_gaussian_scores_the_tail_and_rounds_like_nab() -> None:
     assert six_sigmas == pytest.approx(1 - 9.87e-10, abs=1e-12) and six_sigmas < 1.0
     # 1 - 7e-14 is 1.0 with NAB's 12 significant digits
     assert window_of_mean_11_and_deviation_1().score(T0, 18.4) == 1.0
+
+
+def corpus_of(*files: DataFile) -> Corpus:
+    return Corpus(files=list(files), profiles=[STANDARD])
+
+
+def test_first_rows_keeps_windows_as_far_as_they_go() -> None:
+    data = data_file([(100, 119), (150, 169)])
+    cut = robustness.first_rows(corpus_of(data), 160).files[0]
+    assert len(cut.values) == len(cut.timestamps) == 160
+    assert cut.windows == [(100, 119), (150, 159)]
+    assert robustness.first_rows(corpus_of(data), 110).files[0].windows == [(100, 109)]
+    assert robustness.first_rows(corpus_of(data), 500).files[0] == data
+
+
+@pytest.mark.parametrize("factor", [1 / 60, 60.0])
+def test_rescaled_clock_keeps_the_first_time_values_and_windows(factor: float) -> None:
+    data = data_file([(100, 119)])
+    scaled = robustness.rescaled(corpus_of(data), factor).files[0]
+    assert scaled.timestamps[0] == data.timestamps[0]
+    assert scaled.timestamps[1] - scaled.timestamps[0] == timedelta(minutes=5) * factor
+    assert (scaled.values, scaled.windows) == (data.values, data.windows)
+
+
+def test_each_category_is_scored_with_the_parameters_chosen_without_it() -> None:
+    """Two parameter sets, each finding only one category's anomaly: in-sample either
+    scores 100 on its own category, left out each category gets the other's set: 0."""
+    first = replace(data_file([(100, 119)]), name="first/a.csv")
+    second = replace(data_file([(150, 169)]), name="second/b.csv")
+    corpus = corpus_of(first, second)
+
+    def detections(found: DataFile) -> Detections:
+        rows = {
+            data.name: scorer.scorable_rows(
+                data, detections_at(data.windows[0][0]) if data is found else detections_at()
+            )
+            for data in (first, second)
+        }
+        return Detections(rows, readings=400, seconds=1.0)
+
+    candidates = {"finds first": detections(first), "finds second": detections(second)}
+    held_out = robustness.leave_one_category_out(corpus, candidates, STANDARD)
+    assert [(held.category, held.parameters) for held in held_out] == [
+        ("first", "finds second"),
+        ("second", "finds first"),
+    ]
+    assert [held.score for held in held_out] == [0.0, 0.0]

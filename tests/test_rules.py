@@ -117,7 +117,7 @@ def test_event_ids_are_deterministic_so_replays_store_once() -> None:
 def test_anomaly_detector_learns_an_index_meters_consumption_not_its_counter() -> None:
     """A steady meter, then one interval drawing ten times as much: under any threshold."""
     ref = usage(UsageType.INDEX)
-    config = AnomalyConfig(warmup=timedelta(0), warmup_readings=50)
+    config = AnomalyConfig(warmup_readings=50)
     state, found, index = UsageState(), [], 1000.0
     for n in range(80):
         index += 10.0 if n == 70 else 1.0 + 0.1 * (n % 3)

@@ -21,8 +21,8 @@ def half_space_trees(data: DataFile) -> Score:
 
     def score(ts: datetime, value: float) -> float:
         features = {"value": value}
-        result = float(model.score_one(features))
-        model.learn_one(features)
+        result = float(model.score_one(features))  # type: ignore[no-untyped-call, unused-ignore]
+        model.learn_one(features)  # type: ignore[no-untyped-call, unused-ignore]
         return result
 
     return score
@@ -33,8 +33,8 @@ def standard_absolute_deviation(data: DataFile) -> Score:
     model = anomaly.StandardAbsoluteDeviation()
 
     def score(ts: datetime, value: float) -> float:
-        deviation = float(model.score_one({}, value))
-        model.learn_one({}, value)
+        deviation = float(model.score_one({}, value))  # type: ignore[no-untyped-call, unused-ignore]
+        model.learn_one({}, value)  # type: ignore[no-untyped-call, unused-ignore]
         return deviation / (deviation + 3.0)
 
     return score

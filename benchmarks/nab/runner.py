@@ -48,9 +48,17 @@ class DetectorResult:
         return next(result.score for result in self.profiles if result.profile == profile)
 
 
-def run(
-    corpus: Corpus, name: str, make: DetectorFactory, configured: float | None = None
-) -> DetectorResult:
+@dataclass(frozen=True)
+class Detections:
+    """A detector's scores over a corpus, as NAB scores them: the scorable rows per file."""
+
+    rows: dict[str, list[scorer.ScorableRow]]
+    readings: int
+    seconds: float
+    """In the detector's own calls only."""
+
+
+def detect(corpus: Corpus, make: DetectorFactory) -> Detections:
     rows: dict[str, list[scorer.ScorableRow]] = {}
     seconds = 0.0
     for data in corpus.files:
@@ -60,8 +68,22 @@ def run(
         seconds += time.perf_counter() - start
         rows[data.name] = scorer.scorable_rows(data, scores)
     readings = sum(len(data.values) for data in corpus.files)
-    profiles = [_profile_result(corpus, rows, profile, configured) for profile in corpus.profiles]
-    return DetectorResult(name, profiles, readings, seconds)
+    return Detections(rows, readings, seconds)
+
+
+def run(
+    corpus: Corpus, name: str, make: DetectorFactory, configured: float | None = None
+) -> DetectorResult:
+    return result_of(corpus, name, detect(corpus, make), configured)
+
+
+def result_of(
+    corpus: Corpus, name: str, detections: Detections, configured: float | None = None
+) -> DetectorResult:
+    profiles = [
+        _profile_result(corpus, detections.rows, profile, configured) for profile in corpus.profiles
+    ]
+    return DetectorResult(name, profiles, detections.readings, detections.seconds)
 
 
 def _profile_result(
@@ -76,23 +98,24 @@ def _profile_result(
     for category in sorted({data.category for data in corpus.files}):
         files = [data for data in corpus.files if data.category == category]
         category_rows = [row for data in files for row in rows[data.name]]
-        by_category[category] = _normalised(
+        by_category[category] = normalised(
             files, category_rows, profile, scorer.score_at(category_rows, profile, threshold)
         )
-    score = _normalised(corpus.files, every_row, profile, total)
+    score = normalised(corpus.files, every_row, profile, total)
     score_at_configured = (
         None
         if configured is None
-        else _normalised(
+        else normalised(
             corpus.files, every_row, profile, scorer.score_at(every_row, profile, configured)
         )
     )
     return ProfileResult(profile.name, threshold, score or 0.0, score_at_configured, by_category)
 
 
-def _normalised(
+def normalised(
     files: list[DataFile], rows: list[scorer.ScorableRow], profile: Profile, score: float
 ) -> float | None:
+    """NAB's normalisation of `score` over `files`, None where they have no window."""
     perfect = scorer.perfect_score(files, profile)
     if perfect == 0:
         return None

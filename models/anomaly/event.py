@@ -1,10 +1,12 @@
-"""An anomaly as a detection event, with what explains it: observed vs expected."""
+"""An anomaly as a detection event, with what explains it: the score, the cause, the
+range expected of what the cause measured, and a sentence saying it."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from models.anomaly.detector import AnomalyScore
+from models.anomaly.explain import explain
 from models.detection import DetectionEvent, DetectionKind, Severity
 
 
@@ -12,7 +14,8 @@ def anomaly_event(
     tenant_id: str, usage_id: str, ts: datetime, result: AnomalyScore, unit: str | None = None
 ) -> DetectionEvent | None:
     """The event of a reading scored as an anomaly, None for a normal one."""
-    if not result.is_anomaly:
+    finding = result.finding
+    if finding is None or not result.is_anomaly:
         return None
     return DetectionEvent.of(
         DetectionKind.ANOMALY,
@@ -22,9 +25,12 @@ def anomaly_event(
         Severity.WARNING,
         score=round(result.score, 4),
         threshold=result.threshold,
-        cause=None if result.cause is None else result.cause.value,
+        cause=finding.cause.value,
         observed=result.observed,
-        expected_low=result.expected_low,
-        expected_high=result.expected_high,
+        measured=finding.measured,
+        expected_low=finding.expected_low,
+        expected_high=finding.expected_high,
+        usual=finding.usual,
+        explanation=explain(result, unit),
         unit=unit,
     )
