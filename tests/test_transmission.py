@@ -239,3 +239,25 @@ def test_violet_announced_again_after_a_lost_state_keeps_its_id() -> None:
         UsageState(), REF.model_copy(update={"tenant_id": "t2"}), at(10), POLICY
     )
     assert other.id != first.id
+
+
+def test_readings_published_late_are_no_silence_wherever_the_horizon_stands() -> None:
+    """A device delivers 50 minutes of buffered readings at once: silence counts from their
+    publication, so a horizon reached in the middle of the burst finds nothing; once
+    nothing more is published, the usage goes silent, dated from its last reading."""
+    published = at(50 * PERIOD)
+    state, found = UsageState(), []
+    for n, seconds in enumerate(every_period(0, 50)):
+        heard = published + timedelta(seconds=n / 10)
+        state, events = check_reading(
+            state, REF, reading(seconds), transmission_policy=POLICY, heard=heard
+        )
+        state, silent = check_silence(state, REF, heard, POLICY)  # the horizon, mid-burst
+        found += events + silent
+    assert statuses(found) == [("green", at(0))]
+    assert gaps([e for e in found if e.kind in TRANSMISSION_KINDS]) == []
+    quiet = published + timedelta(seconds=4.9 + 1.5 * PERIOD)
+    assert check_silence(state, REF, quiet, POLICY) == (state, [])
+    assert silence_due(state, REF, POLICY) == quiet
+    _, late = check_silence(state, REF, quiet + timedelta(seconds=1), POLICY)
+    assert statuses(late) == [("orange", at(49 * PERIOD + 1.5 * PERIOD))]

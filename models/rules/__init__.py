@@ -37,13 +37,16 @@ def check_reading(
     index_policy: IndexPolicy = IndexPolicy(),
     transmission_policy: TransmissionPolicy = TransmissionPolicy(),
     anomaly_config: AnomalyConfig = AnomalyConfig(),
+    heard: datetime | None = None,
 ) -> tuple[UsageState, list[DetectionEvent]]:
+    """Check one reading; `heard` is when its uplink was published (see
+    models.transmission.monitor: silence is counted from it)."""
     usage = ref.usage
     events: list[DetectionEvent] = []
     if usage.type is UsageType.CONSUMPTION:
         events += check_negative_consumption(reading)
     transmission, found = observe_transmission(
-        state.transmission, ref, state.last_ts, reading.ts, transmission_policy
+        state.transmission, ref, state.last_ts, reading.ts, transmission_policy, heard
     )
     events += found
     if state.last_ts is not None and reading.ts <= state.last_ts:

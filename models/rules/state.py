@@ -16,7 +16,8 @@ class ThresholdState(StrEnum):
 
 
 class UsageState(BaseModel):
-    """Small and JSON-serialisable: it lives in a Faust table and its changelog."""
+    """Small and JSON-serialisable: the worker holds it as JSON text in memory and in the
+    `usage_states` table (stream.state_cache)."""
 
     model_config = ConfigDict(frozen=True)
 

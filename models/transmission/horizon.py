@@ -1,12 +1,13 @@
-"""The processing horizon: the time before which every published reading has been checked.
+"""The processing horizon: the time before which every published uplink has been checked.
 
 Silence is judged at this time, not at the wall clock: a worker catching up after a
-restart (its readings still in Kafka) must not take its usages for silent. It is learnt
+restart (its uplinks still in Kafka) must not take its usages for silent. It is learnt
 from Kafka's offsets, snapshot after snapshot: a snapshot taken at time t is *covered*
-once the consumer group has committed, on the first stage (raw uplinks), every offset
-that existed at t; then, on the next stage (readings), every offset that existed when
-that first stage was seen done, and so on. Everything published before t has then been
-decoded, checked and stored.
+once the consumer group has committed every offset of the raw topic that existed at t;
+everything published before t has then been decoded, checked and stored. (A snapshot may
+hold several topics, `stages`, each covered after the one before it; the worker reads
+one, the raw topic.) It is a time of publication: a usage's silence is counted from when
+its last uplink was published (models.transmission.monitor), not from its readings' times.
 """
 
 from __future__ import annotations

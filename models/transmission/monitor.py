@@ -4,6 +4,11 @@ Every transition is dated from the data, never from when it was computed: a sile
 turns orange at `last reading + orange_after x period`, a gap starts at the last reading,
 a usage turns green again at the reading that ends its silence. So the same readings give
 the same events (and the same event ids) however late, or how many times, they are seen.
+
+Silence itself is measured from when the usage was last *heard* (the time its last uplink
+was published to Kafka), because the processing horizon it is compared with is a time of
+publication too: a device that delivers readings older than their publication (a buffer,
+a slow network server) is not silent, wherever in that backlog a worker stands.
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ class TransmissionState(BaseModel):
     open_gap_start: AwareDatetime | None = None
     recent_gaps: tuple[Gap, ...] = ()
     """The last closed gaps, which late readings may still fill."""
+    last_heard: AwareDatetime | None = None
+    """When the newest uplink with a reading of the usage was published (None: not known,
+    the newest reading's own time stands in)."""
 
     def period_s(self, ref: UsageRef) -> float:
         """The estimated period once known, else the registered one."""
@@ -68,8 +76,11 @@ def observe_transmission(
     previous: datetime | None,
     ts: datetime,
     policy: TransmissionPolicy,
+    heard: datetime | None = None,
 ) -> tuple[TransmissionState, Found]:
-    """A reading at `ts`; `previous` is the newest reading time before it (None: the first)."""
+    """A reading at `ts`, published at `heard`; `previous` is the newest reading time before
+    it (None: the first)."""
+    state = _heard(state, heard)
     if previous is None:
         return _resume(state, ref, ts)
     if ts < previous:
@@ -102,7 +113,7 @@ def observe_silence(
             state, ref, TransmissionStatus.VIOLET, now, NEVER_HEARD, period_s=ref.usage.period_s
         )
     period = state.period_s(ref)
-    silence = (now - last).total_seconds() / period
+    silence = (now - _silent_since(state, last)).total_seconds() / period
     state, found = _worsen(state, ref, last, silence, period, policy)
     if state.open_gap_start is None and silence > policy.gap_after:
         found.append(_gap_event(DetectionKind.GAP_OPENED, ref, last, last, period_s=period))
@@ -122,7 +133,20 @@ def next_silence_step(
         steps.append(policy.gap_after)
     if not steps:
         return None
-    return last + timedelta(seconds=min(steps) * state.period_s(ref))
+    return _silent_since(state, last) + timedelta(seconds=min(steps) * state.period_s(ref))
+
+
+def _heard(state: TransmissionState, heard: datetime | None) -> TransmissionState:
+    """The state with `heard` as its last publication time, if that is later."""
+    if heard is None or (state.last_heard is not None and heard <= state.last_heard):
+        return state
+    return state.model_copy(update={"last_heard": heard})
+
+
+def _silent_since(state: TransmissionState, last: datetime) -> datetime:
+    """Since when the usage has said nothing, in the processing horizon's time: when its
+    last uplink was published (or its last reading's time, if that is later or unknown)."""
+    return last if state.last_heard is None else max(last, state.last_heard)
 
 
 def _worsen(
