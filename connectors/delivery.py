@@ -14,6 +14,7 @@ from confluent_kafka import KafkaError, Message, Producer
 
 from connectors.status import kafka_reachable
 from models.errors import SmatiError
+from models.kafka import produce_soon
 
 
 class DeliveryFailed(SmatiError, RuntimeError):
@@ -35,12 +36,7 @@ class KafkaDelivery:
         def delivered(error: KafkaError | None, _: Message) -> None:
             loop.call_soon_threadsafe(_settle, confirmed, error)
 
-        while True:
-            try:
-                self._producer.produce(topic, key=key.encode(), value=value, on_delivery=delivered)
-                break
-            except BufferError:  # librdkafka's queue is full: wait for room
-                await asyncio.sleep(0.1)
+        await produce_soon(self._producer, topic, value, key.encode(), delivered)
         await confirmed
 
     def reaches_kafka(self) -> bool:

@@ -36,6 +36,7 @@ from connectors.dead_letters import connector_dead_letter
 from connectors.status import StatusServer, kafka_reachable
 from connectors.topics import TopicTemplate
 from models.dead_letter import RejectCode
+from models.kafka import produce
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError
 from models.uplink import RawUplink
@@ -232,12 +233,15 @@ class MqttConnector:
 
     def _produce(self, topic: str, key: str, value: bytes, delivered: Callable[..., None]) -> None:
         """Produce, waiting while librdkafka's local queue is full (back-pressure to MQTT)."""
-        while not self._stopping.is_set():
-            try:
-                self._producer.produce(topic, key=key.encode(), value=value, on_delivery=delivered)
-                return
-            except BufferError:
-                self._producer.poll(0.2)
+        produce(
+            self._producer,
+            topic,
+            value,
+            key.encode(),
+            delivered,
+            stopping=self._stopping.is_set,
+            poll_s=0.2,
+        )
 
     def _device_id(self, topic: str) -> str | None:
         for template in self._templates:

@@ -45,6 +45,7 @@ from confluent_kafka import Message, Producer
 
 from benchmarks.fleet import device_id, fleet_registry, raw_uplink, usage_id
 from models.detection import DetectionEvent, DetectionKind
+from models.kafka import produce
 from models.settings import Settings
 from services import ApacheKafka, PostgresServer, free_port, spawn, stop_process
 from services.processes import RoleProcess
@@ -190,12 +191,7 @@ def _preload(settings: Settings, usages: int, uplinks: int) -> None:
         step, n = divmod(k, usages)
         at = start + timedelta(seconds=step * PERIOD_S)
         value = 20.0 + (n * 7 + step) % 10
-        while True:
-            try:
-                producer.produce(settings.topic("raw"), raw_uplink(n, at, value), device_id(n))
-                break
-            except BufferError:
-                producer.poll(0.1)
+        produce(producer, settings.topic("raw"), raw_uplink(n, at, value), device_id(n))
         producer.poll(0)
     producer.flush(60)
 
