@@ -7,13 +7,14 @@ stores it once: rows whose key is already stored do nothing, or update the row.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 Values = tuple[Any, ...]
+DO_NOTHING = sql.SQL("DO NOTHING")
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class StagedTable:
     types: tuple[str, ...]
     """PostgreSQL types of `columns`, for the binary COPY (three times faster than text)."""
     key: tuple[str, ...]
-    on_conflict: str = "DO NOTHING"
+    on_conflict: sql.Composable = field(default_factory=lambda: DO_NOTHING)
     """What a row whose key is already stored does: nothing, or an update (`DO UPDATE ...`)."""
 
     @property
@@ -58,7 +59,7 @@ def stage_and_insert(cur: psycopg.Cursor[Any], table: StagedTable, rows: Iterabl
         "staging": sql.Identifier(table.staging),
         "columns": sql.SQL(", ").join(map(sql.Identifier, table.columns)),
         "key": sql.SQL(", ").join(map(sql.Identifier, table.key)),
-        "on_conflict": sql.SQL(table.on_conflict),
+        "on_conflict": table.on_conflict,
     }
     cur.execute(sql.SQL(CREATE_STAGING).format(**names))
     cur.execute(sql.SQL("TRUNCATE {staging}").format(**names))

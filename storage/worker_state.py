@@ -2,7 +2,7 @@
 
 A row is a key, the raw partition that last fed it, the state as JSON, and columns
 derived from the state for queries (a usage's transmission). Writes are batched upserts
-(the last write wins); reads take the keys a batch needs, or every row of some partitions.
+(the last write wins); reads take the keys a batch needs, or every key with its partition.
 """
 
 from __future__ import annotations
@@ -46,13 +46,18 @@ class StateTable(Generic[State]):
         columns = (self.key, "raw_partition", *(d.column for d in self.derived), "state")
         # JSON as text: the same bytes in a binary COPY
         types = ("text", "int4", *(d.type for d in self.derived), "text")
-        updates = ", ".join(f"{column} = excluded.{column}" for column in columns[1:])
+        updates = sql.SQL(", ").join(
+            sql.SQL("{column} = excluded.{column}").format(column=sql.Identifier(column))
+            for column in columns[1:]
+        )
         return StagedTable(
             target=self.name,
             columns=columns,
             types=types,
             key=(self.key,),
-            on_conflict=f"DO UPDATE SET {updates}, updated_at = now()",
+            on_conflict=sql.SQL("DO UPDATE SET {updates}, updated_at = now()").format(
+                updates=updates
+            ),
         )
 
     def values(self, change: StateChange[State]) -> tuple[Any, ...]:
@@ -88,24 +93,18 @@ def read_states(
     """The stored states of these keys (a key never stored is absent)."""
     if not keys:
         return {}
-    return _states(conn, table, "WHERE {key} = ANY(%s)", list(keys))
+    query = sql.SQL("SELECT {key}, raw_partition, state::text FROM {table} WHERE {key} = ANY(%s)")
+    with conn.cursor() as cur:
+        cur.execute(query.format(**_names(table)), [list(keys)])
+        return {key: (partition, state) for key, partition, state in cur}
 
 
 def read_stored_keys(conn: psycopg.Connection, table: StateTable[Any]) -> dict[str, int]:
     """Every stored key, with the raw partition that last fed it (not its state)."""
-    query = sql.SQL("SELECT {key}, raw_partition FROM {table}").format(
-        key=sql.Identifier(table.key), table=sql.Identifier(table.name)
-    )
+    query = sql.SQL("SELECT {key}, raw_partition FROM {table}").format(**_names(table))
     with conn.cursor() as cur:
         return {key: partition for key, partition in cur.execute(query)}
 
 
-def _states(
-    conn: psycopg.Connection, table: StateTable[Any], where: str, parameter: list[Any]
-) -> dict[str, StoredState]:
-    query = sql.SQL("SELECT {key}, raw_partition, state::text FROM {table} " + where).format(
-        key=sql.Identifier(table.key), table=sql.Identifier(table.name)
-    )
-    with conn.cursor() as cur:
-        cur.execute(query, [parameter])
-        return {key: (partition, state) for key, partition, state in cur}
+def _names(table: StateTable[Any]) -> dict[str, sql.Identifier]:
+    return {"key": sql.Identifier(table.key), "table": sql.Identifier(table.name)}

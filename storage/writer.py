@@ -1,14 +1,16 @@
-"""Batched, idempotent writers of readings and detection events.
+"""Batched, idempotent writers of the worker's output tables: readings, detection events,
+radio frames.
 
-Both follow one pattern: COPY the batch into a temporary staging table, then a single
+Each follows one pattern: COPY the batch into a temporary staging table, then a single
 `INSERT ... SELECT ... ON CONFLICT DO NOTHING` into the real table. There is no per-row
 round trip, and writing a batch twice (a replay after a restart) stores it once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 import psycopg
 from psycopg import sql
@@ -21,12 +23,17 @@ from storage.staging import StagedTable, Values, stage_and_insert
 from storage.transmission import write_transmission_events
 
 __all__ = [
+    "EVENTS",
+    "RADIO_FRAMES",
     "Duplicate",
+    "OutputTable",
     "ReadingWriteResult",
     "write_events",
     "write_radio_frames",
     "write_readings",
+    "write_rows",
 ]
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
@@ -213,23 +220,39 @@ def write_readings(conn: psycopg.Connection, readings: Sequence[Reading]) -> Rea
     )
 
 
-def write_events(conn: psycopg.Connection, events: Sequence[DetectionEvent]) -> int:
-    """Store a batch of detection events in one transaction; return how many were new.
+@dataclass(eq=False, frozen=True)
+class OutputTable(Generic[Row]):
+    """A table the worker stores batches of rows in, besides `readings` (which sorts out
+    duplicates): adding one is declaring it here, and storing its rows with a batch
+    (`BatchOutcome.store`)."""
 
-    Event ids are deterministic, so a replayed finding is skipped, not stored twice.
-    Transmission events also write their status history and gap rows.
-    """
-    if not events:
+    staged: StagedTable
+    values: Callable[[Row], Values]
+    also: Callable[[psycopg.Cursor[Any], Sequence[Row]], None] | None = None
+    """What else the rows write, in the same transaction."""
+
+
+def write_rows(conn: psycopg.Connection, table: OutputTable[Row], rows: Sequence[Row]) -> int:
+    """Store a batch of rows in one transaction; return how many were new (a replayed row,
+    its key already stored, is skipped)."""
+    if not rows:
         return 0
     with conn.transaction(), conn.cursor() as cur:
-        written = stage_and_insert(cur, _EVENTS, map(_event_row, events))
-        write_transmission_events(cur, events)
+        written = stage_and_insert(cur, table.staged, map(table.values, rows))
+        if table.also is not None:
+            table.also(cur, rows)
         return written
 
 
+EVENTS = OutputTable(_EVENTS, _event_row, write_transmission_events)
+"""Detection events; event ids are deterministic, so a replayed finding is stored once.
+Transmission events also write their status history and gap rows."""
+RADIO_FRAMES = OutputTable(_RADIO_FRAMES, _radio_row)
+
+
+def write_events(conn: psycopg.Connection, events: Sequence[DetectionEvent]) -> int:
+    return write_rows(conn, EVENTS, events)
+
+
 def write_radio_frames(conn: psycopg.Connection, records: Sequence[RadioRecord]) -> int:
-    """Store a batch of radio frames in one transaction; return how many were new."""
-    if not records:
-        return 0
-    with conn.transaction(), conn.cursor() as cur:
-        return stage_and_insert(cur, _RADIO_FRAMES, map(_radio_row, records))
+    return write_rows(conn, RADIO_FRAMES, records)
