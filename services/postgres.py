@@ -7,12 +7,15 @@ import pwd
 import re
 import shutil
 import signal
+import subprocess
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 
-from services._process import Service, ServiceNotInstalledError, run_step, spawn
+from services._process import Service, ServiceNotInstalledError, run_step, spawn, stop_process
 from services.ports import free_port
 
 __all__ = ["PostgresServer", "find_postgres_bin"]
@@ -57,6 +60,8 @@ class PostgresServer(Service):
         super().__init__(startup_timeout=startup_timeout)
         self.database = database
         self.external_url = os.environ.get("SMATI_DATABASE_URL") if use_env else None
+        self._serve: Callable[[], subprocess.Popen[bytes]] | None = None
+        """Starts the server process on the cluster and port of the last start."""
 
     @property
     def url(self) -> str:
@@ -98,12 +103,35 @@ class PostgresServer(Service):
             "-h", self.host, "-p", str(self.port), "-k", str(sockets), "-F",
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
         ]  # fmt: skip
-        self._proc = spawn(argv, log_path, user=user)
-        admin_url = f"postgresql://postgres@{self.host}:{self.port}/postgres"
+        self._serve = lambda: spawn(argv, log_path, user=user)
+        self._proc = self._serve()
 
         def answers() -> bool:
-            with psycopg.connect(admin_url, connect_timeout=2, autocommit=True) as conn:
+            with psycopg.connect(self._admin_url, connect_timeout=2, autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{self.database}"')
             return True
 
         self._wait_ready(answers, deadline=deadline, log_path=log_path)
+
+    @property
+    def _admin_url(self) -> str:
+        return f"postgresql://postgres@{self.host}:{self.port}/postgres"
+
+    def interrupt(self) -> None:
+        """Stop the server as an outage would, keeping its data and port (`resume` it)."""
+        if self._proc is not None:
+            stop_process(self._proc, self.stop_signal, logger=self.log)
+            self._proc = None
+
+    def resume(self) -> None:
+        """Start again the server `interrupt` stopped; return once it answers."""
+        if self._proc is not None or self._serve is None or self.log_path is None:
+            return
+        self._proc = self._serve()
+
+        def answers() -> bool:
+            with psycopg.connect(self._admin_url, connect_timeout=2, autocommit=True):
+                return True
+
+        deadline = time.monotonic() + self.startup_timeout
+        self._wait_ready(answers, deadline=deadline, log_path=self.log_path)

@@ -1,7 +1,4 @@
-"""The Faust application: decode raw uplinks, check each reading per usage, store everything.
-
-raw uplinks --decode--> readings (keyed by usage) --check + store--> PostgreSQL readings
-                                                        |
-                                                        +--> events --store--> detection_events
-anything refused -------------------------------------------------> dead letters
+"""The worker (a Faust app): one agent takes the raw uplinks by batches, decodes and checks
+them with each usage's state, and commits each batch (stream.commit); a timer per worker
+judges silence (stream.transmission). The README's "Data flow" section walks through it.
 """

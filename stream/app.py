@@ -1,4 +1,9 @@
-"""Builds the Faust app of the worker from the settings: topics, agent, timers, /metrics."""
+"""Builds the Faust app of the worker from the settings: topics, agent, timers, web pages.
+
+Everything is wired here, once, in the order each part needs the others: the outage
+(backpressure) first, then the database and Kafka outputs it watches, the states, the
+commit chain, the uplinks agent and the transmission clock.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +16,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from models.settings import Settings
 from storage.worker_state import RADIO_STATES, USAGE_STATES
 from stream.commit import CommitChain
+from stream.database import WorkerDatabase
+from stream.outage import Outage
 from stream.outputs import Outputs
 from stream.registry_cache import RegistryCache
-from stream.sink import DatabaseSink
-from stream.state_cache import StateCache
-from stream.transmission import TransmissionClock
-from stream.uplinks import Rules, UplinkChecker, register_uplinks_agent
+from stream.state_cache import StateCache, WorkerLock
+from stream.transmission import SilenceSchedule, TransmissionClock
+from stream.uplinks import CheckSettings, UplinkChecker, register_uplinks_agent
 
 log = logging.getLogger(__name__)
 
@@ -40,60 +46,76 @@ def build_app(settings: Settings) -> faust.App:
         web_port=settings.web_port,
         web_in_thread=False,
     )
-    database_url = settings.database_url.get_secret_value()
-    registry = RegistryCache(database_url)
-    sink = DatabaseSink(database_url)
-    outputs = Outputs(settings)
-    usage_states = StateCache(sink, USAGE_STATES)
-    radio_states = StateCache(sink, RADIO_STATES)
-    commits = CommitChain(sink, outputs, app.crash)
-    checker = UplinkChecker(
-        Rules.of(settings), registry, usage_states, radio_states, outputs, commits
-    )
-    register_uplinks_agent(app, settings, checker)
     raw_topic = settings.topic("raw")
 
-    def owned() -> set[int]:
-        return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == raw_topic}
+    def raw_partitions() -> set[Any]:
+        return {tp for tp in app.assignor.assigned_actives() if tp.topic == raw_topic}
 
-    clock = TransmissionClock(settings, usage_states, registry, commits, owned)
-    usage_states.on_change = clock.note
+    def owned() -> set[int]:
+        return {tp.partition for tp in raw_partitions()}
+
+    outage = Outage(
+        pause=lambda: app.consumer.pause_partitions(raw_partitions()),
+        resume=lambda: app.consumer.resume_partitions(raw_partitions()),
+    )
+    database = WorkerDatabase(settings.database_url.get_secret_value(), outage)
+    outputs = Outputs(settings, outage)
+    registry = RegistryCache(settings.database_url.get_secret_value())
+    lock = WorkerLock()
+    schedule = SilenceSchedule(settings, registry)
+    usage_states = StateCache(database, USAGE_STATES, on_change=schedule.note)
+    radio_states = StateCache(database, RADIO_STATES)
+    commits = CommitChain(database, outputs, app.crash)
+    checker = UplinkChecker(
+        CheckSettings.of(settings), registry, lock, usage_states, radio_states, commits
+    )
+    register_uplinks_agent(app, settings, checker)
+    clock = TransmissionClock(settings, lock, usage_states, schedule, registry, commits, owned)
 
     @app.on_partitions_assigned.connect
     async def forget_states(app: Any, /, *assigned: Any, signal: Any, **kwargs: Any) -> None:
         """Another worker may have moved on the keys held: read them again, once every
         state this worker changed is written."""
-        await commits.idle()
-        usage_states.forget()
-        radio_states.forget()
-        clock.forget()
+        async with lock:
+            await commits.idle()
+            usage_states.forget()
+            radio_states.forget()
+            clock.forget()
 
-    def ready() -> bool:
-        return registry.ready.is_set() and not app.rebalancing and bool(owned())
+    def checking() -> bool:
+        return registry.ready.is_set() and not app.rebalancing and outage.ok
 
     interval = settings.transmission_check_s
 
-    @app.timer(interval=interval)
     async def watch_silence() -> None:
         try:
-            await clock.tick(ready)
+            await clock.tick(lambda: checking() and bool(owned()))
         except Exception:  # Kafka or the database unreachable: the next tick tries again
             log.exception("transmission check failed; trying again in %s s", interval)
 
-    @app.task
-    async def load_registry() -> None:
-        await registry.reload()
-
-    @app.timer(interval=settings.registry_refresh_s)
-    async def refresh_registry() -> None:
-        await registry.reload()
+    app.timer(interval=interval)(watch_silence)
+    app.task(registry.reload)
+    app.timer(interval=settings.registry_refresh_s)(registry.reload)
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
         return web.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
+    @app.page("/ready")
+    async def ready(web: Any, request: Any) -> Any:
+        """200 while the worker takes uplinks; 503 (with what is missing) while it waits
+        for its registry, a rebalance, or a service it cannot reach."""
+        body = {
+            "ready": checking(),
+            "registry_loaded": registry.ready.is_set(),
+            "rebalancing": bool(app.rebalancing),
+            "unreachable": outage.down,
+        }
+        return web.json(body, status=200 if body["ready"] else 503)
+
     @app.on_before_shutdown.connect
     async def close_outputs(app: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
         outputs.close()
+        database.close()
 
     return app

@@ -1,15 +1,18 @@
-"""The end of every batch, the uplinks agent's and the transmission clock's alike.
+"""The commit: the end of every batch, the uplinks agent's and the transmission clock's.
 
 Three steps, in an order that makes a kill at any point harmless:
-1. store: readings, detection events and radio frames are written to PostgreSQL (upserts
-   on natural keys and deterministic ids);
+1. store: readings and the rows of the other output tables (detection events, radio
+   frames: storage.writer) are written to PostgreSQL, each table on a connection of its
+   own (upserts on natural keys and deterministic ids);
 2. publish: stored readings, events and dead letters are published to Kafka, and flushed;
 3. save: the states the batch changed are written to PostgreSQL, and only then are the
-   batch's Kafka messages acknowledged, so their offsets may be committed.
+   batch's Kafka messages acknowledged (Faust's manual `Event.ack()`), so that Faust may
+   commit their offsets.
 A kill before 3 replays the batch on the states from before it: the same rows, the same
 events with the same ids, stored once, published again (the consumers of those topics are
 at-least-once too). A kill after 3 replays it on states that have seen it: the rules find
-nothing new.
+nothing new. An outage of the database or Kafka holds the step until it is over
+(stream.outage).
 
 Batches are committed in the order they were checked, and each step of a batch follows
 the same step of the batch before (`CommitChain`): a batch is stored while the one before
@@ -22,21 +25,25 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar, cast
 
 from faust.types import EventT
 
+from models.dead_letter import DeadLetter
 from models.detection import DetectionEvent
-from models.radio_health import RadioRecord
 from models.reading import Reading
 from storage.worker_state import StateChange, StateTable
+from storage.writer import EVENTS, OutputTable
+from stream.database import WorkerDatabase, store_isolating, store_readings
+from stream.dead_letters import note_refused
 from stream.metrics import BATCH_SECONDS
 from stream.outputs import Outputs
-from stream.sink import DatabaseSink, store_isolating, store_readings
 from stream.state_cache import StateCache
 
 log = logging.getLogger(__name__)
 Step = Callable[[], Awaitable[None]]
+Row = TypeVar("Row")
 
 
 @dataclass
@@ -44,42 +51,55 @@ class BatchOutcome:
     """What a batch found, and the states it changed (taken from their caches)."""
 
     readings: list[Reading] = field(default_factory=list)
-    detections: list[DetectionEvent] = field(default_factory=list)
-    radio_frames: list[RadioRecord] = field(default_factory=list)
+    rows: dict[OutputTable[Any], list[Any]] = field(default_factory=dict)
+    """The rows of every other output table (storage.writer), by table."""
+    dead_letters: list[DeadLetter] = field(default_factory=list)
     states: list[tuple[StateTable[Any], list[StateChange[Any]]]] = field(default_factory=list)
-    messages: Sequence[EventT] = ()
+    messages: Sequence[EventT[bytes]] = ()
     """The Kafka messages the batch came from, acknowledged once it is committed."""
 
     @property
     def empty(self) -> bool:
         """Nothing to store, publish or acknowledge (a clock slice where nothing changed)."""
-        rows = (self.readings, self.detections, self.radio_frames, self.messages)
-        return not any(rows) and not any(changes for _, changes in self.states)
+        found = (self.readings, *self.rows.values(), self.dead_letters, self.messages)
+        return not any(found) and not any(changes for _, changes in self.states)
+
+    @property
+    def detections(self) -> list[DetectionEvent]:
+        return self.rows.get(EVENTS, [])
+
+    def store(self, table: OutputTable[Row], rows: Sequence[Row]) -> None:
+        """Rows to store in `table` with the batch."""
+        self.rows.setdefault(table, []).extend(rows)
+
+    def refuse(self, letter: DeadLetter) -> None:
+        """A dead letter, published with the batch."""
+        note_refused(letter)
+        self.dead_letters.append(letter)
 
     def take_changes(self, *caches: StateCache[Any]) -> None:
         self.states += [(cache.table, cache.take_changes()) for cache in caches]
 
-    def steps(self, sink: DatabaseSink, outputs: Outputs) -> tuple[Step, Step, Step]:
+    def steps(self, database: WorkerDatabase, outputs: Outputs) -> tuple[Step, Step, Step]:
         """Store, publish, save (see above); within a step, writes to different tables run
-        at once (the sink has a connection per kind of row)."""
+        at once, each on a connection of its own."""
         stored: list[Reading] = []
 
         async def store() -> None:
-            stored[:], _, _ = await asyncio.gather(
-                store_readings(self.readings, sink, outputs),
-                store_isolating(self.detections, sink.write_events, outputs),
-                store_isolating(self.radio_frames, sink.write_radio_frames, outputs),
+            readings, *_ = await asyncio.gather(
+                store_readings(self.readings, database, self.refuse),
+                *(
+                    store_isolating(rows, partial(database.write_rows, table), self.refuse)
+                    for table, rows in self.rows.items()
+                ),
             )
+            stored[:] = cast(list[Reading], readings)
 
         async def publish() -> None:
-            for reading in stored:
-                outputs.reading(reading)
-            for detection in self.detections:
-                outputs.detection(detection)
-            await outputs.flush()
+            await outputs.publish(stored, self.detections, self.dead_letters)
 
         async def save() -> None:
-            await asyncio.gather(*(sink.write_states(table, rows) for table, rows in self.states))
+            await asyncio.gather(*(database.write_states(t, c) for t, c in self.states))
             for event in self.messages:
                 event.ack()
 
@@ -89,10 +109,10 @@ class BatchOutcome:
 class CommitChain:
     """Commits batches in order, up to `DEPTH` at a time, while the next one is checked.
 
-    Submit under the states' lock, right after checking, so that the commits follow the
-    order of the checks. A commit that fails after the sink's retries (Kafka refusing
-    messages, a bug) stops the worker through `crash`; its batch and every later one are
-    not acknowledged, so a restarted worker replays them.
+    Submit under the worker's lock, right after checking, so that the commits follow the
+    order of the checks. A commit that fails for another reason than an outage (Kafka
+    refusing messages, a bug) stops the worker through `crash`; its batch and every later
+    one are not acknowledged, so a restarted worker replays them.
     """
 
     DEPTH = 3
@@ -100,11 +120,11 @@ class CommitChain:
 
     def __init__(
         self,
-        sink: DatabaseSink,
+        database: WorkerDatabase,
         outputs: Outputs,
         crash: Callable[[BaseException], Awaitable[None]],
     ) -> None:
-        self._sink, self._outputs, self._crash = sink, outputs, crash
+        self._database, self._outputs, self._crash = database, outputs, crash
         self._running: list[asyncio.Task[None]] = []
         self._steps_done: list[asyncio.Event] = []
         """Per step, set once the last batch submitted has finished it (or failed)."""
@@ -118,9 +138,7 @@ class CommitChain:
             while len(self._running) >= self.DEPTH:
                 await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
                 self._running = [task for task in self._running if not task.done()]
-        for event in outcome.messages:  # held until committed: see `BatchOutcome.steps`
-            event.message.incref()
-        steps = outcome.steps(self._sink, self._outputs)
+        steps = outcome.steps(self._database, self._outputs)
         after, self._steps_done = self._steps_done, [asyncio.Event() for _ in steps]
         commit = self._commit(steps, after, self._steps_done)
         self._running.append(asyncio.create_task(commit))

@@ -2,8 +2,10 @@
 
 from prometheus_client import Counter, Gauge, Histogram
 
-UPLINKS = Counter("smati_uplinks_decoded_total", "Raw uplinks handled by the uplinks agent")
-READINGS_DECODED = Counter("smati_readings_decoded_total", "Readings decoded and validated")
+UPLINKS_TAKEN = Counter("smati_uplinks_total", "Raw uplinks taken by the uplinks agent")
+READINGS_DECODED = Counter(
+    "smati_readings_decoded_total", "Readings decoded and validated from the raw uplinks"
+)
 READINGS_STORED = Counter("smati_readings_stored_total", "Readings newly written to the database")
 DEAD_LETTERS = Counter(
     "smati_dead_letters_total", "Messages sent to the dead-letter topic", ["stage", "code"]

@@ -2,25 +2,31 @@
 
 One librdkafka producer (confluent-kafka): a message costs a few microseconds, against
 tens for Faust's own producer, and the worker publishes about one message per reading.
-Messages are buffered; `flush` waits until Kafka has them all (acks=all) and is called
-before a batch's offsets may be committed, so nothing acknowledged is lost.
+Messages are buffered; `publish` ends with a flush, which waits until Kafka has them all
+(acks=all), before the batch's offsets may be committed, so nothing acknowledged is lost.
+A Kafka that does not take them is an outage (stream.outage) until it does.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from confluent_kafka import KafkaError, Message, Producer
 
 from models.dead_letter import DeadLetter
 from models.detection import DetectionEvent, DetectionKind
 from models.errors import SmatiError
+from models.kafka import produce_soon
 from models.reading import Reading
 from models.settings import Settings
-from stream.metrics import DEAD_LETTERS, DETECTIONS
+from stream.metrics import DETECTIONS
+from stream.outage import Outage
 
 log = logging.getLogger(__name__)
+FLUSH_WAIT_S = 5.0
+"""How long Kafka may take the messages of a batch before the worker pauses its intake."""
 
 
 class PublishError(SmatiError, RuntimeError):
@@ -28,10 +34,11 @@ class PublishError(SmatiError, RuntimeError):
 
 
 class Outputs:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, outage: Outage) -> None:
         self._readings = settings.topic("readings")
         self._events = settings.topic("events")
         self._dead_letters = settings.topic("dead-letter")
+        self._outage = outage
         self._failures: list[KafkaError] = []
         self._detections = {kind: DETECTIONS.labels(kind=kind) for kind in DetectionKind}
         """Each kind's counter, looked up once (not for each event)."""
@@ -46,36 +53,31 @@ class Outputs:
             }
         )
 
-    def reading(self, reading: Reading) -> None:
-        self._publish(self._readings, reading.usage_id, reading.to_json())
-
-    def detection(self, event: DetectionEvent) -> None:
-        self._detections[event.kind].inc()
-        self._publish(self._events, event.usage_id, event.to_json())
-
-    def dead_letter(self, letter: DeadLetter) -> None:
-        log.warning("dead letter (%s) %s: %s", letter.stage, letter.code, letter.reason)
-        DEAD_LETTERS.labels(stage=letter.stage, code=letter.code).inc()
-        self._publish(self._dead_letters, letter.device_id or letter.origin, letter.to_json())
-
-    def _publish(self, topic: str, key: str, value: bytes) -> None:
-        while True:
-            try:
-                self._producer.produce(topic, value, key)
-                return
-            except BufferError:  # the local queue is full: let deliveries drain it
-                self._producer.poll(0.05)
+    async def publish(
+        self,
+        readings: Sequence[Reading],
+        detections: Sequence[DetectionEvent],
+        dead_letters: Sequence[DeadLetter],
+    ) -> None:
+        """Publish a batch's outputs and wait until Kafka holds them; raise if it refused one."""
+        for reading in readings:
+            await produce_soon(self._producer, self._readings, reading.to_json(), reading.usage_id)
+        for event in detections:
+            self._detections[event.kind].inc()
+            await produce_soon(self._producer, self._events, event.to_json(), event.usage_id)
+        for letter in dead_letters:
+            key = letter.device_id or letter.origin
+            await produce_soon(self._producer, self._dead_letters, letter.to_json(), key)
+        await self.flush()
 
     async def flush(self) -> None:
         """Wait until Kafka holds every message published so far; raise if one failed."""
-        await asyncio.to_thread(self._flush_all)
+        while await asyncio.to_thread(self._producer.flush, FLUSH_WAIT_S):
+            self._outage.report_down("kafka", f"messages not taken in {FLUSH_WAIT_S} s")
+        self._outage.report_up("kafka")
         if self._failures:
             failures, self._failures = self._failures, []
             raise PublishError(f"{len(failures)} messages not published, first: {failures[0]}")
-
-    def _flush_all(self) -> None:
-        while self._producer.flush(5.0):
-            log.warning("Kafka slow to take published messages; still waiting")
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
         if error is not None:

@@ -8,7 +8,8 @@ clock: the rows of its partitions): recovery costs a query, whatever the stream'
 history, and nothing is written to Kafka for it.
 
 After a rebalance, memory may hold keys that another worker has moved on since:
-`forget` marks it stale, and the next user, holding the lock, starts again from the table.
+`forget` marks it stale, and the next user, holding the worker's lock, starts again
+from the table.
 """
 
 from __future__ import annotations
@@ -18,15 +19,32 @@ from collections.abc import Callable, Collection, Iterator
 from typing import Generic
 
 from storage.worker_state import State, StateChange, StateTable
-from stream.sink import DatabaseSink
+from stream.database import WorkerDatabase
+
+OnChange = Callable[[str, State, str], None]
+"""Told each change taken: key, new state, its `version`."""
+
+
+class WorkerLock(asyncio.Lock):
+    """Held by whoever reads, changes and writes the worker's states: the uplinks agent
+    for a batch, the transmission clock for a slice of usages, and the rebalance handler
+    while it waits for the commits and drops what another worker may have changed."""
 
 
 class StateCache(Generic[State]):
     """Held as JSON text, parsed when used: a hundred thousand states as objects made
-    Python's garbage collector scan millions of them, for up to a second at a time."""
+    Python's garbage collector scan millions of them, for up to a second at a time.
 
-    def __init__(self, sink: DatabaseSink, table: StateTable[State]) -> None:
-        self._sink, self.table = sink, table
+    `on_change` is told each change taken while the state is at hand, so a watcher (the
+    transmission clock's schedule) need not parse it again."""
+
+    def __init__(
+        self,
+        database: WorkerDatabase,
+        table: StateTable[State],
+        on_change: OnChange[State] | None = None,
+    ) -> None:
+        self._database, self.table, self._on_change = database, table, on_change
         self._stored: dict[str, str] = {}
         """The JSON of each key held ("" for a key never stored), as last written."""
         self._partitions: dict[str, int] = {}
@@ -34,11 +52,6 @@ class StateCache(Generic[State]):
         self._changed: dict[str, State] = {}
         """The keys changed since the last `take_changes`, with their new states."""
         self._stale = False
-        self.lock = asyncio.Lock()
-        """Held by whoever reads, changes and writes states (the agent, the clock)."""
-        self.on_change: Callable[[str, State, str], None] | None = None
-        """Told each change taken (key, state, its `version`) while the state is at hand,
-        so a watcher (the transmission clock) need not parse it again."""
 
     def forget(self) -> None:
         """After a rebalance: what is in memory may be stale, start again from the table."""
@@ -52,29 +65,26 @@ class StateCache(Generic[State]):
             self._stale = False
 
     async def fetch(self, keys: Collection[str]) -> None:
-        """Bring these keys into memory (a key never stored starts from a fresh state)."""
+        """Bring these keys into memory (a key never stored starts from a fresh state).
+
+        Only the keys not held are read: a worker that has been checking its partitions
+        since it was given them holds most, and a hundred thousand states are 150 MB of
+        JSON to read again."""
         self._drop_if_stale()
         missing = [key for key in keys if key not in self._stored]
         if not missing:
             return
-        stored = await self._sink.read_states(self.table, missing)
+        stored = await self._database.read_states(self.table, missing)
         for key in missing:
             if key in stored:
                 self._partitions[key], self._stored[key] = stored[key]
             else:
                 self._stored[key] = ""
 
-    async def fetch_partitions(self, partitions: Collection[int]) -> dict[str, int]:
-        """Every stored key last fed by these partitions into memory (kept if held); returns
-        every stored key, of any partition, with the partition that last fed it.
-
-        Only the states not held are read: a worker that has been checking these
-        partitions since it was given them holds most, and a hundred thousand states are
-        150 MB of JSON to read again."""
-        self._drop_if_stale()
-        stored = await self._sink.read_stored_keys(self.table)
-        await self.fetch([key for key, partition in stored.items() if partition in partitions])
-        return stored
+    async def stored_keys(self) -> dict[str, int]:
+        """Every key of the table, of any partition, with the raw partition that last fed
+        it (not its state)."""
+        return await self._database.read_stored_keys(self.table)
 
     def get(self, key: str) -> State:
         """The state of a fetched key."""
@@ -108,7 +118,7 @@ class StateCache(Generic[State]):
         for key, state in self._changed.items():
             encoded = self._stored[key] = state.model_dump_json()
             changes.append((key, self._partitions[key], state, encoded))
-            if self.on_change is not None:
-                self.on_change(key, state, encoded)
+            if self._on_change is not None:
+                self._on_change(key, state, encoded)
         self._changed.clear()
         return changes

@@ -16,104 +16,142 @@ import logging
 import time
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
+from typing import cast
 
 from aiokafka.partitioner import murmur2
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined, unused-ignore]
 
 from models.registry import UsageRef
 from models.rules import UsageState, check_silence, silence_due
 from models.settings import Settings
 from models.transmission import OffsetSnapshot, ProcessingHorizon, TransmissionStatus
+from storage.writer import EVENTS
 from stream.commit import BatchOutcome, CommitChain
 from stream.metrics import HORIZON_LAG, USAGES_BY_STATUS
 from stream.registry_cache import RegistryCache
-from stream.state_cache import StateCache
+from stream.state_cache import StateCache, WorkerLock
 
 log = logging.getLogger(__name__)
 SLICE = 5000
-"""Usages looked at under one hold of the states' lock (about 10 ms)."""
+"""Usages looked at under one hold of the worker's lock (about 10 ms)."""
+TIMEOUT_S = 10.0
+_LATEST = cast(Callable[[], OffsetSpec], OffsetSpec.latest)
 
 
 class PipelineOffsets:
-    """End and committed offsets of the raw topic, for the worker's group."""
+    """End and committed offsets of the raw topic, for the worker's group (admin client)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.topic = settings.topic("raw")
-        self._consumer = Consumer(  # never subscribes: it only reads offsets
-            {
-                "bootstrap.servers": settings.kafka_bootstrap,
-                "group.id": settings.app_id,
-                "enable.auto.commit": False,
-            }
-        )
+        self.topic, self._group = settings.topic("raw"), settings.app_id
+        self._admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
         self._partitions: list[TopicPartition] = []
 
     def snapshot(self) -> OffsetSnapshot:
         """Blocking; the ends are read before the committed offsets (see OffsetSnapshot)."""
         at = datetime.now(UTC)
-        partitions = self.partitions()
-        ends = {tp.partition: self._consumer.get_watermark_offsets(tp, 10)[1] for tp in partitions}
+        latest = {tp: _LATEST() for tp in self.partitions()}
+        ends = {
+            tp.partition: future.result().offset
+            for tp, future in self._admin.list_offsets(latest, request_timeout=TIMEOUT_S).items()
+        }
+        request = [ConsumerGroupTopicPartitions(self._group, self.partitions())]
+        (future,) = self._admin.list_consumer_group_offsets(
+            request, request_timeout=TIMEOUT_S
+        ).values()
         committed = {
-            tp.partition: tp.offset
-            for tp in self._consumer.committed(partitions, timeout=10)
-            if tp.offset >= 0
+            tp.partition: tp.offset for tp in future.result().topic_partitions if tp.offset >= 0
         }
         return OffsetSnapshot(at=at, ends=[ends], committed=[committed])
 
     def partitions(self) -> list[TopicPartition]:
         if not self._partitions:
-            metadata = self._consumer.list_topics(self.topic, timeout=10).topics[self.topic]
+            metadata = self._admin.list_topics(self.topic, timeout=TIMEOUT_S).topics[self.topic]
             self._partitions = [TopicPartition(self.topic, p) for p in metadata.partitions]
         return self._partitions
 
     def partition_of(self, key: str) -> int:
         """The partition Kafka's default partitioner gives this key."""
-        return (murmur2(key.encode()) & 0x7FFFFFFF) % len(self.partitions())
+        return int(murmur2(key.encode()) & 0x7FFFFFFF) % len(self.partitions())
+
+
+class SilenceSchedule:
+    """When silence can next change each usage's state: most usages are skipped, not
+    checked. Told each state change by the states' cache (`note`), so the clock does not
+    parse again what a batch has just checked (a second of CPU at 100,000 usages)."""
+
+    def __init__(self, settings: Settings, registry: RegistryCache) -> None:
+        self._policy, self._registry = settings.transmission_policy, registry
+        self._due: dict[str, tuple[str, UsageRef, datetime | None, TransmissionStatus]] = {}
+        """Per usage, the state version and registry entry last seen, when silence can
+        next change them and their status."""
+
+    def note(
+        self, usage_id: str, state: UsageState, version: str, ref: UsageRef | None = None
+    ) -> None:
+        ref = ref or self._registry.usages.get(usage_id)
+        if ref is not None:
+            due = silence_due(state, ref, self._policy)
+            self._due[usage_id] = (version, ref, due, state.transmission.status)
+
+    def quiet_status(
+        self, states: StateCache[UsageState], usage_id: str, ref: UsageRef, now: datetime
+    ) -> TransmissionStatus | None:
+        """The usage's status if silence cannot change it at `now`, else None."""
+        version = states.version(usage_id)
+        known = self._due.get(usage_id)
+        if known is None or known[0] is not version or known[1] is not ref:
+            self.note(usage_id, states.get(usage_id), version, ref)
+            known = self._due[usage_id]
+        _, _, due, status = known
+        return status if due is None or now <= due else None
+
+    def clear(self) -> None:
+        self._due.clear()
 
 
 class TransmissionClock:
     def __init__(
         self,
         settings: Settings,
+        lock: WorkerLock,
         states: StateCache[UsageState],
+        schedule: SilenceSchedule,
         registry: RegistryCache,
         commits: CommitChain,
         owned: Callable[[], set[int]],
     ) -> None:
         self._policy = settings.transmission_policy
-        self._states, self._registry, self._commits = states, registry, commits
-        self._owned = owned
+        self._lock, self._states, self._schedule = lock, states, schedule
+        self._registry, self._commits, self._owned = registry, commits, owned
         self._offsets = PipelineOffsets(settings)
         self._horizon = ProcessingHorizon()
         self._loaded: frozenset[int] | None = None
         """The partitions whose stored states are in memory."""
         self._heard: set[str] = set()
         """Usages with a stored state when they were loaded: not to be announced violet."""
-        self._due: dict[str, tuple[str, UsageRef, datetime | None, TransmissionStatus]] = {}
-        """Per usage, the state version and registry entry last seen, when silence can
-        next change them and their status: most usages are skipped, not checked."""
 
     def forget(self) -> None:
         """After a rebalance (the states' cache forgets too)."""
         self._loaded = None
-        self._due.clear()
+        self._schedule.clear()
 
     async def tick(self, ready: Callable[[], bool]) -> None:
         """Look at every usage watched, a slice at a time: the uplinks agent, which needs
-        the states' lock too, waits for one slice, not for the whole pass."""
+        the worker's lock too, waits for one slice, not for the whole pass."""
         if not ready():
             return
         now = self._horizon.observe(await asyncio.to_thread(self._offsets.snapshot))
         if now is None:
             return
         HORIZON_LAG.set((datetime.now(UTC) - now).total_seconds())
-        async with self._states.lock:
+        async with self._lock:
             if not ready():  # a rebalance began while the offsets were read
                 return
             watched = await self._watched()
         statuses = dict.fromkeys(TransmissionStatus, 0)
         for start in range(0, len(watched), SLICE):
-            async with self._states.lock:
+            async with self._lock:
                 if not ready() or self._loaded is None:  # rebalanced: start again next tick
                     return
                 await self._look_at_silence(watched[start : start + SLICE], now, statuses)
@@ -125,13 +163,14 @@ class TransmissionClock:
         owned = frozenset(self._owned())
         if self._loaded != owned:
             started = time.monotonic()
-            self._heard = set(await self._states.fetch_partitions(owned))
-            self._loaded = owned
+            stored = await self._states.stored_keys()
+            await self._states.fetch([key for key, p in stored.items() if p in owned])
+            self._heard, self._loaded = set(stored), owned
             log.info(
                 "states of raw partitions %s read in %.2f s (%d usages stored)",
                 sorted(owned),
                 time.monotonic() - started,
-                len(self._heard),
+                len(stored),
             )
         unheard = self._unheard(owned)
         await self._states.fetch(unheard)
@@ -148,39 +187,16 @@ class TransmissionClock:
             ref = self._registry.usages.get(usage_id)
             if ref is None or not self._states.holds(usage_id):  # unregistered, or forgotten
                 continue
-            status = self._quiet_status(usage_id, ref, now)
+            status = self._schedule.quiet_status(self._states, usage_id, ref, now)
             if status is not None:
                 statuses[status] += 1
                 continue
             state, found = check_silence(self._states.get(usage_id), ref, now, self._policy)
             self._states.put(usage_id, state, partition)
-            batch.detections += found
+            batch.store(EVENTS, found)
             statuses[state.transmission.status] += 1
         batch.take_changes(self._states)
         await self._commits.submit(batch)
-
-    def _quiet_status(
-        self, usage_id: str, ref: UsageRef, now: datetime
-    ) -> TransmissionStatus | None:
-        """The usage's status if silence cannot change it at `now`, else None."""
-        version = self._states.version(usage_id)
-        known = self._due.get(usage_id)
-        if known is None or known[0] is not version or known[1] is not ref:
-            self.note(usage_id, self._states.get(usage_id), version, ref)
-            known = self._due[usage_id]
-        _, _, due, status = known
-        return status if due is None or now <= due else None
-
-    def note(
-        self, usage_id: str, state: UsageState, version: str, ref: UsageRef | None = None
-    ) -> None:
-        """When silence can next change this state of the usage (the states' cache tells
-        each change, so the clock does not parse again what a batch has just checked: at
-        100,000 usages that was a second of CPU after catching up)."""
-        ref = ref or self._registry.usages.get(usage_id)
-        if ref is not None:
-            due = silence_due(state, ref, self._policy)
-            self._due[usage_id] = (version, ref, due, state.transmission.status)
 
     def _unheard(self, owned: Collection[int]) -> dict[str, int]:
         """Registered usages never heard of that these partitions watch, not yet held."""

@@ -1,8 +1,8 @@
 """The commit chain's order and acknowledgements, on in-memory batches (no Kafka).
 
 The writes themselves are covered on the real services (test_pipeline, test_restart);
-here a batch's steps are replaced to observe when they run, and Faust's message to
-observe its reference count and acknowledgement.
+here a batch's steps are replaced to observe when they run and when its events are
+acknowledged.
 """
 
 from __future__ import annotations
@@ -17,20 +17,10 @@ from stream.commit import BatchOutcome, CommitChain, Step
 
 
 @dataclass
-class Message:
-    refcount: int = 1
-
-    def incref(self) -> None:
-        self.refcount += 1
-
-
-@dataclass
 class Event:
-    message: Message = field(default_factory=Message)
     acked: int = 0
 
     def ack(self) -> None:
-        self.message.refcount -= 1
         self.acked += 1
 
 
@@ -68,7 +58,8 @@ def chain(crashes: list[BaseException]) -> CommitChain:
 
 
 def batch(name: str, log: list[str], events: list[Event] | None = None, **kw: Any) -> Recorded:
-    return Recorded(name=name, log=log, messages=cast(list[EventT], events or [Event()]), **kw)
+    messages = cast(list[EventT[bytes]], events or [Event()])
+    return Recorded(name=name, log=log, messages=messages, **kw)
 
 
 def test_each_step_follows_the_same_step_of_the_batch_before() -> None:
@@ -88,20 +79,17 @@ def test_each_step_follows_the_same_step_of_the_batch_before() -> None:
     assert log.index("2 store") < log.index("1 publish done")
 
 
-def test_messages_are_held_until_their_batch_is_saved() -> None:
+def test_messages_are_acknowledged_once_their_batch_is_saved() -> None:
     events = [Event(), Event()]
 
     async def scenario() -> None:
         commits = chain([])
         await commits.submit(batch("1", [], events, step_seconds={"save": 0.05}))
-        # Faust's own acknowledgement after the batch is handed over must not release it.
-        for event in events:
-            event.message.refcount -= 1
-        assert all(event.message.refcount == 1 and event.acked == 0 for event in events)
+        assert all(event.acked == 0 for event in events)  # submitted, not yet committed
         await commits.idle()
 
     asyncio.run(scenario())
-    assert all(event.message.refcount == 0 and event.acked == 1 for event in events)
+    assert all(event.acked == 1 for event in events)
 
 
 def test_submit_waits_while_depth_batches_are_committing() -> None:
@@ -135,7 +123,6 @@ def test_a_failed_commit_stops_the_worker_and_acknowledges_nothing_after_it() ->
     assert [str(error) for error in crashes] == ["1 publish failed"]
     assert first.acked == second.acked == 0
     assert "2 publish" not in log and "2 save" not in log
-    assert first.message.refcount == second.message.refcount == 2
 
 
 def test_an_empty_outcome_commits_nothing() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import time
 import urllib.request
 import uuid
 from collections import Counter
@@ -27,6 +26,7 @@ import yaml
 from click.testing import CliRunner
 from confluent_kafka import Producer
 from conftest import pipeline_settings
+from waiting import wait_until, wait_until_all_committed
 
 from models.detection import TRANSMISSION_KINDS
 from models.registry import Registry
@@ -118,19 +118,6 @@ def stored_readings(database: str) -> list[Row]:
         return conn.execute("SELECT usage_id, ts, value FROM readings").fetchall()
 
 
-def wait_until(
-    condition: Callable[[], bool],
-    timeout: float = 90.0,
-    state: Callable[[], object] = lambda: None,
-) -> None:
-    """Poll `condition`; on timeout, fail showing `state()`, what was observed instead."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met in {timeout} s; observed: {state()!r}")
-        time.sleep(0.5)
-
-
 @pytest.fixture(scope="module")
 def published(pipeline: Pipeline) -> dict[str, list[Message]]:
     """A history of the demo building with its defects, then bad messages and a duplicate."""
@@ -152,7 +139,7 @@ def test_every_good_reading_is_stored_exactly_once(
 ) -> None:
     expected = expected_readings(pipeline.registry, published["good"])
     wait_until(lambda: len(stored_readings(database)) >= len(expected))
-    time.sleep(2)  # a late extra row would show now
+    wait_until_all_committed(pipeline.settings)  # so a late extra row would show now
     stored = stored_readings(database)
     assert len(stored) == len(expected) == STEPS * 9
     assert {(usage, ts, value) for usage, ts, value in stored} == expected
@@ -317,9 +304,10 @@ def test_device_registered_while_running_is_accepted(
     document["devices"].append(
         {"id": "lyon-water-01", "tenant": "acme", "channels": {"volume": "office-lyon.water"}}
     )
+    loads = pipeline.worker.log().count("registry loaded")
     with psycopg.connect(database) as conn:
         save_registry(conn, Registry.model_validate(document))
-    time.sleep(2.5)  # the worker reloads the registry every second in this test
+    wait_until(lambda: pipeline.worker.log().count("registry loaded") > loads, 30)
     at = datetime.now(UTC).replace(microsecond=0)
     payload = json.dumps({"time": at.isoformat(), "values": {"volume": 12.5}}).encode()
     pipeline.publish([Message("smati/devices/lyon-water-01/up", payload)])

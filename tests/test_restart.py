@@ -12,9 +12,11 @@ import os
 import signal
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,11 +25,14 @@ from typing import Any
 import psycopg
 import pytest
 from confluent_kafka import Producer
+from waiting import wait_until, wait_until_all_committed
 
 from benchmarks.fleet import device_id, fleet_registry, raw_uplink, usage_id
 from models.settings import Settings
-from services import ApacheKafka, free_port
+from models.uplink import RawUplink
+from services import ApacheKafka, PostgresServer, free_port
 from services.processes import RoleProcess, settings_env
+from storage.migrate import migrate
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics, read_topic
 from stream.transmission import PipelineOffsets
@@ -37,6 +42,7 @@ PERIOD = 2.0
 STEADY = 12
 PAUSING = STEADY  # silent for a while, across the restart
 NEVER = STEADY + 1  # registered, never heard
+BACKLOG_SECONDS = 15.0
 
 
 @dataclass
@@ -54,11 +60,12 @@ class Fleet:
         return process
 
 
-@pytest.fixture
-def fleet(kafka_broker: ApacheKafka, database: str, tmp_path: Path) -> Iterator[Fleet]:
+@contextmanager
+def running_fleet(kafka: ApacheKafka, database: str, tmp_path: Path) -> Iterator[Fleet]:
+    """Topics of their own, the fleet registered in `database`; workers stopped after."""
     run = uuid.uuid4().hex[:8]
     overrides = {
-        "kafka_bootstrap": kafka_broker.bootstrap,
+        "kafka_bootstrap": kafka.bootstrap,
         "database_url": database,
         "topic_prefix": f"restart-{run}",
         "app_id": f"smati-restart-{run}",
@@ -85,21 +92,55 @@ def fleet(kafka_broker: ApacheKafka, database: str, tmp_path: Path) -> Iterator[
             worker.stop()
 
 
-class Sender(threading.Thread):
-    """Every usage but NEVER reports every PERIOD, on schedule; PAUSING skips `pause`."""
+@pytest.fixture
+def fleet(kafka_broker: ApacheKafka, database: str, tmp_path: Path) -> Iterator[Fleet]:
+    with running_fleet(kafka_broker, database, tmp_path) as fleet:
+        yield fleet
 
-    def __init__(self, settings: Settings, seconds: float, pause: tuple[float, float]) -> None:
+
+@dataclass
+class OutageFleet:
+    fleet: Fleet
+    postgres: PostgresServer
+
+
+@pytest.fixture
+def fleet_on_own_postgres(kafka_broker: ApacheKafka, tmp_path: Path) -> Iterator[OutageFleet]:
+    """A fleet whose PostgreSQL the test may stop and start (no other test uses it)."""
+    with PostgresServer(use_env=False) as postgres:
+        migrate(postgres.url)
+        with running_fleet(kafka_broker, postgres.url, tmp_path) as fleet:
+            yield OutageFleet(fleet, postgres)
+
+
+class Sender(threading.Thread):
+    """Every usage but NEVER reports every PERIOD, on schedule; PAUSING skips `pause`.
+
+    With a `backlog`, each first delivers that much of its history, in time order, within
+    BACKLOG_SECONDS (buffers emptied after a radio outage): readings up to `backlog` older
+    than their publication, a worker working through them as they come.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        seconds: float,
+        pause: tuple[float, float],
+        backlog: timedelta = timedelta(0),
+    ) -> None:
         super().__init__(daemon=True)
         self.topic = settings.topic("raw")
         self.producer = Producer({"bootstrap.servers": settings.kafka_bootstrap})
-        self.seconds, self.pause = seconds, pause
-        self.start_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+        self.seconds, self.pause, self.backlog = seconds, pause, backlog
+        delivery = BACKLOG_SECONDS if backlog else 0
+        self.start_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1 + delivery)
         self.sent: set[tuple[str, datetime]] = set()
 
     def elapsed(self) -> float:
         return (datetime.now(UTC) - self.start_at).total_seconds()
 
     def run(self) -> None:
+        self._deliver_backlog()
         for step in range(int(self.seconds / PERIOD)):
             offset = step * PERIOD
             time.sleep(max(0.0, offset - self.elapsed()))
@@ -113,16 +154,23 @@ class Sender(threading.Thread):
                 self.sent.add((usage_id(n), at))
             self.producer.flush(10)
 
+    def _deliver_backlog(self) -> None:
+        steps = int(self.backlog.total_seconds() / PERIOD)
+        began = time.monotonic()
+        for step in range(steps):
+            time.sleep(max(0.0, began + step * BACKLOG_SECONDS / steps - time.monotonic()))
+            at = self.start_at - self.backlog + timedelta(seconds=step * PERIOD)
+            received = {"received_at": datetime.now(UTC)}
+            for n in range(STEADY + 1):
+                uplink = RawUplink.from_json(raw_uplink(n, at, 20 + n % 5))
+                late = uplink.model_copy(update=received).to_json()
+                self.producer.produce(self.topic, late, device_id(n))
+                self.sent.add((usage_id(n), at))
+            self.producer.poll(0)
+        self.producer.flush(30)
+
     def wait_until(self, elapsed: float) -> None:
         time.sleep(max(0.0, elapsed - self.elapsed()))
-
-
-def wait_until(condition: Any, timeout: float = 90.0, state: Any = lambda: None) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met in {timeout} s; observed: {state()!r}")
-        time.sleep(0.5)
 
 
 def query(database: str, sql: str) -> list[tuple[Any, ...]]:
@@ -146,7 +194,7 @@ def expect_exactly_once_and_no_false_alarm(fleet: Fleet, sender: Sender, databas
     wait_until(
         lambda: len(stored(database)) >= len(sender.sent), 120, lambda: len(stored(database))
     )
-    time.sleep(2)  # a late extra row would show now
+    wait_until_all_committed(fleet.settings)  # so a late extra row would show now
     rows = stored(database)
     assert len(rows) == len(set(rows)) == len(sender.sent)
     assert set(rows) == sender.sent
@@ -155,6 +203,16 @@ def expect_exactly_once_and_no_false_alarm(fleet: Fleet, sender: Sender, databas
     for n in range(STEADY):  # violet first if the worker looked before the fleet started
         assert history.get(usage_id(n)) in (["green"], ["violet", "green"]), usage_id(n)
     assert history.get(usage_id(NEVER)) == ["violet"]
+
+
+def ready_status(fleet: Fleet, worker: RoleProcess) -> int:
+    """The HTTP status of the worker's /ready page."""
+    url = f"http://127.0.0.1:{fleet.ports[worker]}/ready"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 def readings_stored_by(fleet: Fleet, worker: RoleProcess) -> float:
@@ -230,3 +288,52 @@ def test_two_workers_share_the_partitions_and_one_takes_over_when_the_other_stop
     assert statuses(database).get(usage_id(PAUSING)) in (["green"], ["violet", "green"])
     assert query(database, "SELECT count(*) FROM gaps") == [(0,)]
     assert readings_stored_by(fleet, staying) > before
+
+
+def test_backdated_burst_then_kill_9_raises_no_false_transmission_event(
+    fleet: Fleet, database: str
+) -> None:
+    """Devices deliver 50 minutes of buffered readings at once, then go on live; the worker
+    is killed while it works through them, a new one takes over. They were transmitting
+    the whole time: no status change or gap, wherever in the backlog a worker stood."""
+    first = fleet.worker("first")
+    first.wait_for_line("Ready", timeout=90)
+    sender = Sender(fleet.settings, seconds=24, pause=(0, 0), backlog=timedelta(minutes=50))
+    sender.start()
+    backlog = int(timedelta(minutes=50).total_seconds() / PERIOD) * (STEADY + 1)
+    wait_until(lambda: len(stored(database)) > backlog / 3, 120, lambda: len(stored(database)))
+    os.kill(first.process.pid, signal.SIGKILL)
+    first.process.wait()
+    fleet.worker("second")
+    sender.join()
+    expect_exactly_once_and_no_false_alarm(fleet, sender, database)
+    assert statuses(database).get(usage_id(PAUSING)) in (["green"], ["violet", "green"])
+    assert query(database, "SELECT DISTINCT kind FROM detection_events") == [
+        ("transmission_status",)
+    ]
+    assert query(database, "SELECT count(*) FROM gaps") == [(0,)]
+
+
+def test_database_outage_pauses_the_worker_which_resumes_and_stores_every_reading_once(
+    fleet_on_own_postgres: OutageFleet,
+) -> None:
+    """PostgreSQL stopped for 20 s in the middle of a stream: the worker says it is not
+    ready meanwhile, then takes up where it stopped; every reading is stored once."""
+    fleet, postgres = fleet_on_own_postgres.fleet, fleet_on_own_postgres.postgres
+    worker = fleet.worker("worker")
+    worker.wait_for_line("Ready", timeout=90)
+    sender = Sender(fleet.settings, seconds=40, pause=(0, 0))
+    sender.start()
+    wait_until(lambda: len(stored(postgres.url)) > 0, 30)
+    assert ready_status(fleet, worker) == 200
+    postgres.interrupt()
+    stopped_at = time.monotonic()
+    wait_until(lambda: ready_status(fleet, worker) == 503, 30)
+    worker.raise_if_dead()
+    time.sleep(max(0.0, 20 - (time.monotonic() - stopped_at)))  # the outage itself
+    assert ready_status(fleet, worker) == 503
+    postgres.resume()
+    wait_until(lambda: ready_status(fleet, worker) == 200, 60)
+    sender.join()
+    expect_exactly_once_and_no_false_alarm(fleet, sender, postgres.url)
+    assert "Traceback" not in worker.log()

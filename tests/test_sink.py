@@ -1,4 +1,4 @@
-"""The database side of the worker, on real PostgreSQL and Apache Kafka: a refused row is
+"""The worker's database, on real PostgreSQL and Apache Kafka: a refused row is
 isolated and dead-lettered, and per-usage states survive the worker's memory."""
 
 from __future__ import annotations
@@ -11,14 +11,16 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from models.dead_letter import DeadLetter
 from models.reading import Reading, UsageType
 from models.rules import UsageState
 from models.settings import Settings
 from models.transmission import TransmissionState, TransmissionStatus
 from services import ApacheKafka
 from storage.worker_state import USAGE_STATES
+from stream.database import WorkerDatabase, store_isolating
+from stream.outage import Outage
 from stream.outputs import Outputs
-from stream.sink import DatabaseSink, store_isolating
 from stream.state_cache import StateCache
 from stream.topics import ensure_topics, read_topic
 
@@ -47,17 +49,19 @@ def test_refused_row_is_dead_lettered_and_the_others_stored(
     ensure_topics(settings)
     rows = [reading(n) for n in range(7)]
     rows[4] = reading(4, device_id="bad\x00id")  # PostgreSQL text cannot hold NUL
-    outputs, sink = Outputs(settings), DatabaseSink(database)
+    outage = Outage(pause=lambda: None, resume=lambda: None)
+    outputs, db = Outputs(settings, outage), WorkerDatabase(database, outage)
+    refused: list[DeadLetter] = []
 
     async def store() -> list[int]:
-        results = await store_isolating(rows, sink.write_readings, outputs)
-        await outputs.flush()
+        results = await store_isolating(rows, db.write_readings, refused.append)
+        await outputs.publish([], [], refused)
         return [result.inserted for result in results]
 
     try:
         inserted = asyncio.run(store())
     finally:
-        sink.close()
+        db.close()
         outputs.close()
     assert sum(inserted) == 6
     with psycopg.connect(database) as conn:
@@ -75,21 +79,22 @@ def red_since(ts: datetime) -> UsageState:
 
 
 def test_states_written_are_read_back_by_a_new_cache_and_by_partition(database: str) -> None:
-    sink = DatabaseSink(database)
+    db = WorkerDatabase(database, Outage(pause=lambda: None, resume=lambda: None))
 
     async def scenario() -> None:
-        first = StateCache(sink, USAGE_STATES)
+        first = StateCache(db, USAGE_STATES)
         await first.fetch(["u-a", "u-b"])
         assert first.get("u-a") == UsageState()  # never stored: a fresh state
         first.put("u-a", red_since(T0), raw_partition=2)
         first.put("u-b", UsageState(last_ts=T0, last_value=1.0), raw_partition=3)
-        await sink.write_states(USAGE_STATES, first.take_changes())
+        await db.write_states(USAGE_STATES, first.take_changes())
         assert first.take_changes() == []
 
-        second = StateCache(sink, USAGE_STATES)  # a restarted worker
+        second = StateCache(db, USAGE_STATES)  # a restarted worker
         await second.fetch(["u-a"])
         assert second.get("u-a") == red_since(T0)
-        await second.fetch_partitions([3])
+        assert await second.stored_keys() == {"u-a": 2, "u-b": 3}
+        await second.fetch(["u-b"])
         assert second.holds("u-b") and second.get("u-b").last_value == 1.0
         assert list(second.fed_by({2, 3})) == [("u-a", 2), ("u-b", 3)]
         assert list(second.fed_by({3})) == [("u-b", 3)]
@@ -101,7 +106,7 @@ def test_states_written_are_read_back_by_a_new_cache_and_by_partition(database: 
     try:
         asyncio.run(scenario())
     finally:
-        sink.close()
+        db.close()
     with psycopg.connect(database) as conn:
         row = conn.execute(
             "SELECT raw_partition, status, status_since, last_reading_at FROM usage_states"

@@ -14,9 +14,12 @@ T0 = datetime(2026, 11, 25, 10, tzinfo=UTC)
 
 
 def test_each_change_taken_is_told_with_the_version_stored() -> None:
-    cache = StateCache(cast(Any, None), USAGE_STATES)
     told: list[tuple[str, UsageState, str]] = []
-    cache.on_change = lambda key, state, version: told.append((key, state, version))
+    cache = StateCache(
+        cast(Any, None),
+        USAGE_STATES,
+        on_change=lambda key, state, version: told.append((key, state, version)),
+    )
     state = UsageState(last_ts=T0, last_value=21.5)
     cache.put("u-a", state, raw_partition=1)
 
