@@ -32,6 +32,7 @@ from faust.types import EventT
 
 from models.dead_letter import DeadLetter
 from models.detection import DetectionEvent
+from models.errors import SmatiError
 from models.reading import Reading
 from storage.worker_state import StateChange, StateTable
 from storage.writer import EVENTS, OutputTable
@@ -163,7 +164,10 @@ class CommitChain:
                     done[n].set()
         except Exception as error:
             self._failed = True
-            log.exception("a batch could not be committed; stopping the worker")
+            if isinstance(error, SmatiError):  # expected (Kafka refused messages): one line
+                log.error("a batch could not be committed (%s); stopping the worker", error)
+            else:
+                log.exception("a batch could not be committed; stopping the worker")
             await self._crash(error)
         finally:
             for finished in done:

@@ -13,6 +13,7 @@ import logging
 from models.radio_health import RadioRecord, RadioState, check_frame
 from models.uplink import RawUplink
 from models.validation import Decoded
+from stream.dead_letters import position
 from stream.metrics import RADIO_FRAMES_REPEATED
 from stream.state_cache import StateCache
 
@@ -47,6 +48,7 @@ def admit_frame(
             frame.f_cnt,
             device.id,
             verdict.duplicate_of,
+            extra={"device": device.id, **position(origin)},
         )
         return False, None
     states.put(key, new_state, raw_partition)

@@ -62,7 +62,7 @@ class PipelineOffsets:
         committed = {
             tp.partition: tp.offset for tp in future.result().topic_partitions if tp.offset >= 0
         }
-        return OffsetSnapshot(at=at, ends=[ends], committed=[committed])
+        return OffsetSnapshot(at=at, ends=ends, committed=committed)
 
     def partitions(self) -> list[TopicPartition]:
         if not self._partitions:
@@ -171,6 +171,7 @@ class TransmissionClock:
                 sorted(owned),
                 time.monotonic() - started,
                 len(stored),
+                extra={"partitions": sorted(owned)},
             )
         unheard = self._unheard(owned)
         await self._states.fetch(unheard)

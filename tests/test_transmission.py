@@ -179,18 +179,19 @@ def test_replay_after_a_restart_emits_nothing_new() -> None:
 
 
 def snapshot(second: float, ends: tuple[int, int], committed: tuple[int, int]) -> OffsetSnapshot:
+    """Two partitions' ends and committed offsets at `second`."""
     return OffsetSnapshot(
         at=at(second),
-        ends=({0: ends[0]}, {0: ends[1]}),
-        committed=({0: committed[0]}, {0: committed[1]}),
+        ends=dict(enumerate(ends)),
+        committed=dict(enumerate(committed)),
     )
 
 
-def test_horizon_waits_for_every_stage_to_commit_what_existed() -> None:
+def test_horizon_waits_for_every_partition_to_commit_what_existed() -> None:
     horizon = ProcessingHorizon()
     assert horizon.observe(snapshot(0, (100, 50), (40, 50))) is None
-    assert horizon.observe(snapshot(1, (120, 80), (100, 50))) is None  # raw done, readings not
-    assert horizon.observe(snapshot(2, (120, 90), (120, 80))) == at(0)
+    assert horizon.observe(snapshot(1, (120, 80), (100, 40))) is None  # one partition behind
+    assert horizon.observe(snapshot(2, (120, 90), (120, 80))) == at(1)
     assert horizon.observe(snapshot(3, (120, 95), (120, 90))) == at(2)
     assert horizon.observe(snapshot(4, (130, 95), (130, 95))) == at(4)
 

@@ -35,7 +35,7 @@ def wait_until_all_committed(settings: Settings, timeout: float = 60.0) -> None:
 
     def behind() -> dict[int, int]:
         snapshot = offsets.snapshot()
-        committed = snapshot.committed[0]
-        return {p: end - committed.get(p, 0) for p, end in snapshot.ends[0].items()}
+        committed = snapshot.committed
+        return {p: end - committed.get(p, 0) for p, end in snapshot.ends.items()}
 
     wait_until(lambda: not any(behind().values()), timeout, behind)
