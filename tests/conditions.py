@@ -7,6 +7,9 @@ from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_delay, wait_fixed
 
+from models.settings import Settings
+from stream.transmission import PipelineOffsets
+
 Observed = TypeVar("Observed")
 
 
@@ -32,3 +35,27 @@ def wait_for(
         retry_error_callback=give_up,
     )
     return retrying(observe)
+
+
+def wait_until(
+    condition: Callable[[], bool],
+    timeout: float = 90.0,
+    state: Callable[[], object] = lambda: None,
+) -> None:
+    """Until `condition()` holds; on timeout, the error shows `state()`, what was observed."""
+    try:
+        wait_for(condition, bool, timeout)
+    except AssertionError as error:
+        raise AssertionError(f"{error}; observed: {state()!r}") from None
+
+
+def wait_until_caught_up(settings: Settings, timeout: float = 60.0) -> None:
+    """Until the worker's group has committed every raw uplink published so far: all of them
+    are handled, so a row one of them would add is there now."""
+
+    def behind() -> dict[int, int]:
+        snapshot = offsets.snapshot()
+        return {p: end - snapshot.committed.get(p, 0) for p, end in snapshot.ends.items()}
+
+    offsets = PipelineOffsets(settings)
+    wait_for(behind, lambda lags: not any(lags.values()), timeout)

@@ -27,19 +27,17 @@ import aiohttp
 import paho.mqtt.client as mqtt
 import psycopg
 import pytest
-from conditions import wait_for
+from conditions import wait_for, wait_until_caught_up
 from conftest import pipeline_settings
 from paho.mqtt.enums import CallbackAPIVersion
 from radio_messages import chirpstack_uplink, radio_site, sigfox_callback, tts_uplink
 from status_endpoints import health, metrics, status_url
 
 from models.settings import Settings
-from models.transmission import OffsetSnapshot
 from services import ApacheKafka, MqttBroker, free_port
 from services.processes import RoleProcess, settings_env
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics, read_records, read_topic
-from stream.transmission import PipelineOffsets
 
 pytestmark = pytest.mark.integration
 SECRETS = {"acme": "acme-webhook-secret", "globex": "globex-webhook-secret"}
@@ -152,16 +150,6 @@ def rows(database: str, query: str, *params: object) -> list[tuple[Any, ...]]:
 def readings_of(database: str, device_id: str) -> list[tuple[str, datetime, float, str]]:
     query = "SELECT usage_id, ts, value, source FROM readings WHERE device_id = %s"
     return rows(database, query + " ORDER BY ts, usage_id", device_id)
-
-
-def wait_until_caught_up(settings: Settings) -> None:
-    """Until the worker's group has committed every raw uplink: all of them are handled."""
-
-    def caught_up(snapshot: OffsetSnapshot) -> bool:
-        ((ends,), (committed,)) = snapshot.ends, snapshot.committed
-        return all(committed.get(partition, 0) >= end for partition, end in ends.items())
-
-    wait_for(PipelineOffsets(settings).snapshot, caught_up)
 
 
 def dead_letters(settings: Settings) -> list[dict[str, Any]]:

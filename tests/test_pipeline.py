@@ -24,9 +24,9 @@ import psycopg
 import pytest
 import yaml
 from click.testing import CliRunner
+from conditions import wait_until, wait_until_caught_up
 from confluent_kafka import Producer
 from conftest import pipeline_settings
-from waiting import wait_until, wait_until_all_committed
 
 from models.detection import TRANSMISSION_KINDS
 from models.registry import Registry
@@ -139,7 +139,7 @@ def test_every_good_reading_is_stored_exactly_once(
 ) -> None:
     expected = expected_readings(pipeline.registry, published["good"])
     wait_until(lambda: len(stored_readings(database)) >= len(expected))
-    wait_until_all_committed(pipeline.settings)  # so a late extra row would show now
+    wait_until_caught_up(pipeline.settings)  # so a late extra row would show now
     stored = stored_readings(database)
     assert len(stored) == len(expected) == STEPS * 9
     assert {(usage, ts, value) for usage, ts, value in stored} == expected

@@ -24,8 +24,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from conditions import wait_until, wait_until_caught_up
 from confluent_kafka import Producer
-from waiting import wait_until, wait_until_all_committed
 
 from benchmarks.fleet import device_id, fleet_registry, raw_uplink, usage_id
 from models.settings import Settings
@@ -194,7 +194,7 @@ def expect_exactly_once_and_no_false_alarm(fleet: Fleet, sender: Sender, databas
     wait_until(
         lambda: len(stored(database)) >= len(sender.sent), 120, lambda: len(stored(database))
     )
-    wait_until_all_committed(fleet.settings)  # so a late extra row would show now
+    wait_until_caught_up(fleet.settings)  # so a late extra row would show now
     rows = stored(database)
     assert len(rows) == len(set(rows)) == len(sender.sent)
     assert set(rows) == sender.sent
