@@ -37,18 +37,6 @@ def wait_for(
     return retrying(observe)
 
 
-def wait_until(
-    condition: Callable[[], bool],
-    timeout: float = 90.0,
-    state: Callable[[], object] = lambda: None,
-) -> None:
-    """Until `condition()` holds; on timeout, the error shows `state()`, what was observed."""
-    try:
-        wait_for(condition, bool, timeout)
-    except AssertionError as error:
-        raise AssertionError(f"{error}; observed: {state()!r}") from None
-
-
 def wait_until_caught_up(settings: Settings, timeout: float = 60.0) -> None:
     """Until the worker's group has committed every raw uplink published so far: all of them
     are handled, so a row one of them would add is there now."""

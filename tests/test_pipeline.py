@@ -24,7 +24,7 @@ import psycopg
 import pytest
 import yaml
 from click.testing import CliRunner
-from conditions import wait_until, wait_until_caught_up
+from conditions import wait_for, wait_until_caught_up
 from confluent_kafka import Producer
 from conftest import pipeline_settings
 
@@ -138,7 +138,7 @@ def test_every_good_reading_is_stored_exactly_once(
     pipeline: Pipeline, published: dict[str, list[Message]], database: str
 ) -> None:
     expected = expected_readings(pipeline.registry, published["good"])
-    wait_until(lambda: len(stored_readings(database)) >= len(expected))
+    wait_for(lambda: len(stored_readings(database)), lambda count: count >= len(expected), 90)
     wait_until_caught_up(pipeline.settings)  # so a late extra row would show now
     stored = stored_readings(database)
     assert len(stored) == len(expected) == STEPS * 9
@@ -153,7 +153,7 @@ def dead_letters(settings: Settings) -> list[dict[str, Any]]:
 def test_every_bad_message_is_dead_lettered_with_its_reason(
     pipeline: Pipeline, published: dict[str, list[Message]]
 ) -> None:
-    wait_until(lambda: len(dead_letters(pipeline.settings)) >= 9)
+    wait_for(lambda: len(dead_letters(pipeline.settings)), lambda count: count >= 9, 90)
     letters = dead_letters(pipeline.settings)
     codes = Counter(letter["code"] for letter in letters)
     assert codes == {
@@ -211,7 +211,7 @@ def test_injected_defects_are_detected(
         "threshold_low": 2,
         "threshold_cleared": 6,
     }
-    wait_until(lambda: event_counts(database) == expected, 60, lambda: event_counts(database))
+    wait_for(lambda: event_counts(database), lambda counts: counts == expected, 60)
     with psycopg.connect(database) as conn:
         usage, details = conn.execute(
             "SELECT usage_id, details FROM detection_events WHERE kind = 'decreasing_index' "
@@ -241,10 +241,10 @@ def test_silent_usage_turns_orange_then_red_without_any_reading(
 ) -> None:
     """The history stops: nothing arrives, yet the usages turn orange, then red, gaps open."""
     usage = "hotel-paris.gas"
-    wait_until(
-        lambda: [s for s, _ in status_history(database, usage)] == ["green", "orange", "red"],
-        90,
+    wait_for(
         lambda: status_history(database, usage),
+        lambda history: [s for s, _ in history] == ["green", "orange", "red"],
+        90,
     )
     last = max(ts for u, ts, _ in stored_readings(database) if u == usage)
     (_, first), (_, orange), (_, red) = status_history(database, usage)
@@ -262,21 +262,23 @@ def test_silent_usage_turns_orange_then_red_without_any_reading(
 def test_worker_survives_bad_input_and_keeps_storing(
     pipeline: Pipeline, published: dict[str, list[Message]], database: str
 ) -> None:
-    wait_until(lambda: len(dead_letters(pipeline.settings)) >= 9)
+    wait_for(lambda: len(dead_letters(pipeline.settings)), lambda count: count >= 9, 90)
     pipeline.worker.raise_if_dead()
     pipeline.connector.raise_if_dead()
     later = datetime.now(UTC).replace(microsecond=0)
     payload = json.dumps({"time": later.isoformat(), "values": {"index": 1.0e6 - 1}}).encode()
     pipeline.publish([Message("smati/devices/lyon-elec-01/up", payload)])
-    wait_until(
-        lambda: ("office-lyon.electricity", later, 1.0e6 - 1) in set(stored_readings(database))
+    wait_for(
+        lambda: set(stored_readings(database)),
+        lambda stored: ("office-lyon.electricity", later, 1.0e6 - 1) in stored,
+        90,
     )
 
 
 def test_worker_metrics_count_what_it_did(
     pipeline: Pipeline, published: dict[str, list[Message]], database: str
 ) -> None:
-    wait_until(lambda: len(stored_readings(database)) >= STEPS * 9)
+    wait_for(lambda: len(stored_readings(database)), lambda count: count >= STEPS * 9, 90)
     url = f"http://127.0.0.1:{pipeline.settings.web_port}/metrics"
     with urllib.request.urlopen(url, timeout=10) as response:
         text = response.read().decode()
@@ -307,11 +309,15 @@ def test_device_registered_while_running_is_accepted(
     loads = pipeline.worker.log().count("registry loaded")
     with psycopg.connect(database) as conn:
         save_registry(conn, Registry.model_validate(document))
-    wait_until(lambda: pipeline.worker.log().count("registry loaded") > loads, 30)
+    wait_for(lambda: pipeline.worker.log().count("registry loaded"), lambda n: n > loads, 30)
     at = datetime.now(UTC).replace(microsecond=0)
     payload = json.dumps({"time": at.isoformat(), "values": {"volume": 12.5}}).encode()
     pipeline.publish([Message("smati/devices/lyon-water-01/up", payload)])
-    wait_until(lambda: ("office-lyon.water", at, 12.5) in set(stored_readings(database)))
+    wait_for(
+        lambda: set(stored_readings(database)),
+        lambda stored: ("office-lyon.water", at, 12.5) in stored,
+        90,
+    )
 
 
 def test_worker_logged_no_crash(pipeline: Pipeline, published: dict[str, list[Message]]) -> None:
@@ -330,7 +336,7 @@ def test_usage_state_lives_on_the_raw_partition_of_its_device(
     pipeline: Pipeline, published: dict[str, list[Message]], database: str
 ) -> None:
     """So a worker that takes over a raw partition watches the silence of its usages."""
-    wait_until(lambda: len(stored_readings(database)) >= STEPS * 9)
+    wait_for(lambda: len(stored_readings(database)), lambda count: count >= STEPS * 9, 90)
     bootstrap = pipeline.settings.kafka_bootstrap
     raw = {
         r.key.decode(): r.partition for r in read_records(bootstrap, pipeline.settings.topic("raw"))

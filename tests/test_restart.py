@@ -24,7 +24,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from conditions import wait_until, wait_until_caught_up
+from conditions import wait_for, wait_until_caught_up
 from confluent_kafka import Producer
 
 from benchmarks.fleet import device_id, fleet_registry, raw_uplink, usage_id
@@ -191,9 +191,7 @@ def statuses(database: str) -> dict[str, list[str]]:
 
 
 def expect_exactly_once_and_no_false_alarm(fleet: Fleet, sender: Sender, database: str) -> None:
-    wait_until(
-        lambda: len(stored(database)) >= len(sender.sent), 120, lambda: len(stored(database))
-    )
+    wait_for(lambda: len(stored(database)), lambda count: count >= len(sender.sent), 120)
     wait_until_caught_up(fleet.settings)  # so a late extra row would show now
     rows = stored(database)
     assert len(rows) == len(set(rows)) == len(sender.sent)
@@ -241,10 +239,10 @@ def test_kill_9_mid_stream_then_restart_loses_nothing_and_raises_no_false_alarm(
     sender.join()
     expect_exactly_once_and_no_false_alarm(fleet, sender, database)
     pausing = usage_id(PAUSING)
-    wait_until(
-        lambda: statuses(database).get(pausing, [])[-4:] == ["green", "orange", "red", "green"],
+    wait_for(
+        lambda: statuses(database).get(pausing, []),
+        lambda history: history[-4:] == ["green", "orange", "red", "green"],
         60,
-        lambda: statuses(database).get(pausing),
     )
     last_before = sender.start_at + timedelta(seconds=6)
     first_after = sender.start_at + timedelta(seconds=30)
@@ -278,7 +276,7 @@ def test_two_workers_share_the_partitions_and_one_takes_over_when_the_other_stop
     sender = Sender(fleet.settings, seconds=30, pause=(0, 0))
     sender.start()
     sender.wait_until(10)
-    wait_until(lambda: readings_stored_by(fleet, leaving) > 0, 30)
+    wait_for(lambda: readings_stored_by(fleet, leaving), lambda count: count > 0, 30)
     before = readings_stored_by(fleet, staying)
     assert before > 0  # both had partitions
     assert leaving.stop() == 0
@@ -300,7 +298,7 @@ def test_backdated_burst_then_kill_9_raises_no_false_transmission_event(
     sender = Sender(fleet.settings, seconds=24, pause=(0, 0), backlog=timedelta(minutes=50))
     sender.start()
     backlog = int(timedelta(minutes=50).total_seconds() / PERIOD) * (STEADY + 1)
-    wait_until(lambda: len(stored(database)) > backlog / 3, 120, lambda: len(stored(database)))
+    wait_for(lambda: len(stored(database)), lambda count: count > backlog / 3, 120)
     os.kill(first.process.pid, signal.SIGKILL)
     first.process.wait()
     fleet.worker("second")
@@ -323,16 +321,16 @@ def test_database_outage_pauses_the_worker_which_resumes_and_stores_every_readin
     worker.wait_for_line("Ready", timeout=90)
     sender = Sender(fleet.settings, seconds=40, pause=(0, 0))
     sender.start()
-    wait_until(lambda: len(stored(postgres.url)) > 0, 30)
+    wait_for(lambda: len(stored(postgres.url)), lambda count: count > 0, 30)
     assert ready_status(fleet, worker) == 200
     postgres.interrupt()
     stopped_at = time.monotonic()
-    wait_until(lambda: ready_status(fleet, worker) == 503, 30)
+    wait_for(lambda: ready_status(fleet, worker), lambda status: status == 503, 30)
     worker.raise_if_dead()
     time.sleep(max(0.0, 20 - (time.monotonic() - stopped_at)))  # the outage itself
     assert ready_status(fleet, worker) == 503
     postgres.resume()
-    wait_until(lambda: ready_status(fleet, worker) == 200, 60)
+    wait_for(lambda: ready_status(fleet, worker), lambda status: status == 200, 60)
     sender.join()
     expect_exactly_once_and_no_false_alarm(fleet, sender, postgres.url)
     assert "Traceback" not in worker.log()
