@@ -27,6 +27,7 @@ from click.testing import CliRunner
 from conditions import wait_for, wait_until_caught_up
 from confluent_kafka import Producer
 from conftest import pipeline_settings
+from paho.mqtt.enums import CallbackAPIVersion
 
 from models.detection import TRANSMISSION_KINDS
 from models.registry import Registry
@@ -76,7 +77,7 @@ def pipeline(
     logs = tmp_path_factory.mktemp("pipeline-logs")
     worker = RoleProcess(["worker"], env, logs / "worker.log")
     connector = RoleProcess(["connector", "mqtt"], env, logs / "connector.log")
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"devices-{run}")
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"devices-{run}")
     assert mqtt_broker.port is not None
     client.connect(mqtt_broker.host, mqtt_broker.port)
     client.loop_start()

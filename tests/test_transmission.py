@@ -51,7 +51,9 @@ def reading(seconds: float) -> Reading:
     )
 
 
-def play(steps: Iterable[Step], state: UsageState | None = None) -> tuple[UsageState, list]:
+def play(
+    steps: Iterable[Step], state: UsageState | None = None
+) -> tuple[UsageState, list[DetectionEvent]]:
     """Run readings and clock ticks; the transmission events found, in order."""
     state = state or UsageState()
     found: list[DetectionEvent] = []
