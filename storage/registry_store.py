@@ -45,11 +45,14 @@ _UPSERT_TENANT = """
     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sort_order = EXCLUDED.sort_order
 """
 _UPSERT_ENTITY = """
-    INSERT INTO entities (id, tenant_id, name, kind, timezone, sort_order)
-    VALUES (%s, %s, %s, %s, %s, %s)
+    INSERT INTO entities (
+        id, tenant_id, name, kind, timezone, surface_m2, occupants, rooms, sort_order
+    )
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (id) DO UPDATE SET
         tenant_id = EXCLUDED.tenant_id, name = EXCLUDED.name, kind = EXCLUDED.kind,
-        timezone = EXCLUDED.timezone, sort_order = EXCLUDED.sort_order
+        timezone = EXCLUDED.timezone, surface_m2 = EXCLUDED.surface_m2,
+        occupants = EXCLUDED.occupants, rooms = EXCLUDED.rooms, sort_order = EXCLUDED.sort_order
 """
 _UPSERT_EQUIPMENT = """
     INSERT INTO equipment (id, entity_id, name, kind, sort_order) VALUES (%s, %s, %s, %s, %s)
@@ -60,15 +63,15 @@ _UPSERT_EQUIPMENT = """
 _UPSERT_USAGE = """
     INSERT INTO usages (
         id, tenant_id, entity_id, equipment_id, name, type, unit, period_s,
-        min_value, max_value, index_max, tags, sort_order
+        min_value, max_value, index_max, tags, kwh_per_unit, sort_order
     )
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (id) DO UPDATE SET
         tenant_id = EXCLUDED.tenant_id, entity_id = EXCLUDED.entity_id,
         equipment_id = EXCLUDED.equipment_id, name = EXCLUDED.name, type = EXCLUDED.type,
         unit = EXCLUDED.unit, period_s = EXCLUDED.period_s, min_value = EXCLUDED.min_value,
         max_value = EXCLUDED.max_value, index_max = EXCLUDED.index_max, tags = EXCLUDED.tags,
-        sort_order = EXCLUDED.sort_order
+        kwh_per_unit = EXCLUDED.kwh_per_unit, sort_order = EXCLUDED.sort_order
 """
 _UPSERT_GATEWAY = """
     INSERT INTO gateways (id, network, entity_id, sort_order) VALUES (%s, %s, %s, %s)
@@ -160,7 +163,17 @@ def _asset_rows(
         tenants.append((tenant.id, tenant.name, t_pos))
         for e_pos, entity in enumerate(tenant.entities):
             entities.append(
-                (entity.id, tenant.id, entity.name, entity.kind, entity.timezone, e_pos)
+                (
+                    entity.id,
+                    tenant.id,
+                    entity.name,
+                    entity.kind,
+                    entity.timezone,
+                    entity.surface_m2,
+                    entity.occupants,
+                    entity.rooms,
+                    e_pos,
+                )
             )
             for q_pos, item in enumerate(entity.equipment):
                 equipment.append((item.id, entity.id, item.name, item.kind, q_pos))
@@ -187,6 +200,7 @@ def _usage_row(
         usage.max,
         usage.index_max,
         list(usage.tags),
+        usage.kwh_per_unit,
         position,
     )
 
@@ -269,12 +283,13 @@ def _snapshot(conn: psycopg.Connection) -> Iterator[None]:
 _SELECTS = {
     "tenants": "SELECT id, name FROM tenants ORDER BY sort_order, id",
     "entities": """
-        SELECT id, tenant_id, name, kind, timezone FROM entities ORDER BY sort_order, id
+        SELECT id, tenant_id, name, kind, timezone, surface_m2, occupants, rooms
+        FROM entities ORDER BY sort_order, id
     """,
     "equipment": "SELECT id, entity_id, name, kind FROM equipment ORDER BY sort_order, id",
     "usages": """
         SELECT id, equipment_id, name, type, unit, period_s, min_value, max_value, index_max,
-               tags
+               tags, kwh_per_unit
         FROM usages ORDER BY sort_order, id
     """,
     "gateways": "SELECT id, network, entity_id FROM gateways ORDER BY sort_order, id",
@@ -329,6 +344,9 @@ def _entity(row: Row, equipment: dict[str, list[Row]], usages: dict[str, list[Ro
         name=row["name"],
         kind=row["kind"],
         timezone=row["timezone"],
+        surface_m2=row["surface_m2"],
+        occupants=row["occupants"],
+        rooms=row["rooms"],
         equipment=tuple(
             Equipment(
                 id=item["id"],
@@ -352,6 +370,7 @@ def _usage(row: Row) -> Usage:
         max=row["max_value"],
         index_max=row["index_max"],
         tags=tuple(row["tags"]),
+        kwh_per_unit=row["kwh_per_unit"],
     )
 
 
