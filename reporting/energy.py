@@ -1,0 +1,212 @@
+"""The energy report of one or several entities over whole local months."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+
+from models.energy import Energy, delivered, heating
+from models.errors import SmatiError
+from reporting.components import (
+    BarPlot,
+    ClimateCorrection,
+    DecreeSummary,
+    Heading,
+    KpiTable,
+    MonthlyArray,
+    PeriodTotals,
+    PiePlot,
+    ReportComponent,
+)
+from reporting.gates import (
+    CsvDegreeDays,
+    DataGate,
+    DataMerger,
+    MetersGate,
+    OutdoorDegreeDays,
+    Series,
+)
+from reporting.locale import DASH, Formatter
+from reporting.period import Period
+from reporting.render import Report
+from storage.report_registry import EntityInfo, entities_of
+from storage.rollups import refresh_rollups
+
+__all__ = ["EnergyRequest", "ReportError", "decree_rows", "energy_report", "report_meta"]
+
+
+class ReportError(SmatiError, LookupError):
+    """A report asked for something the tenant does not have."""
+
+
+@dataclass(frozen=True)
+class EnergyRequest:
+    tenant_id: str
+    entity_ids: Sequence[str]
+    period: Period
+    reference_year: int | None = None
+    """The decree's reference year; the period's first by default."""
+    dju_csv: Path | None = None
+    """Daily degree days (`date,dju`), instead of the entity's outdoor temperature."""
+    dju_reference: float | None = None
+    """Degree days of the reference climate; the mean of the period's years by default."""
+
+
+def find_entities(conn: psycopg.Connection, tenant_id: str, ids: Sequence[str]) -> list[EntityInfo]:
+    """The tenant's entities of `ids`; an id the tenant does not have is an error."""
+    found = entities_of(conn, tenant_id, ids)
+    missing = sorted(set(ids) - {e.id for e in found})
+    if missing or not found:
+        raise ReportError(
+            f"tenant {tenant_id!r} has no entity {', '.join(missing) or '(none given)'}"
+        )
+    return found
+
+
+def report_meta(
+    f: Formatter, period: Period, zone: str, generated_at: datetime
+) -> list[tuple[str, str]]:
+    last = period.months[-1]
+    span = f.month(period.start, "MMMM y") + DASH + f.month(last, "MMMM y")
+    return [
+        (f.t("period"), span),
+        (f.t("time_zone"), zone),
+        (f.t("generated"), f.time(generated_at, zone)),
+    ]
+
+
+class _EntityData:
+    """One entity's meter series, for its KPIs, climate correction and decree summary."""
+
+    def __init__(self, entity: EntityInfo, merger: DataMerger, f: Formatter) -> None:
+        self.entity = entity
+        self.meters = [s for s in merger.series() if s.entity_id == entity.id]
+        self._merger, self._f = merger, f
+
+    def energies(self) -> list[Energy]:
+        return [e for e in Energy if any(s.energy is e for s in self.meters)]
+
+    def total(self, energies: Sequence[Energy]) -> Series | None:
+        return self._merger.total(
+            self.entity.name or self.entity.id,
+            "kWh",
+            lambda s: s.entity_id == self.entity.id and s.energy in energies,
+        )
+
+
+def energy_report(
+    conn: psycopg.Connection, request: EnergyRequest, f: Formatter, generated_at: datetime
+) -> tuple[Report, dict[str, DecreeSummary]]:
+    """The report, and each entity's decree summary (for the CSV export)."""
+    entities = find_entities(conn, request.tenant_id, request.entity_ids)
+    refresh_rollups(conn)
+    gates = [
+        MetersGate(conn, request.tenant_id, request.period, entity_ids=[e.id]) for e in entities
+    ]
+    merger = DataMerger(*gates)
+    components: list[ReportComponent] = []
+    components += _per_energy(merger, f)
+    components += _totals(merger, f)
+    decrees: dict[str, DecreeSummary] = {}
+    for entity in entities:
+        data = _EntityData(entity, merger, f)
+        components += _kpis(data, f)
+        components.append(_climate(conn, request, data))
+        decree = _decree(request, data)
+        decrees[entity.id] = decree
+        components.append(decree)
+    subject = ", ".join(e.name or e.id for e in entities)
+    meta = report_meta(f, request.period, entities[0].timezone, generated_at)
+    return Report("energy_report", subject, meta, components), decrees
+
+
+def _energy_sum(merger: DataMerger, energy: Energy, label: str) -> Series | None:
+    """The sum of the energy's meters, when it has more than one."""
+    meters = [s for s in merger.series() if s.energy is energy]
+    if len(meters) < 2:
+        return None
+    return merger.total(label, meters[0].unit, lambda s: s.energy is energy)
+
+
+def _per_energy(merger: DataMerger, f: Formatter) -> list[ReportComponent]:
+    parts: list[ReportComponent] = []
+    for energy in merger.energies():
+        meters = [s for s in merger.series() if s.energy is energy]
+        total = _energy_sum(merger, energy, f.t("sum_of_meters"))
+        parts.append(Heading(energy.value))
+        parts += [MonthlyArray(s) for s in meters]
+        if total is not None:
+            parts += [MonthlyArray(total), PiePlot(meters)]
+        parts.append(BarPlot(total or meters[0]))
+    return parts or [Heading("no_meter")]
+
+
+def _totals(merger: DataMerger, f: Formatter) -> list[ReportComponent]:
+    meters = merger.series()
+    if not meters:
+        return []
+    sums = [
+        total
+        for energy in merger.energies()
+        if (total := _energy_sum(merger, energy, f"{f.t('total')} {f.t(energy.value)}"))
+    ]
+    counted = delivered(merger.energies())
+    kwh = [s for s in meters if s.energy in counted]
+    parts: list[ReportComponent] = [PeriodTotals(meters, sums)]
+    if len(kwh) > 1:
+        parts.append(PiePlot(kwh))
+    return parts
+
+
+def _kpis(data: _EntityData, f: Formatter) -> list[ReportComponent]:
+    total = data.total(delivered(data.energies()))
+    if total is None:
+        return []
+    parts: list[ReportComponent] = [Heading("kpis", data.entity.name), KpiTable(data.entity, total)]
+    for key, divisor in (
+        ("kwh_per_m2", data.entity.surface_m2),
+        ("kwh_per_occupant", data.entity.occupants),
+    ):
+        if divisor:
+            parts.append(MonthlyArray(total.scaled(1 / divisor, f.t(key), "kWh"), digits=1))
+    return parts
+
+
+def _climate(
+    conn: psycopg.Connection, request: EnergyRequest, data: _EntityData
+) -> ClimateCorrection:
+    energy = heating(data.energies())
+    heat = data.total([energy]) if energy else None
+    source: DataGate = (
+        CsvDegreeDays(request.dju_csv, request.period)
+        if request.dju_csv
+        else OutdoorDegreeDays(conn, request.tenant_id, data.entity.id, request.period)
+    )
+    dju = next(iter(source.series()), None)
+    return ClimateCorrection(heat, dju, request.dju_reference)
+
+
+def _decree(request: EnergyRequest, data: _EntityData) -> DecreeSummary:
+    by_energy = {}
+    for energy in delivered(data.energies()):
+        series = data.total([energy])
+        if series is not None:
+            by_energy[energy] = series
+    reference = request.reference_year or request.period.start.year
+    return DecreeSummary(by_energy, reference)
+
+
+def decree_rows(
+    entities: Sequence[EntityInfo], decrees: dict[str, DecreeSummary]
+) -> list[tuple[str, str, str, int, float | None]]:
+    """(entity, name, energy, year, kWh) per building, energy and year, for the CSV export."""
+    return [
+        (e.id, e.name, energy.value, year, kwh)
+        for e in entities
+        for year, values in decrees[e.id].yearly().items()
+        for energy, kwh in values.items()
+    ]
