@@ -124,7 +124,7 @@ def time_series(
     means: Sequence[float],
     lows: Sequence[float],
     highs: Sequence[float],
-    marks: dict[str, tuple[Sequence[datetime], Sequence[float]]],
+    marks: Mapping[str, tuple[Sequence[datetime], Sequence[float]]],
     unit: str,
 ) -> Markup:
     """The mean per time bucket within its low-high band, and marked points per kind.
@@ -143,4 +143,5 @@ def time_series(
             axes.legend(frameon=False, ncols=3)
         axes.set_ylabel(unit)
         axes.xaxis_date()
+        axes.tick_params(axis="x", labelrotation=25)
         return _svg(figure)

@@ -10,7 +10,6 @@ from pathlib import Path
 import psycopg
 
 from models.energy import Energy, delivered, heating
-from models.errors import SmatiError
 from reporting.components import (
     BarPlot,
     ClimateCorrection,
@@ -22,6 +21,7 @@ from reporting.components import (
     PiePlot,
     ReportComponent,
 )
+from reporting.errors import ReportError
 from reporting.gates import (
     CsvDegreeDays,
     DataGate,
@@ -32,15 +32,11 @@ from reporting.gates import (
 )
 from reporting.locale import DASH, Formatter
 from reporting.period import Period
-from reporting.render import Report
+from reporting.render import Report, meta_lines
 from storage.report_registry import EntityInfo, entities_of
 from storage.rollups import refresh_rollups
 
-__all__ = ["EnergyRequest", "ReportError", "decree_rows", "energy_report", "report_meta"]
-
-
-class ReportError(SmatiError, LookupError):
-    """A report asked for something the tenant does not have."""
+__all__ = ["EnergyRequest", "decree_rows", "energy_report", "find_entities"]
 
 
 @dataclass(frozen=True)
@@ -65,18 +61,6 @@ def find_entities(conn: psycopg.Connection, tenant_id: str, ids: Sequence[str]) 
             f"tenant {tenant_id!r} has no entity {', '.join(missing) or '(none given)'}"
         )
     return found
-
-
-def report_meta(
-    f: Formatter, period: Period, zone: str, generated_at: datetime
-) -> list[tuple[str, str]]:
-    last = period.months[-1]
-    span = f.month(period.start, "MMMM y") + DASH + f.month(last, "MMMM y")
-    return [
-        (f.t("period"), span),
-        (f.t("time_zone"), zone),
-        (f.t("generated"), f.time(generated_at, zone)),
-    ]
 
 
 class _EntityData:
@@ -120,7 +104,9 @@ def energy_report(
         decrees[entity.id] = decree
         components.append(decree)
     subject = ", ".join(e.name or e.id for e in entities)
-    meta = report_meta(f, request.period, entities[0].timezone, generated_at)
+    months = request.period.months
+    span = f.month(months[0], "MMMM y") + DASH + f.month(months[-1], "MMMM y")
+    meta = meta_lines(f, span, entities[0].timezone, generated_at)
     return Report("energy_report", subject, meta, components), decrees
 
 

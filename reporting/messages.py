@@ -97,6 +97,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "intervals": ("Intervalles entre relevés", "Intervals between readings"),
     "interval_s": ("Intervalle (min)", "Interval (min)"),
     "count": ("Nombre", "Count"),
+    "beyond": (
+        "{count} intervalle(s) de plus de {limit}, hors du graphique (voir les trous).",
+        "{count} interval(s) longer than {limit}, off the chart (see the gaps).",
+    ),
     "values": ("Distribution des valeurs", "Distribution of the values"),
     "value": ("Valeur", "Value"),
     "time_series": ("Série temporelle", "Time series"),

@@ -6,8 +6,10 @@ turns it into an A4 PDF with page numbers.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -15,7 +17,7 @@ from markupsafe import Markup
 from reporting.components import ReportComponent
 from reporting.locale import Formatter
 
-__all__ = ["Report", "render_component", "render_html", "render_pdf"]
+__all__ = ["Report", "meta_lines", "render_component", "render_html", "render_pdf"]
 
 _ENV = Environment(
     loader=PackageLoader("reporting"),
@@ -34,6 +36,15 @@ class Report:
     meta: Sequence[tuple[str, str]]
     """(name, value) lines under the title: period, time zone, generation date..."""
     components: Sequence[ReportComponent]
+
+
+def meta_lines(f: Formatter, span: str, zone: str, generated_at: datetime) -> list[tuple[str, str]]:
+    """The lines under a report's title: its period, the zone of its times, its date."""
+    return [
+        (f.t("period"), span),
+        (f.t("time_zone"), zone),
+        (f.t("generated"), f.time(generated_at, zone)),
+    ]
 
 
 def render_component(component: ReportComponent, f: Formatter) -> Markup:
@@ -58,6 +69,9 @@ def render_html(
 def render_pdf(html: str) -> bytes:
     """An A4 PDF of a rendered page (WeasyPrint with Pango and the DejaVu fonts)."""
     from weasyprint import HTML  # loads Pango: only for the PDF
+
+    # Its font subsetter logs every table it prunes, at INFO.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
     pdf: bytes = HTML(string=html).write_pdf()
     return pdf

@@ -13,6 +13,7 @@ import click
 from models.settings import Settings
 from services import BrokerChoice
 from smati.bench import bench
+from smati.report import report
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -260,6 +261,7 @@ def demo(
 
 
 main.add_command(bench)
+main.add_command(report)
 
 if __name__ == "__main__":
     main(prog_name="smati")

@@ -138,9 +138,64 @@ def events() -> list[DetectionEvent]:
     return [reset, rollover]
 
 
+HOURS = timedelta(hours=1)
+GAP_START, GAP_END = at(GAP.start - 1), at(GAP.stop)
+"""The elec gap: from the last reading before the silence to the first after (60 h)."""
+ORANGE_AT, RED_AT = GAP_START + 9 * HOURS, GAP_START + 30 * HOURS
+"""Silent for 1.5 and 5 periods of 6 h."""
+
+
+def _status(usage: str, ts: datetime, status: str, previous: str | None) -> DetectionEvent:
+    return DetectionEvent.of(
+        DetectionKind.TRANSMISSION_STATUS,
+        TENANT,
+        usage,
+        ts,
+        Severity.INFO,
+        discriminator=status,
+        status=status,
+        previous=previous,
+    )
+
+
+def transmission_events() -> list[DetectionEvent]:
+    """Every usage green from its first reading; the elec gap turns it orange, red, green."""
+    greens = [_status(u, at(0), "green", None) for u in _values(0) if u.startswith("hotel")]
+    gap = DetectionEvent.of(
+        DetectionKind.GAP_CLOSED,
+        TENANT,
+        "hotel.elec",
+        GAP_END,
+        Severity.WARNING,
+        start=GAP_START,
+        end=GAP_END,
+        duration_s=60 * 3600.0,
+    )
+    return [
+        *greens,
+        _status("hotel.elec", ORANGE_AT, "orange", "green"),
+        _status("hotel.elec", RED_AT, "red", "orange"),
+        _status("hotel.elec", GAP_END, "green", "red"),
+        gap,
+    ]
+
+
+def insert_states(conn: psycopg.Connection) -> None:
+    """The stream's current transmission of the four usages (its `usage_states` rows)."""
+    conn.cursor().executemany(
+        """
+        INSERT INTO usage_states (usage_id, raw_partition, last_reading_at, status,
+                                  status_since, period_estimated_s, state)
+        VALUES (%s, 0, %s, 'green', %s, %s, '{}')
+        """,
+        [(u, at(READINGS - 1), at(0), 21000.0) for u in _values(0) if u.startswith("hotel")],
+    )
+
+
 def load(conn: psycopg.Connection, ks: range = range(READINGS)) -> None:
-    """The registry, the readings k in `ks` and the events, committed."""
+    """The registry, the readings k in `ks`, the events and the states, committed."""
     save_registry(conn, parse_registry(REGISTRY))
     insert_readings(conn, ks)
-    write_events(conn, events())
+    write_events(conn, events() + transmission_events())
+    insert_states(conn)
     conn.commit()
