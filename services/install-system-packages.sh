@@ -16,6 +16,7 @@ command -v npm >/dev/null || missing+=(npm)
 # The reports: WeasyPrint (PyPI) renders PDF with Pango and the DejaVu fonts; pdftoppm
 # (poppler-utils) turns a report's pages into PNG in the tests.
 ldconfig -p | grep -q libpangoft2-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p | grep -q libharfbuzz-subset || missing+=(libharfbuzz-subset0)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 
