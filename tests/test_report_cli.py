@@ -57,7 +57,8 @@ def _right_margin_is_blank(png: Path) -> bool:
     left = int(width * (1 - (RIGHT_MARGIN_MM - 2) / 210))
     bottom = int(height * (1 - BOTTOM_MARGIN_MM / 297))
     strip = image.crop((left, 0, width, bottom))
-    darkest, _ = strip.getextrema()
+    darkest, _ = strip.getextrema()  # one band (L): its (lowest, highest)
+    assert isinstance(darkest, int)
     return darkest > 200
 
 
