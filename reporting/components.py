@@ -144,10 +144,19 @@ class PiePlot:
     template: ClassVar[str] = "chart.html"
     parts: Sequence[Series]
     title_key: str = "meters_share"
+    slices: ClassVar[int] = 8
+    """The largest parts, the others summed in one slice: more would not read."""
+
+    def _slices(self, f: Formatter) -> dict[str, float]:
+        totals = sorted(((s.total() or 0.0, s.label) for s in self.parts), reverse=True)
+        shown = [(label, value) for value, label in totals if value > 0]
+        if len(shown) > self.slices:
+            rest = sum(value for _, value in shown[self.slices - 1 :])
+            shown = [*shown[: self.slices - 1], (f.t("others"), rest)]
+        return dict(shown)
 
     def context(self, f: Formatter) -> dict[str, Any]:
-        totals = {s.label: s.total() or 0.0 for s in self.parts}
-        totals = {label: value for label, value in totals.items() if value > 0}
+        totals = self._slices(f)
         whole = sum(totals.values())
         if not whole:
             return {"title": f.t(self.title_key), "svg": Markup(""), "empty": f.t("no_data")}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -36,7 +37,7 @@ from reporting.render import Report, meta_lines
 from storage.report_registry import EntityInfo, entities_of
 from storage.rollups import refresh_rollups
 
-__all__ = ["EnergyRequest", "decree_rows", "energy_report", "find_entities"]
+__all__ = ["EnergyRequest", "MetersSource", "decree_rows", "energy_report", "find_entities"]
 
 
 @dataclass(frozen=True)
@@ -82,16 +83,23 @@ class _EntityData:
         )
 
 
+MetersSource = Callable[[EntityInfo], DataGate]
+"""The gate of an entity's meters: the rollups' `MetersGate` (a benchmark brings its own)."""
+
+
 def energy_report(
-    conn: psycopg.Connection, request: EnergyRequest, f: Formatter, generated_at: datetime
+    conn: psycopg.Connection,
+    request: EnergyRequest,
+    f: Formatter,
+    generated_at: datetime,
+    meters: MetersSource | None = None,
 ) -> tuple[Report, dict[str, DecreeSummary]]:
     """The report, and each entity's decree summary (for the CSV export)."""
     entities = find_entities(conn, request.tenant_id, request.entity_ids)
-    refresh_rollups(conn)
-    gates = [
-        MetersGate(conn, request.tenant_id, request.period, entity_ids=[e.id]) for e in entities
-    ]
-    merger = DataMerger(*gates)
+    if meters is None:
+        refresh_rollups(conn)
+        meters = partial(_rollup_meters, conn, request)
+    merger = DataMerger(*map(meters, entities))
     components: list[ReportComponent] = []
     components += _per_energy(merger, f)
     components += _totals(merger, f)
@@ -108,6 +116,12 @@ def energy_report(
     span = f.month(months[0], "MMMM y") + DASH + f.month(months[-1], "MMMM y")
     meta = meta_lines(f, span, entities[0].timezone, generated_at)
     return Report("energy_report", subject, meta, components), decrees
+
+
+def _rollup_meters(
+    conn: psycopg.Connection, request: EnergyRequest, entity: EntityInfo
+) -> DataGate:
+    return MetersGate(conn, request.tenant_id, request.period, entity_ids=[entity.id])
 
 
 def _energy_sum(merger: DataMerger, energy: Energy, label: str) -> Series | None:

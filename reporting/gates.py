@@ -33,6 +33,7 @@ __all__ = [
     "MonthValue",
     "OutdoorDegreeDays",
     "Series",
+    "meter_series",
 ]
 
 COMPLETE = 0.98
@@ -118,17 +119,20 @@ class MetersGate:
             by_usage[month.usage_id][month.month] = MonthValue(
                 month.consumption, _completeness(month.readings, month.expected)
             )
-        return [self._meter(usage, energy, by_usage[usage.id]) for usage, energy in meters]
+        return [meter_series(u, e, self._period, by_usage[u.id]) for u, e in meters]
 
     def _bounds(self) -> tuple[date, date]:
         return self._period.start, self._period.end
 
-    def _meter(self, usage: UsageInfo, energy: Energy, found: dict[date, MonthValue]) -> Series:
-        factor = kwh_factor(energy, usage.unit, usage.kwh_per_unit)
-        months = {month: _scaled(found.get(month), factor) for month in self._period.months}
-        unit = "kWh" if energy.in_kwh else "m³"
-        label = usage.name or usage.id
-        return Series(label, unit, months, energy, usage.entity_id)
+
+def meter_series(
+    usage: UsageInfo, energy: Energy, period: Period, found: dict[date, MonthValue]
+) -> Series:
+    """A meter's months of the period in its report unit, from figures in its own unit."""
+    factor = kwh_factor(energy, usage.unit, usage.kwh_per_unit)
+    months = {month: _scaled(found.get(month), factor) for month in period.months}
+    unit = "kWh" if energy.in_kwh else "m³"
+    return Series(usage.name or usage.id, unit, months, energy, usage.entity_id)
 
 
 def _scaled(value: MonthValue | None, factor: float) -> MonthValue:

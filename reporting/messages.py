@@ -31,6 +31,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "sum_of_meters": ("Somme des compteurs", "Sum of the meters"),
     "monthly_consumption": ("Consommation mensuelle", "Monthly consumption"),
     "year_over_year": ("Comparaison annuelle", "Year over year"),
+    "others": ("Autres", "Others"),
     "meters_share": ("Répartition par compteur", "Share of each meter"),
     "incomplete_note": (
         "* mois incomplet : part des relevés attendus reçus entre parenthèses",
