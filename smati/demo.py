@@ -24,6 +24,7 @@ from models.registry import Registry
 from models.registry_file import parse_registry
 from models.settings import Settings
 from services import BrokerChoice, ServiceStack, free_port
+from smati.history import history_messages
 from smati.processes import RoleProcess
 from smati.simulator import Message, bad_messages, building_messages
 from smati.status import status_table
@@ -42,6 +43,8 @@ SILENT_DEVICE = "paris-water-01"
 """A device that stops transmitting when the history ends: it turns orange, then red."""
 DEMO_ANOMALY_WARMUP_S = 600
 """The anomaly detector learns for 10 minutes of the demo's hour (a day in production)."""
+HISTORY_DAYS = 730
+"""The hourly past published before the demo's hour, for the reports."""
 
 
 def demo_registry() -> Registry:
@@ -72,6 +75,7 @@ def run_demo(
         ensure_topics(settings)
         env = {
             "SMATI_ANOMALY_WARMUP_S": str(DEMO_ANOMALY_WARMUP_S),
+            "SMATI_MAX_AGE_DAYS": str(HISTORY_DAYS + 10),
             **os.environ,
             **stack.env(),
             "SMATI_WEB_PORT": str(free_port()),
@@ -100,12 +104,22 @@ def _simulate(
     now = datetime.now(UTC).replace(microsecond=0)
     start = now - timedelta(minutes=history_minutes)
     try:
-        _publish_history_then_live(publisher, registry, start, now, began, duration)
+        indexes = _publish_past(publisher, registry, start)
+        _publish_history_then_live(publisher, registry, start, now, began, duration, indexes)
     except KeyboardInterrupt:  # Ctrl-C ends the simulation; the summary still comes
         pass
     finally:
         publisher.close()
     return publisher.count
+
+
+def _publish_past(publisher: _Publisher, registry: Registry, until: datetime) -> dict[str, float]:
+    """Two years of hourly history up to the hour before `until`; the indexes it ends on."""
+    end = until.replace(minute=0, second=0)
+    past = history_messages(registry, end - timedelta(days=HISTORY_DAYS), end)
+    publisher.publish([message for _, message in past.messages])
+    click.echo(f"published {publisher.count} messages: {HISTORY_DAYS} days of hourly history")
+    return past.indexes
 
 
 def _publish_history_then_live(
@@ -115,9 +129,10 @@ def _publish_history_then_live(
     now: datetime,
     began: float,
     duration: float | None,
+    indexes: dict[str, float],
 ) -> None:
     history: list[Message] = []
-    for at, message in building_messages(registry, start, STEP):
+    for at, message in building_messages(registry, start, STEP, indexes=indexes):
         if at < now:
             history.append(message)
             continue

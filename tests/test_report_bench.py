@@ -23,5 +23,5 @@ def test_bench_report_at_a_small_size() -> None:
     figures = run_benchmark(kinds, end).as_dict()
     assert figures["rows"] == 4 * 45 * 144
     assert figures["meters"] == 4
-    for key in ("load_s", "rollup_s", "report_s", "baseline_s", "speedup"):
+    for key in ("load_s", "rollup_s", "report_s", "baseline_s", "speedup", "render_s"):
         assert figures[key] > 0
