@@ -162,11 +162,16 @@ class _Publisher:
         self.client.loop_start()
         self.count = 0
 
+    CHUNK = 1000
+    """Messages in flight at most: paho refuses to queue the history's 120,000 at once."""
+
     def publish(self, messages: list[Message]) -> None:
-        infos = [self.client.publish(m.topic, m.payload, qos=1) for m in messages]
-        for info in infos:
-            info.wait_for_publish(timeout=30)
-            self.count += 1
+        for first in range(0, len(messages), self.CHUNK):
+            chunk = messages[first : first + self.CHUNK]
+            infos = [self.client.publish(m.topic, m.payload, qos=1) for m in chunk]
+            for info in infos:
+                info.wait_for_publish(timeout=30)
+                self.count += 1
 
     def close(self) -> None:
         self.client.disconnect()
@@ -174,17 +179,17 @@ class _Publisher:
 
 
 def _wait_until_settled(url: str, quiet_s: float = 3.0, timeout: float = 120.0) -> int:
-    """Readings stored, once their count has not moved for `quiet_s` seconds."""
-    last, since, deadline = -1, time.monotonic(), time.monotonic() + timeout
+    """Readings stored, once they and the detections have not moved for `quiet_s` seconds."""
+    last, since, deadline = (-1, -1), time.monotonic(), time.monotonic() + timeout
     while time.monotonic() < deadline:
         with psycopg.connect(url) as conn:
-            count = reading_counts(conn).total
-        if count != last:
-            last, since = count, time.monotonic()
-        elif count > 0 and time.monotonic() - since >= quiet_s:
+            counts = (reading_counts(conn).total, sum(event_counts_by_kind(conn).values()))
+        if counts != last:
+            last, since = counts, time.monotonic()
+        elif counts[0] > 0 and time.monotonic() - since >= quiet_s:
             break
         time.sleep(0.5)
-    return last
+    return last[0]
 
 
 def dead_letter_counts(settings: Settings) -> Counter[str]:
