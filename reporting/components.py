@@ -172,15 +172,19 @@ class PeriodTotals:
     template: ClassVar[str] = "period_totals.html"
     parts: Sequence[Series]
     sums: Sequence[Series]
+    counted: Sequence[Energy]
+    """The energies shares are of (a gas boiler's heat is not counted twice)."""
 
     def context(self, f: Formatter) -> dict[str, Any]:
         per_unit: dict[str, float] = defaultdict(float)
         for part in self.parts:
-            per_unit[part.unit] += part.total() or 0.0
+            if part.energy in self.counted or part.energy is Energy.WATER:
+                per_unit[part.unit] += part.total() or 0.0
 
         def row(s: Series, is_sum: bool) -> dict[str, Any]:
             total, whole = s.total(), per_unit.get(s.unit)
-            share = total / whole if total is not None and whole else None
+            counted = s.energy in self.counted or s.energy is Energy.WATER
+            share = total / whole if counted and total is not None and whole else None
             return {
                 "label": s.label,
                 "unit": s.unit,
@@ -232,45 +236,53 @@ class KpiTable:
         }
 
 
+def _complete_years(*series: Series | None) -> list[int]:
+    """The years whose twelve months every given series holds, all complete."""
+    known = [s for s in series if s is not None]
+    years = sorted({m.year for s in known for m in s.months})
+    return [y for y in years if all(s.complete_year(y) for s in known)]
+
+
 @dataclass(frozen=True)
 class ClimateCorrection:
-    """Heating consumption per year, raw and brought to the reference degree days."""
+    """Heating consumption per year, raw and brought to the reference degree days.
+
+    Only a whole year is corrected: the months of a part of a year have a climate of
+    their own (a winter alone is all degree days)."""
 
     template: ClassVar[str] = "climate.html"
     heating: Series | None
     degree_days: Series | None
     dju_reference: float | None = None
-    """Defaults to the mean of the period's years."""
+    """Defaults to the mean of the period's complete years."""
 
     def reference(self) -> float | None:
-        if self.dju_reference is not None:
+        if self.dju_reference is not None or self.degree_days is None:
             return self.dju_reference
-        if self.degree_days is None:
-            return None
-        yearly = [self.degree_days.total(y) for y in self._years()]
+        yearly = [
+            self.degree_days.total(y) for y in _complete_years(self.heating, self.degree_days)
+        ]
         known = [value for value in yearly if value]
         return sum(known) / len(known) if known else None
-
-    def _years(self) -> list[int]:
-        source = self.heating or self.degree_days
-        return sorted({m.year for m in source.months}) if source else []
 
     def context(self, f: Formatter) -> dict[str, Any]:
         title = f.t("climate")
         if self.heating is None or self.degree_days is None:
             return {"title": title, "rows": [], "missing": f.t("no_dju")}
         reference = self.reference()
+        complete = _complete_years(self.heating, self.degree_days)
         rows = []
-        for year in self._years():
+        for year in sorted({m.year for m in self.heating.months}):
             raw, dju = self.heating.total(year), self.degree_days.total(year)
             corrected = (
                 climate_corrected(raw, reference, dju)
-                if raw is not None and dju is not None and reference is not None
+                if year in complete and raw is not None and dju and reference is not None
                 else None
             )
+            mark = "" if year in complete else " *"
             rows.append(
                 {
-                    "year": year,
+                    "year": f"{year}{mark}",
                     "raw": f.number(raw),
                     "dju": f.number(dju),
                     "corrected": f.number(corrected),
@@ -281,17 +293,27 @@ class ClimateCorrection:
             "rows": rows,
             "reference": f.number(reference),
             "formula": f.t("climate_formula"),
+            "partial": f.t("partial_year") if len(complete) < len(rows) else "",
             "missing": "",
         }
 
 
+def default_reference_year(by_energy: dict[Energy, Series]) -> int | None:
+    """The decree's reference when none is chosen: the period's first complete year."""
+    complete = _complete_years(*by_energy.values())
+    return complete[0] if complete else None
+
+
 @dataclass(frozen=True)
 class DecreeSummary:
-    """Yearly kWh per energy against the reference year and the decree's milestones."""
+    """Yearly kWh per energy against the reference year and the decree's milestones.
+
+    A year not wholly in the period, or with an incomplete month, is marked: it is no
+    measure of where the building stands, which the last complete year tells."""
 
     template: ClassVar[str] = "decree.html"
     by_energy: dict[Energy, Series]
-    reference_year: int
+    reference_year: int | None
 
     def yearly(self) -> dict[int, dict[Energy, float | None]]:
         years = sorted({m.year for s in self.by_energy.values() for m in s.months})
@@ -299,11 +321,12 @@ class DecreeSummary:
 
     def context(self, f: Formatter) -> dict[str, Any]:
         yearly = self.yearly()
+        complete = _complete_years(*self.by_energy.values())
         totals = {year: sum(v for v in values.values() if v) for year, values in yearly.items()}
-        reference = totals.get(self.reference_year)
+        reference = totals.get(self.reference_year) if self.reference_year else None
         rows = [
             {
-                "year": year,
+                "year": f"{year}{'' if year in complete else ' *'}",
                 "figures": [f.number(values[e]) for e in self.by_energy],
                 "total": f.number(totals[year]),
                 "change": f.percent(totals[year] / reference - 1, 1) if reference else MISSING,
@@ -311,25 +334,32 @@ class DecreeSummary:
             }
             for year, values in yearly.items()
         ]
-        milestones = [
-            {"year": m.year, "reduction": f.percent(-m.reduction), "target": f.number(m.target_kwh)}
-            for m in decree_milestones(reference or 0.0)
-        ]
-        last = max(yearly) if yearly else None
-        standing = ""
-        if reference and last is not None:
-            standing = f.t(
-                "decree_standing",
-                year=last,
-                change=f.percent(totals[last] / reference - 1, 1),
-                reference=self.reference_year,
-                target=f.number(decree_milestones(reference)[0].target_kwh) + " kWh",
-            )
         return {
             "title": f.t("decree"),
             "energies": [f.t(e.value) for e in self.by_energy],
             "rows": rows,
-            "milestones": milestones if reference else [],
-            "reference_year": self.reference_year,
-            "standing": standing,
+            "milestones": self._milestones(f, reference),
+            "standing": self._standing(f, reference, complete, totals),
+            "partial": f.t("partial_year") if len(complete) < len(rows) else "",
         }
+
+    def _milestones(self, f: Formatter, reference: float | None) -> list[dict[str, Any]]:
+        return [
+            {"year": m.year, "reduction": f.percent(-m.reduction), "target": f.number(m.target_kwh)}
+            for m in decree_milestones(reference or 0.0)
+            if reference
+        ]
+
+    def _standing(
+        self, f: Formatter, reference: float | None, complete: list[int], totals: dict[int, float]
+    ) -> str:
+        if not reference or not complete:
+            return f.t("no_reference") if not reference else ""
+        last = complete[-1]
+        return f.t(
+            "decree_standing",
+            year=last,
+            change=f.percent(totals[last] / reference - 1, 1),
+            reference=self.reference_year,
+            target=f.number(decree_milestones(reference)[0].target_kwh) + " kWh",
+        )

@@ -21,6 +21,7 @@ from reporting.components import (
     PeriodTotals,
     PiePlot,
     ReportComponent,
+    default_reference_year,
 )
 from reporting.errors import ReportError
 from reporting.gates import (
@@ -46,7 +47,7 @@ class EnergyRequest:
     entity_ids: Sequence[str]
     period: Period
     reference_year: int | None = None
-    """The decree's reference year; the period's first by default."""
+    """The decree's reference year; the period's first complete year by default."""
     dju_csv: Path | None = None
     """Daily degree days (`date,dju`), instead of the entity's outdoor temperature."""
     dju_reference: float | None = None
@@ -156,7 +157,7 @@ def _totals(merger: DataMerger, f: Formatter) -> list[ReportComponent]:
     ]
     counted = delivered(merger.energies())
     kwh = [s for s in meters if s.energy in counted]
-    parts: list[ReportComponent] = [PeriodTotals(meters, sums)]
+    parts: list[ReportComponent] = [PeriodTotals(meters, sums, counted)]
     if len(kwh) > 1:
         parts.append(PiePlot(kwh))
     return parts
@@ -196,16 +197,16 @@ def _decree(request: EnergyRequest, data: _EntityData) -> DecreeSummary:
         series = data.total([energy])
         if series is not None:
             by_energy[energy] = series
-    reference = request.reference_year or request.period.start.year
+    reference = request.reference_year or default_reference_year(by_energy)
     return DecreeSummary(by_energy, reference)
 
 
 def decree_rows(
     entities: Sequence[EntityInfo], decrees: dict[str, DecreeSummary]
 ) -> list[tuple[str, str, str, int, float | None]]:
-    """(entity, name, energy, year, kWh) per building, energy and year, for the CSV export."""
+    """(entity, name, energy, year, kWh to 0.1) per building, energy and year, for the CSV."""
     return [
-        (e.id, e.name, energy.value, year, kwh)
+        (e.id, e.name, energy.value, year, None if kwh is None else round(kwh, 1))
         for e in entities
         for year, values in decrees[e.id].yearly().items()
         for energy, kwh in values.items()

@@ -74,6 +74,11 @@ class Series:
         ]
         return sum(values) if values else None
 
+    def complete_year(self, year: int) -> bool:
+        """All twelve months of the year are in the period, each with its readings."""
+        values = self.year(year)
+        return len(values) == 12 and not any(v.value is None or v.incomplete for v in values)
+
     def scaled(self, factor: float, label: str, unit: str) -> Series:
         months = {
             month: replace(v, value=None if v.value is None else v.value * factor)

@@ -41,6 +41,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "no_meter": ("Aucun compteur d'énergie sur ce site.", "No energy meter on this site."),
     "kpis": ("Indicateurs", "Key figures"),
     "kpi_yearly": ("Indicateurs annuels", "Yearly key figures"),
+    "monthly_per_m2": ("Consommation par m²", "Consumption per m²"),
+    "monthly_per_occupant": ("Consommation par occupant", "Consumption per occupant"),
+    "partial_year": (
+        "* année incomplète (pas entièrement dans la période, ou un mois incomplet) :"
+        " ni corrigée du climat, ni comparée aux objectifs",
+        "* incomplete year (not wholly in the period, or with an incomplete month):"
+        " neither climate-corrected nor compared with the targets",
+    ),
+    "no_reference": (
+        "Pas d'année de référence complète dans la période : choisissez-la (--reference-year).",
+        "No complete reference year in the period: choose one (--reference-year).",
+    ),
     "kwh_per_m2": ("kWh par m²", "kWh per m²"),
     "kwh_per_occupant": ("kWh par occupant", "kWh per occupant"),
     "kwh_per_room": ("kWh par chambre", "kWh per room"),

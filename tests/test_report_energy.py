@@ -22,10 +22,23 @@ import report_fixture as fx
 from conftest import fresh_database
 
 from models.energy import Energy
-from reporting.components import ClimateCorrection, DecreeSummary, KpiTable, MonthlyArray
+from reporting.components import (
+    ClimateCorrection,
+    DecreeSummary,
+    KpiTable,
+    MonthlyArray,
+    default_reference_year,
+)
 from reporting.energy import EnergyRequest, decree_rows, energy_report, find_entities
 from reporting.errors import ReportError
-from reporting.gates import CsvDegreeDays, DataMerger, MetersGate, OutdoorDegreeDays
+from reporting.gates import (
+    CsvDegreeDays,
+    DataMerger,
+    MetersGate,
+    MonthValue,
+    OutdoorDegreeDays,
+    Series,
+)
 from reporting.locale import Formatter
 from reporting.period import Period
 from reporting.render import render_component, render_html
@@ -103,36 +116,60 @@ def test_kpis_per_m2_occupant_and_room(conn: psycopg.Connection) -> None:
     assert _texts(per_m2) == ["3.4", "3.8", "3.7 *", "11.0 *"]
 
 
-def test_climate_correction_from_the_outdoor_sensor_or_a_csv(
+def test_degree_days_from_the_outdoor_sensor_or_a_csv(
     conn: psycopg.Connection, tmp_path: Path
 ) -> None:
-    gas = _merger(conn).total("Gas", "kWh", lambda s: s.energy is Energy.GAS)
     outdoor = OutdoorDegreeDays(conn, fx.TENANT, "hotel", PERIOD).series()[0]
-    assert [outdoor.months[m].value for m in PERIOD.months] == [308, 341, 330]
-    context = ClimateCorrection(gas, outdoor, dju_reference=2000).context(EN)
-    # 7,455 x 2,000 / 979 = 15,229.8
-    assert context["rows"] == [{"year": 2026, "raw": "7,455", "dju": "979", "corrected": "15,230"}]
+    assert [outdoor.months[m].value for m in PERIOD.months] == [308, 341, 330]  # 11 a day
+    assert [outdoor.months[m].completeness for m in PERIOD.months] == [1.0, 1.0, 1.0]
     csv_file = tmp_path / "dju.csv"
     days = [date(2026, 2, 1).toordinal() + n for n in range(89)]
     csv_file.write_text(
         "date,dju\n" + "".join(f"{date.fromordinal(d)},10\n" for d in days), encoding="utf-8"
     )
     from_csv = CsvDegreeDays(csv_file, PERIOD).series()[0]
-    context = ClimateCorrection(gas, from_csv, dju_reference=2000).context(EN)
-    # 7,455 x 2,000 / 890 = 16,752.8
-    assert context["rows"][0]["dju"] == "890"
-    assert context["rows"][0]["corrected"] == "16,753"
+    assert [from_csv.months[m].value for m in PERIOD.months] == [280, 310, 300]
+
+
+def test_only_a_whole_year_is_climate_corrected(conn: psycopg.Connection) -> None:
+    """Three months are no year: shown raw, marked, not corrected."""
+    gas = _merger(conn).total("Gas", "kWh", lambda s: s.energy is Energy.GAS)
+    outdoor = OutdoorDegreeDays(conn, fx.TENANT, "hotel", PERIOD).series()[0]
+    context = ClimateCorrection(gas, outdoor, dju_reference=2000).context(EN)
+    assert context["rows"] == [
+        {"year": "2026 *", "raw": "7,455", "dju": "979", "corrected": "\u2013"}
+    ]
+    assert context["partial"].startswith("* incomplete year")
+
+
+def _year(year: int, monthly: float) -> dict[date, MonthValue]:
+    return {date(year, m, 1): MonthValue(monthly, 1.0) for m in range(1, 13)}
+
+
+def test_climate_correction_of_whole_years() -> None:
+    """2024: 12,000 kWh over 2,400 degree days; 2025: 9,000 over 1,800 (a mild year).
+    Reference: their mean, 2,100. Corrected: 12,000 x 2,100 / 2,400 = 10,500, and
+    9,000 x 2,100 / 1,800 = 10,500: the same building in the same climate."""
+    heating = Series("Gas", "kWh", _year(2024, 1000) | _year(2025, 750), Energy.GAS)
+    dju = Series("DJU", "", _year(2024, 200) | _year(2025, 150))
+    context = ClimateCorrection(heating, dju).context(EN)
+    assert context["reference"] == "2,100"
+    assert context["rows"] == [
+        {"year": "2024", "raw": "12,000", "dju": "2,400", "corrected": "10,500"},
+        {"year": "2025", "raw": "9,000", "dju": "1,800", "corrected": "10,500"},
+    ]
+    assert context["partial"] == ""
 
 
 def test_decree_summary_and_its_csv_rows(conn: psycopg.Connection) -> None:
-    request = EnergyRequest(fx.TENANT, ["hotel"], PERIOD)
+    request = EnergyRequest(fx.TENANT, ["hotel"], PERIOD, reference_year=2026)
     _, decrees = energy_report(conn, request, EN, NOW)
     decree = decrees["hotel"]
     context = decree.context(EN)
     assert context["energies"] == ["Electricity", "Gas"]
     assert context["rows"] == [
         {
-            "year": 2026,
+            "year": "2026 *",
             "figures": ["3,545", "7,455"],
             "total": "11,000",
             "change": "0%",
@@ -144,21 +181,40 @@ def test_decree_summary_and_its_csv_rows(conn: psycopg.Connection) -> None:
         (2040, "5,500"),
         (2050, "4,400"),
     ]
+    assert context["standing"] == ""  # no complete year to stand on
     entities = find_entities(conn, fx.TENANT, ["hotel"])
     assert decree_rows(entities, decrees) == [
         ("hotel", "Hotel Test", "electricity", 2026, 3545.0),
-        ("hotel", "Hotel Test", "gas", 2026, pytest.approx(7455.0)),
+        ("hotel", "Hotel Test", "gas", 2026, 7455.0),
     ]
 
 
-def test_decree_change_against_an_earlier_reference_year() -> None:
-    """A building that used 10,000 kWh in its reference year and 7,000 since: -30 %."""
-    from reporting.gates import MonthValue, Series
+def test_decree_reference_is_the_first_complete_year_by_default(conn: psycopg.Connection) -> None:
+    _, decrees = energy_report(conn, EnergyRequest(fx.TENANT, ["hotel"], PERIOD), EN, NOW)
+    context = decrees["hotel"].context(EN)
+    assert decrees["hotel"].reference_year is None
+    assert context["milestones"] == []
+    assert (
+        context["standing"]
+        == "No complete reference year in the period: choose one (--reference-year)."
+    )
 
-    months = {date(2020, 1, 1): MonthValue(10_000, 1.0), date(2025, 1, 1): MonthValue(7_000, 1.0)}
-    summary = DecreeSummary({Energy.ELECTRICITY: Series("e", "kWh", months)}, 2020)
-    context = summary.context(EN)
-    assert [row["change"] for row in context["rows"]] == ["0%", "-30%"]
+
+def test_decree_change_against_an_earlier_reference_year() -> None:
+    """A building that used 10,000 kWh in 2020 and 7,000 in 2025: -30 %; 2026 is partial."""
+    months = (
+        _year(2020, 10_000 / 12)
+        | _year(2025, 7_000 / 12)
+        | {date(2026, 1, 1): MonthValue(500, 1.0)}
+    )
+    by_energy = {Energy.ELECTRICITY: Series("e", "kWh", months)}
+    assert default_reference_year(by_energy) == 2020
+    context = DecreeSummary(by_energy, 2020).context(EN)
+    assert [(row["year"], row["change"]) for row in context["rows"]] == [
+        ("2020", "0%"),
+        ("2025", "-30%"),
+        ("2026 *", "-95%"),
+    ]
     assert context["standing"] == (
         "In 2025 the site is -30% from its 2020 reference; 2030 target: 6,000 kWh."
     )
