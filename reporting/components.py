@@ -268,7 +268,7 @@ class ClimateCorrection:
     def context(self, f: Formatter) -> dict[str, Any]:
         title = f.t("climate")
         if self.heating is None or self.degree_days is None:
-            return {"title": title, "rows": [], "missing": f.t("no_dju")}
+            return {"title": title, "rows": [], "missing": f.t("no_dju"), "partial": ""}
         reference = self.reference()
         complete = _complete_years(self.heating, self.degree_days)
         rows = []

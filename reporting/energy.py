@@ -167,13 +167,14 @@ def _kpis(data: _EntityData, f: Formatter) -> list[ReportComponent]:
     total = data.total(delivered(data.energies()))
     if total is None:
         return []
-    parts: list[ReportComponent] = [Heading("kpis", data.entity.name), KpiTable(data.entity, total)]
-    for key, divisor in (
-        ("kwh_per_m2", data.entity.surface_m2),
-        ("kwh_per_occupant", data.entity.occupants),
+    entity = data.entity
+    parts: list[ReportComponent] = [Heading("kpis", entity.name), KpiTable(entity, total)]
+    for key, unit, divisor in (
+        ("monthly_per_m2", "kWh/m²", entity.surface_m2),
+        ("monthly_per_occupant", "kWh/occupant", entity.occupants),
     ):
         if divisor:
-            parts.append(MonthlyArray(total.scaled(1 / divisor, f.t(key), "kWh"), digits=1))
+            parts.append(MonthlyArray(total.scaled(1 / divisor, f.t(key), unit), digits=1))
     return parts
 
 

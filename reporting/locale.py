@@ -67,6 +67,8 @@ class Formatter:
         """Hours or days, the way a person reads a silence."""
         if seconds is None:
             return MISSING
+        if seconds < 120:
+            return f"{self.number(seconds)} s"
         if seconds < 3600:
             return f"{self.number(seconds / 60)} min"
         if seconds < 2 * 86400:

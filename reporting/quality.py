@@ -4,7 +4,7 @@ diagnostic of one usage, over days of the building's zone."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -87,7 +87,7 @@ def monitoring_report(
         EvolutionTable(
             usages,
             status_evolution(conn, tenant_id, ids, start, end),
-            (end - start).total_seconds(),
+            (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds(),
         ),
     ]
     subject = (entity.name or entity.id) if entity_id else (entity.tenant_name or tenant_id)

@@ -109,28 +109,36 @@ def transmissions(
 
 
 # The status in force at the start (the last change before it; violet if none), then
-# each change within the period, each lasting until the next or the period's end.
+# each change within the period, each lasting until the next or the period's end. Changes
+# at one instant (orange to red to green as a worker catches up) are ordered by their
+# chain: a change comes after the one whose status it changed from.
 _EVOLUTION = """
 WITH target AS (
     SELECT id FROM usages WHERE tenant_id = %(tenant)s AND id = ANY(%(usages)s)
+), history AS (
+    SELECT h.usage_id, h.ts, h.status,
+           (SELECT count(*) FROM status_history o
+            WHERE o.usage_id = h.usage_id AND o.ts = h.ts AND o.status = h.previous) AS after
+    FROM status_history h JOIN target t ON t.id = h.usage_id
+    WHERE h.ts < %(end)s
 ), changes AS (
-    SELECT t.id AS usage_id, %(start)s::timestamptz AS ts,
-           coalesce((SELECT h.status FROM status_history h
+    SELECT t.id AS usage_id, %(start)s::timestamptz AS ts, -1 AS after,
+           coalesce((SELECT h.status FROM history h
                      WHERE h.usage_id = t.id AND h.ts <= %(start)s
-                     ORDER BY h.ts DESC LIMIT 1), 'violet') AS status
+                     ORDER BY h.ts DESC, h.after DESC LIMIT 1), 'violet') AS status
     FROM target t
     UNION ALL
-    SELECT h.usage_id, h.ts, h.status
-    FROM status_history h JOIN target t ON t.id = h.usage_id
-    WHERE h.ts > %(start)s AND h.ts < %(end)s
+    SELECT usage_id, ts, after, status FROM history WHERE ts > %(start)s
 ), spans AS (
-    SELECT usage_id, status, ts,
-           lead(ts, 1, %(end)s::timestamptz) OVER (PARTITION BY usage_id ORDER BY ts) AS until
+    SELECT usage_id, status, ts, after,
+           lead(ts, 1, %(end)s::timestamptz) OVER w AS until,
+           row_number() OVER w = count(*) OVER (PARTITION BY usage_id) AS last
     FROM changes
+    WINDOW w AS (PARTITION BY usage_id ORDER BY ts, after)
 )
 SELECT usage_id, status, extract(epoch FROM until - ts)::float8 AS seconds,
-       ts = %(start)s::timestamptz AS first, until = %(end)s::timestamptz AS last
-FROM spans ORDER BY usage_id, ts
+       after = -1 AS first, last
+FROM spans ORDER BY usage_id, ts, after
 """
 
 _GAPS_IN = """

@@ -145,7 +145,7 @@ ORANGE_AT, RED_AT = GAP_START + 9 * HOURS, GAP_START + 30 * HOURS
 """Silent for 1.5 and 5 periods of 6 h."""
 
 
-def _status(usage: str, ts: datetime, status: str, previous: str | None) -> DetectionEvent:
+def status_event(usage: str, ts: datetime, status: str, previous: str | None) -> DetectionEvent:
     return DetectionEvent.of(
         DetectionKind.TRANSMISSION_STATUS,
         TENANT,
@@ -160,7 +160,7 @@ def _status(usage: str, ts: datetime, status: str, previous: str | None) -> Dete
 
 def transmission_events() -> list[DetectionEvent]:
     """Every usage green from its first reading; the elec gap turns it orange, red, green."""
-    greens = [_status(u, at(0), "green", None) for u in _values(0) if u.startswith("hotel")]
+    greens = [status_event(u, at(0), "green", None) for u in _values(0) if u.startswith("hotel")]
     gap = DetectionEvent.of(
         DetectionKind.GAP_CLOSED,
         TENANT,
@@ -173,9 +173,9 @@ def transmission_events() -> list[DetectionEvent]:
     )
     return [
         *greens,
-        _status("hotel.elec", ORANGE_AT, "orange", "green"),
-        _status("hotel.elec", RED_AT, "red", "orange"),
-        _status("hotel.elec", GAP_END, "green", "red"),
+        status_event("hotel.elec", ORANGE_AT, "orange", "green"),
+        status_event("hotel.elec", RED_AT, "red", "orange"),
+        status_event("hotel.elec", GAP_END, "green", "red"),
         gap,
     ]
 

@@ -32,6 +32,7 @@ from storage.report_quality import (
     value_histogram,
 )
 from storage.report_registry import usages_of
+from storage.writer import write_events
 
 pytestmark = pytest.mark.integration
 
@@ -136,3 +137,35 @@ def test_another_tenants_usage_cannot_be_diagnosed(conn: psycopg.Connection) -> 
     start, end = APRIL.bounds()
     assert status_evolution(conn, "t2", ["hotel.elec"], start, end) == {}
     assert time_buckets(conn, "t2", "hotel.elec", start, end) == []
+
+
+def test_changes_at_one_instant_follow_their_chain(postgres: PostgresServer) -> None:
+    """A worker catching up may date orange -> red and red -> green at one instant: the
+    status after them is green, whatever order they were stored in."""
+    orange_at = datetime(2026, 4, 10, 6, tzinfo=UTC)
+    back_at = datetime(2026, 4, 10, 9, tzinfo=UTC)
+    with fresh_database(postgres.url) as url:
+        migrate(url)
+        with psycopg.connect(url) as conn:
+            fx.load(conn)
+            write_events(
+                conn,
+                [
+                    fx.status_event("hotel.outdoor", orange_at, "orange", "green"),
+                    fx.status_event("hotel.outdoor", back_at, "green", "red"),
+                    fx.status_event("hotel.outdoor", back_at, "red", "orange"),
+                ],
+            )
+            found = status_evolution(conn, fx.TENANT, ["hotel.outdoor"], *APRIL.bounds())
+    outdoor = found["hotel.outdoor"]
+    assert outdoor.seconds == {"green": 717 * HOUR, "orange": 3 * HOUR, "red": 0.0}
+    assert outdoor.status_end == "green"
+
+
+def test_a_month_with_a_dst_change_lasts_its_743_hours(conn: psycopg.Connection) -> None:
+    march = Days(date(2026, 3, 1), date(2026, 4, 1), "Europe/Paris")
+    report = monitoring_report(conn, fx.TENANT, "hotel", (march.start, march.end), EN, NOW)
+    evolution = report.components[1].context(EN)["rows"]
+    assert [row["shares"][0] for row in evolution] == ["100%"] * 4
+    gas = status_evolution(conn, fx.TENANT, ["hotel.gas"], *march.bounds())["hotel.gas"]
+    assert gas.seconds == {"green": 743 * HOUR}

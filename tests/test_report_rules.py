@@ -18,10 +18,21 @@ from models.energy import (
     is_outdoor_temperature,
     kwh_factor,
 )
-from reporting.components import MonthlyArray
+from reporting.components import (
+    BarPlot,
+    ClimateCorrection,
+    DecreeSummary,
+    KpiTable,
+    MonthlyArray,
+    PeriodTotals,
+    PiePlot,
+    ReportComponent,
+)
 from reporting.gates import MonthValue, Series
 from reporting.locale import Formatter, LanguageError
 from reporting.period import Period, PeriodError
+from reporting.render import render_component
+from storage.report_registry import EntityInfo
 
 
 def test_energy_of_a_meter_from_its_haystack_tags() -> None:
@@ -117,3 +128,22 @@ def test_monthly_array_rows_per_year_totals_and_average() -> None:
     assert average["total"] == "350"
     assert context["incomplete"]
     assert context["months"][0] == "Jan"
+
+
+def test_every_component_renders_without_data() -> None:
+    """A building without meters, degree days or KPI attributes still gets its page."""
+    empty = Series("Meter", "kWh", {date(2026, 1, 1): MonthValue(None, 0.0)}, Energy.GAS)
+    entity = EntityInfo("e", "Empty", "", "Europe/Paris", None, None, None, "t", "T")
+    components: list[ReportComponent] = [
+        ClimateCorrection(None, None),
+        DecreeSummary({}, None),
+        KpiTable(entity, empty),
+        PiePlot([empty]),
+        BarPlot(empty),
+        MonthlyArray(empty),
+        PeriodTotals([empty], [], [Energy.GAS]),
+    ]
+    pages = [render_component(c, Formatter("en")) for c in components]
+    assert "No degree days" in pages[0]
+    assert "No floor area" in pages[2]
+    assert "No data" in pages[3]
