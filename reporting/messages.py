@@ -116,6 +116,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "values": ("Distribution des valeurs", "Distribution of the values"),
     "value": ("Valeur", "Value"),
+    "steps": (
+        "Distribution des consommations entre relevés",
+        "Distribution of the consumption between readings",
+    ),
+    "step": ("Consommation entre deux relevés", "Consumption between two readings"),
     "time_series": ("Série temporelle", "Time series"),
     "gap_start": ("Début", "Start"),
     "gap_end": ("Fin", "End"),

@@ -114,6 +114,7 @@ def diagnostic_report(
     estimated = current.period_estimated_s if current else None
     top = _INTERVAL_RANGE * max(usage.period_s, estimated or 0.0)
     buckets = time_buckets(conn, tenant_id, usage.id, start, end)
+    steps = usage.type == "index"  # a counter's values say little: its steps do
     components: list[ReportComponent] = [
         UsageSummary(usage, current, buckets),
         IntervalHistogram(
@@ -122,7 +123,11 @@ def diagnostic_report(
             estimated,
         ),
         GapsTable(gaps_of(conn, tenant_id, usage.id, start, end), usage.timezone, end),
-        ValueHistogram(value_histogram(conn, tenant_id, usage.id, start, end), usage.unit),
+        ValueHistogram(
+            value_histogram(conn, tenant_id, usage.id, start, end, steps=steps),
+            usage.unit,
+            steps,
+        ),
         TimeSeriesPlot(
             buckets,
             marked_points(conn, tenant_id, usage.id, start, end),

@@ -164,20 +164,20 @@ class IntervalHistogram:
 
 @dataclass(frozen=True)
 class ValueHistogram:
+    """How the values spread; an index meter's steps between readings."""
+
     template: ClassVar[str] = "chart.html"
     histogram: Histogram | None
     unit: str
+    steps: bool = False
 
     def context(self, f: Formatter) -> dict[str, Any]:
+        title = f.t("steps" if self.steps else "values")
         if self.histogram is None:
-            return {"title": f.t("values"), "svg": Markup(""), "empty": f.t("no_data")}
-        svg = charts.histogram(
-            self.histogram.edges,
-            self.histogram.counts,
-            f"{f.t('value')} ({self.unit})",
-            f.t("count"),
-        )
-        return {"title": f.t("values"), "svg": svg, "empty": ""}
+            return {"title": title, "svg": Markup(""), "empty": f.t("no_data")}
+        xlabel = f"{f.t('step' if self.steps else 'value')} ({self.unit})"
+        svg = charts.histogram(self.histogram.edges, self.histogram.counts, xlabel, f.t("count"))
+        return {"title": title, "svg": svg, "empty": ""}
 
 
 @dataclass(frozen=True)

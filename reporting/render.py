@@ -28,6 +28,15 @@ _ENV = Environment(
 )
 
 
+def _css_string(text: str) -> Markup:
+    """`text` as a CSS string literal (page margin boxes), not HTML-escaped."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ")
+    return Markup(f'"{escaped}"')
+
+
+_ENV.filters["css_string"] = _css_string
+
+
 @dataclass(frozen=True)
 class Report:
     title_key: str

@@ -224,32 +224,43 @@ def interval_histogram(
     return _histogram(rows, 0.0, top_s, bins)
 
 
+# A usage's values over the period, or for an index meter the steps between its readings
+# (its consumption per interval: a decreasing index shows as a negative step).
+_VALUES = """
+WITH v AS (
+    SELECT CASE WHEN %(steps)s THEN value - lag(value) OVER (ORDER BY ts) ELSE value END AS x
+    FROM readings
+    WHERE tenant_id = %(tenant)s AND usage_id = %(usage)s AND ts >= %(start)s AND ts < %(end)s
+)
+"""
+
+
 def value_histogram(
     conn: psycopg.Connection,
     tenant_id: str,
     usage_id: str,
     start: datetime,
     end: datetime,
+    *,
+    steps: bool = False,
     bins: int = 30,
 ) -> Histogram | None:
-    """The values' distribution in `bins` bins from their lowest to their highest."""
-    bounds = conn.execute(
-        """
-        SELECT min(value), max(value) FROM readings
-        WHERE tenant_id = %s AND usage_id = %s AND ts >= %s AND ts < %s
-        """,
-        (tenant_id, usage_id, start, end),
-    ).fetchone()
+    """The distribution of the values (`steps`: of the differences between consecutive
+    ones) in `bins` bins from the lowest to the highest; None without readings."""
+    params: dict[str, object] = {
+        "steps": steps, "tenant": tenant_id, "usage": usage_id, "start": start, "end": end,
+    }  # fmt: skip
+    bounds = conn.execute(_VALUES + "SELECT min(x), max(x) FROM v", params).fetchone()
     if bounds is None or bounds[0] is None:
         return None
     low, high = bounds[0], max(bounds[1], bounds[0] + 1e-9)
     rows = conn.execute(
-        """
-        SELECT least(width_bucket(value, %s, %s, %s), %s), count(*)::integer FROM readings
-        WHERE tenant_id = %s AND usage_id = %s AND ts >= %s AND ts < %s
-        GROUP BY 1
+        _VALUES
+        + """
+        SELECT least(width_bucket(x, %(low)s, %(high)s, %(bins)s), %(bins)s), count(*)::integer
+        FROM v WHERE x IS NOT NULL GROUP BY 1
         """,
-        (low, high, bins, bins, tenant_id, usage_id, start, end),
+        {**params, "low": low, "high": high, "bins": bins},
     ).fetchall()
     return _histogram(rows, low, high, bins)
 

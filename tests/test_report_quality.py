@@ -104,9 +104,19 @@ def test_diagnostic_figures_in_the_database(conn: psycopg.Connection) -> None:
     assert intervals.counts[10] == 233 and sum(intervals.counts) == 233
     assert intervals.edges[10] == 21600  # the bin [6 h, 6.6 h)
     assert intervals.beyond == 1
-    values = value_histogram(conn, fx.TENANT, "hotel.elec", start, end, 30)
+    values = value_histogram(conn, fx.TENANT, "hotel.elec", start, end, bins=30)
     assert values is not None
     assert (values.edges[0], values.edges[-1], sum(values.counts)) == (5.0, 2490.0, 235)
+    # The index's 234 steps: 232 of 10 kWh, the reset's 5 - 2,490 and the gap's 100.
+    steps = value_histogram(conn, fx.TENANT, "hotel.elec", start, end, steps=True, bins=30)
+    assert steps is not None
+    assert (steps.edges[0], steps.edges[-1]) == (-2485.0, 100.0)
+    assert (steps.counts[0], steps.counts[28], steps.counts[29], sum(steps.counts)) == (
+        1,
+        232,
+        1,
+        234,
+    )
     buckets = time_buckets(conn, fx.TENANT, "hotel.elec", start, end)
     assert sum(b.readings for b in buckets) == 235
     assert len(buckets) <= 400
