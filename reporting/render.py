@@ -79,8 +79,9 @@ def render_pdf(html: str) -> bytes:
     """An A4 PDF of a rendered page (WeasyPrint with Pango and the DejaVu fonts)."""
     from weasyprint import HTML  # loads Pango: only for the PDF
 
-    # Its font subsetter logs every table it prunes, at INFO.
-    logging.getLogger("fontTools").setLevel(logging.WARNING)
+    # Its steps and its font subsetter's pruned tables are logged at INFO.
+    for chatty in ("weasyprint.progress", "fontTools"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
     pdf: bytes = HTML(string=html).write_pdf()
     return pdf
