@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -105,6 +107,23 @@ def _write(report: Report, f: Formatter, fmt: str, out: Path | None, name: str) 
     return target
 
 
+@dataclass(frozen=True)
+class Output:
+    fmt: str
+    lang: str
+    out: Path | None
+    name: str
+    """The file's default name, without its extension."""
+
+
+def _render_days(ctx: click.Context, build: Callable[..., Report], output: Output) -> None:
+    """Build a data-quality report (`build(conn, f=..., generated_at=...)`) and write it."""
+    f = Formatter(output.lang)
+    with _connection(ctx) as conn:
+        built = build(conn, f=f, generated_at=datetime.now(UTC))
+    _write(built, f, output.fmt, output.out, output.name)
+
+
 @click.group()
 def report() -> None:
     """Reports from the database (HTML or PDF, French or English): energy, monitoring, diagnostic.
@@ -201,10 +220,9 @@ def monitoring(
     colour, and over the days: share of time per status, status at start and end, gaps."""
     from reporting.quality import monitoring_report
 
-    f = Formatter(lang)
-    with _connection(ctx) as conn:
-        built = monitoring_report(conn, tenant, entity, _days(first, last), f, datetime.now(UTC))
-    _write(built, f, fmt, out, f"monitoring-{entity or tenant}")
+    days = _days(first, last)
+    report = partial(monitoring_report, tenant_id=tenant, entity_id=entity, days=days)
+    _render_days(ctx, report, Output(fmt, lang, out, f"monitoring-{entity or tenant}"))
 
 
 @report.command()
@@ -227,7 +245,6 @@ def diagnostic(
     marked, and its device's radio quality."""
     from reporting.quality import diagnostic_report
 
-    f = Formatter(lang)
-    with _connection(ctx) as conn:
-        built = diagnostic_report(conn, tenant, usage, _days(first, last), f, datetime.now(UTC))
-    _write(built, f, fmt, out, f"diagnostic-{usage}")
+    days = _days(first, last)
+    report = partial(diagnostic_report, tenant_id=tenant, usage_id=usage, days=days)
+    _render_days(ctx, report, Output(fmt, lang, out, f"diagnostic-{usage}"))

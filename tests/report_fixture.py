@@ -18,12 +18,16 @@ last local day starts at 22:00Z), April k = 236..355 (120).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+from conftest import fresh_database
 
 from models.detection import DetectionEvent, DetectionKind, Severity
 from models.registry_file import parse_registry
+from storage.migrate import migrate
 from storage.registry_store import save_registry
 from storage.writer import write_events
 
@@ -199,3 +203,13 @@ def load(conn: psycopg.Connection, ks: range = range(READINGS)) -> None:
     write_events(conn, events() + transmission_events())
     insert_states(conn)
     conn.commit()
+
+
+@contextmanager
+def loaded_database(server_url: str) -> Iterator[str]:
+    """A new migrated database on the server, holding the whole fixture; its URL."""
+    with fresh_database(server_url) as url:
+        migrate(url)
+        with psycopg.connect(url) as conn:
+            load(conn)
+        yield url

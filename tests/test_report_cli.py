@@ -7,17 +7,14 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 import report_fixture as fx
 from click.testing import CliRunner
-from conftest import fresh_database
 from PIL import Image
 from pypdf import PdfReader
 
 from services.postgres import PostgresServer
 from smati.cli import main
-from storage.migrate import migrate
 
 pytestmark = pytest.mark.integration
 
@@ -27,10 +24,7 @@ RIGHT_MARGIN_MM, BOTTOM_MARGIN_MM = 12, 18
 
 @pytest.fixture(scope="module")
 def database(postgres: PostgresServer) -> Iterator[str]:
-    with fresh_database(postgres.url) as url:
-        migrate(url)
-        with psycopg.connect(url) as conn:
-            fx.load(conn)
+    with fx.loaded_database(postgres.url) as url:
         yield url
 
 

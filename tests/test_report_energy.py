@@ -19,7 +19,6 @@ from typing import Any
 import psycopg
 import pytest
 import report_fixture as fx
-from conftest import fresh_database
 
 from models.energy import Energy
 from reporting.components import (
@@ -43,7 +42,6 @@ from reporting.locale import Formatter
 from reporting.period import Period
 from reporting.render import render_component, render_html
 from services.postgres import PostgresServer
-from storage.migrate import migrate
 from storage.rollups import refresh_rollups
 
 pytestmark = pytest.mark.integration
@@ -56,13 +54,10 @@ NOW = datetime(2026, 5, 2, 8, 0, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def conn(postgres: PostgresServer) -> Iterator[psycopg.Connection]:
-    with fresh_database(postgres.url) as url:
-        migrate(url)
-        with psycopg.connect(url) as connection:
-            fx.load(connection)
-            refresh_rollups(connection)
-            connection.commit()
-            yield connection
+    with fx.loaded_database(postgres.url) as url, psycopg.connect(url) as connection:
+        refresh_rollups(connection)
+        connection.commit()
+        yield connection
 
 
 def _merger(conn: psycopg.Connection, tenant: str = fx.TENANT) -> DataMerger:

@@ -14,14 +14,12 @@ from datetime import UTC, date, datetime
 import psycopg
 import pytest
 import report_fixture as fx
-from conftest import fresh_database
 
 from reporting.errors import ReportError
 from reporting.locale import Formatter
 from reporting.quality import Days, diagnostic_report, monitoring_report
 from reporting.quality_components import EvolutionTable, TransmissionTable
 from services.postgres import PostgresServer
-from storage.migrate import migrate
 from storage.report_quality import (
     MarkedPoint,
     gaps_of,
@@ -45,11 +43,8 @@ HOUR = 3600.0
 
 @pytest.fixture(scope="module")
 def conn(postgres: PostgresServer) -> Iterator[psycopg.Connection]:
-    with fresh_database(postgres.url) as url:
-        migrate(url)
-        with psycopg.connect(url) as connection:
-            fx.load(connection)
-            yield connection
+    with fx.loaded_database(postgres.url) as url, psycopg.connect(url) as connection:
+        yield connection
 
 
 def test_status_evolution_over_april(conn: psycopg.Connection) -> None:
@@ -154,19 +149,16 @@ def test_changes_at_one_instant_follow_their_chain(postgres: PostgresServer) -> 
     status after them is green, whatever order they were stored in."""
     orange_at = datetime(2026, 4, 10, 6, tzinfo=UTC)
     back_at = datetime(2026, 4, 10, 9, tzinfo=UTC)
-    with fresh_database(postgres.url) as url:
-        migrate(url)
-        with psycopg.connect(url) as conn:
-            fx.load(conn)
-            write_events(
-                conn,
-                [
-                    fx.status_event("hotel.outdoor", orange_at, "orange", "green"),
-                    fx.status_event("hotel.outdoor", back_at, "green", "red"),
-                    fx.status_event("hotel.outdoor", back_at, "red", "orange"),
-                ],
-            )
-            found = status_evolution(conn, fx.TENANT, ["hotel.outdoor"], *APRIL.bounds())
+    with fx.loaded_database(postgres.url) as url, psycopg.connect(url) as conn:
+        write_events(
+            conn,
+            [
+                fx.status_event("hotel.outdoor", orange_at, "orange", "green"),
+                fx.status_event("hotel.outdoor", back_at, "green", "red"),
+                fx.status_event("hotel.outdoor", back_at, "red", "orange"),
+            ],
+        )
+        found = status_evolution(conn, fx.TENANT, ["hotel.outdoor"], *APRIL.bounds())
     outdoor = found["hotel.outdoor"]
     assert outdoor.seconds == {"green": 717 * HOUR, "orange": 3 * HOUR, "red": 0.0}
     assert outdoor.status_end == "green"

@@ -91,32 +91,27 @@ BEGIN
             from_ts   timestamptz NOT NULL,
             to_ts     timestamptz NOT NULL
         );
-        CREATE FUNCTION note_inserted_readings() RETURNS trigger LANGUAGE plpgsql AS $f$
+        -- Every trigger names its transition table `changed_rows`: the new rows of an
+        -- insert or update, the old rows of an update or delete.
+        CREATE FUNCTION note_changed_readings() RETURNS trigger LANGUAGE plpgsql AS $f$
         BEGIN
             INSERT INTO usage_daily_pending
-            SELECT usage_id, min(ts), max(ts) FROM new_rows GROUP BY usage_id;
-            RETURN NULL;
-        END
-        $f$;
-        CREATE FUNCTION note_removed_readings() RETURNS trigger LANGUAGE plpgsql AS $f$
-        BEGIN
-            INSERT INTO usage_daily_pending
-            SELECT usage_id, min(ts), max(ts) FROM old_rows GROUP BY usage_id;
+            SELECT usage_id, min(ts), max(ts) FROM changed_rows GROUP BY usage_id;
             RETURN NULL;
         END
         $f$;
         CREATE TRIGGER readings_inserted AFTER INSERT ON readings
-            REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION note_inserted_readings();
-        CREATE TRIGGER readings_updated AFTER UPDATE ON readings
-            REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION note_inserted_readings();
+            REFERENCING NEW TABLE AS changed_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION note_changed_readings();
+        CREATE TRIGGER readings_updated_to AFTER UPDATE ON readings
+            REFERENCING NEW TABLE AS changed_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION note_changed_readings();
         CREATE TRIGGER readings_updated_from AFTER UPDATE ON readings
-            REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION note_removed_readings();
+            REFERENCING OLD TABLE AS changed_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION note_changed_readings();
         CREATE TRIGGER readings_deleted AFTER DELETE ON readings
-            REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION note_removed_readings();
+            REFERENCING OLD TABLE AS changed_rows
+            FOR EACH STATEMENT EXECUTE FUNCTION note_changed_readings();
 
         -- Recomputes the local days of the pending ranges; returns how many usages.
         -- Serialised by a transaction lock: a range noted while it runs stays pending.
