@@ -24,7 +24,6 @@ from models.registry import Registry
 from models.registry_file import parse_registry
 from models.settings import Settings
 from services import BrokerChoice, ServiceStack, free_port
-from smati.history import history_messages
 from smati.processes import RoleProcess
 from smati.simulator import Message, bad_messages, building_messages
 from smati.status import status_table
@@ -115,6 +114,8 @@ def _simulate(
 
 def _publish_past(publisher: _Publisher, registry: Registry, until: datetime) -> dict[str, float]:
     """Two years of hourly history up to the hour before `until`; the indexes it ends on."""
+    from smati.history import history_messages
+
     end = until.replace(minute=0, second=0)
     past = history_messages(registry, end - timedelta(days=HISTORY_DAYS), end)
     publisher.publish([message for _, message in past.messages])
