@@ -26,6 +26,7 @@ from reporting.components import (
     DecreeSummary,
     KpiTable,
     MonthlyArray,
+    PeriodTotals,
     default_reference_year,
 )
 from reporting.energy import EnergyRequest, decree_rows, energy_report, find_entities
@@ -247,3 +248,15 @@ def test_tenants_never_see_each_others_meters(conn: psycopg.Connection) -> None:
     theirs = MetersGate(conn, "t2", PERIOD, entity_ids=["other"]).series()
     assert [s.months[FEB].value for s in theirs] == [111.0]  # 1,000,000 + k, k = 0..111
     assert MAR in theirs[0].months
+
+
+def test_period_totals_and_shares_of_the_energy_bought(conn: psycopg.Connection) -> None:
+    """Shares of the 11,000 kWh bought: electricity 3,545 (32.2 %), gas 7,455 (67.8 %);
+    the boiler's heat is listed, not counted twice."""
+    meters = _merger(conn).series()
+    context = PeriodTotals(meters, [], [Energy.ELECTRICITY, Energy.GAS]).context(EN)
+    assert [(r["label"], r["total"], r["share"], r["incomplete"]) for r in context["rows"]] == [
+        ("Electricity", "3,545", "32.2%", True),
+        ("Gas", "7,455", "67.8%", False),
+        ("Heating", "1,065", "\u2013", False),
+    ]
