@@ -62,8 +62,13 @@ class _Meter:
             return round(max(0.0, self.rng.gauss(10.0, 2.0)), 3)
         day = 2 * math.pi * (at.hour * 3600 + at.minute * 60 + at.second) / 86400
         low, high = self.usage.min, self.usage.max
-        centre = (low + high) / 2 if low is not None and high is not None else (high or 100) * 0.6
-        spread = ((high or centre * 1.5) - centre) * 0.3
+        if low is None and high is None:  # no thresholds: the outdoor air, say
+            centre, spread = 12.0, 4.0
+        else:
+            centre = (
+                (low + high) / 2 if low is not None and high is not None else (high or 100) * 0.6
+            )
+            spread = ((high or centre * 1.5) - centre) * 0.3
         return round(centre + spread * math.sin(day) + self.rng.gauss(0, spread * 0.1), 2)
 
 

@@ -42,6 +42,9 @@ from stream.topics import ensure_topics, read_records, read_topic
 pytestmark = pytest.mark.integration
 STEP = timedelta(seconds=5)
 STEPS = 100
+DEVICES = len(demo_registry().devices)
+VALUES = sum(len(device.channels) for device in demo_registry().devices)
+"""Messages and values of one step of the demo building."""
 Row = tuple[str, datetime, float]
 
 
@@ -136,7 +139,7 @@ def published(pipeline: Pipeline) -> dict[str, list[Message]]:
     """A history of the demo building with its defects, then bad messages and a duplicate."""
     now = datetime.now(UTC).replace(microsecond=0)
     history = building_messages(pipeline.registry, now - STEPS * STEP, STEP)
-    good = [message for _, (_, message) in zip(range(STEPS * 6), history, strict=False)]
+    good = [message for _, (_, message) in zip(range(STEPS * DEVICES), history, strict=False)]
     bad = bad_messages(pipeline.registry, now)
     duplicate = good[-1]
     pipeline.publish(good + bad + [duplicate])
@@ -154,7 +157,7 @@ def test_every_good_reading_is_stored_exactly_once(
     wait_until(lambda: len(stored_readings(database)) >= len(expected))
     time.sleep(2)  # a late extra row would show now
     stored = stored_readings(database)
-    assert len(stored) == len(expected) == STEPS * 9
+    assert len(stored) == len(expected) == STEPS * VALUES
     assert {(usage, ts, value) for usage, ts, value in stored} == expected
 
 
@@ -269,7 +272,7 @@ def test_silent_usage_turns_orange_then_red_without_any_reading(
     assert rows[usage]["open_gap_start"] == last.isoformat()
     table = smati_status(pipeline.settings, "--entity", "hotel-paris")
     assert "hotel-paris.gas" in table and "office-lyon" not in table
-    assert "red" in table and "5/5" in table
+    assert "red" in table and "3600/5" in table  # registered hourly, estimated 5 s
 
 
 def test_worker_survives_bad_input_and_keeps_storing(
@@ -289,7 +292,7 @@ def test_worker_survives_bad_input_and_keeps_storing(
 def test_worker_metrics_count_what_it_did(
     pipeline: Pipeline, published: dict[str, list[Message]], database: str
 ) -> None:
-    wait_until(lambda: len(stored_readings(database)) >= STEPS * 9)
+    wait_until(lambda: len(stored_readings(database)) >= STEPS * VALUES)
     url = f"http://127.0.0.1:{pipeline.settings.web_port}/metrics"
     with urllib.request.urlopen(url, timeout=10) as response:
         text = response.read().decode()
@@ -300,7 +303,7 @@ def test_worker_metrics_count_what_it_did(
     }
     assert samples['smati_dead_letters_total{code="unknown_device",stage="decode"}'] == 1
     assert samples['smati_detections_total{kind="meter_reset"}'] >= 2
-    assert samples["smati_readings_stored_total"] >= STEPS * 9
+    assert samples["smati_readings_stored_total"] >= STEPS * VALUES
 
 
 def test_device_registered_while_running_is_accepted(
@@ -340,7 +343,7 @@ def test_usage_state_lives_on_the_raw_partition_of_its_device(
     pipeline: Pipeline, published: dict[str, list[Message]], database: str
 ) -> None:
     """So a worker that takes over a raw partition watches the silence of its usages."""
-    wait_until(lambda: len(stored_readings(database)) >= STEPS * 9)
+    wait_until(lambda: len(stored_readings(database)) >= STEPS * VALUES)
     bootstrap = pipeline.settings.kafka_bootstrap
     raw = {
         r.key.decode(): r.partition for r in read_records(bootstrap, pipeline.settings.topic("raw"))
