@@ -68,10 +68,10 @@ def find_entities(conn: psycopg.Connection, tenant_id: str, ids: Sequence[str]) 
 class _EntityData:
     """One entity's meter series, for its KPIs, climate correction and decree summary."""
 
-    def __init__(self, entity: EntityInfo, merger: DataMerger, f: Formatter) -> None:
+    def __init__(self, entity: EntityInfo, merger: DataMerger) -> None:
         self.entity = entity
         self.meters = [s for s in merger.series() if s.entity_id == entity.id]
-        self._merger, self._f = merger, f
+        self._merger = merger
 
     def energies(self) -> list[Energy]:
         return [e for e in Energy if any(s.energy is e for s in self.meters)]
@@ -106,7 +106,7 @@ def energy_report(
     components += _totals(merger, f)
     decrees: dict[str, DecreeSummary] = {}
     for entity in entities:
-        data = _EntityData(entity, merger, f)
+        data = _EntityData(entity, merger)
         components += _kpis(data, f)
         components.append(_climate(conn, request, data))
         decree = _decree(request, data)
