@@ -11,7 +11,15 @@ from enum import StrEnum
 from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    field_validator,
+    model_validator,
+)
 
 from models.errors import SmatiError
 from models.reading import UsageType
@@ -78,6 +86,9 @@ class Usage(_Strict):
         default=None, description="values outside are refused as implausible, not checked"
     )
     tags: tuple[str, ...] = Field(default=(), description="Brick / Project Haystack tags")
+    kwh_per_unit: PositiveFloat | None = Field(
+        default=None, description="kWh per unit of the meter (gas: kWh per m3), for reports"
+    )
 
     @model_validator(mode="after")
     def _thresholds_ordered(self) -> Self:
@@ -102,6 +113,9 @@ class Entity(_Strict):
     name: str = ""
     kind: str = ""
     timezone: str = "Europe/Paris"
+    surface_m2: PositiveFloat | None = Field(default=None, description="floor area, for KPIs")
+    occupants: PositiveInt | None = Field(default=None, description="for per-person KPIs")
+    rooms: PositiveInt | None = Field(default=None, description="for per-room KPIs")
     equipment: tuple[Equipment, ...] = ()
 
     @field_validator("timezone")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the services need: Mosquitto, PostgreSQL, a JDK and Maven for Apache
 # Kafka (its jars come from Maven Central on first use), Node.js for the WASM TimescaleDB
-# of the schema test (its npm packages come on first use). Installs only what is missing.
+# of the schema test (its npm packages come on first use), Pango, fonts and poppler for
+# the reports. Installs only what is missing.
 set -euo pipefail
 
 missing=()
@@ -12,6 +13,12 @@ command -v mvn >/dev/null || missing+=(maven)
 # Node runs the WASM TimescaleDB (PGlite) that checks the schema is valid TimescaleDB.
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+# The reports: WeasyPrint (PyPI) renders PDF with Pango and the DejaVu fonts; pdftoppm
+# (poppler-utils) turns a report's pages into PNG in the tests.
+ldconfig -p | grep -q libpangoft2-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+ldconfig -p | grep -q libharfbuzz-subset || missing+=(libharfbuzz-subset0)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -123,3 +123,22 @@ def pipeline(usages: int, uplinks: int, probes: int, workers: int, as_json: bool
         return
     for name, value in figures.items():
         click.echo(f"{name:<20} {value}")
+
+
+@bench.command("report")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def report_bench(as_json: bool) -> None:
+    """The energy report (HTML and PDF) of a building with 50 meters and two years of
+    10-minute readings (5.3 million rows, loaded by COPY), from the rollups, against the
+    same report from every raw reading aggregated in pandas, in one run. See
+    benchmarks/report/run.py.
+    """
+    from benchmarks.report.run import run_benchmark
+
+    say = (lambda _: None) if as_json else (lambda text: click.echo(f"-- {text}", err=True))
+    figures = run_benchmark(say=say).as_dict()
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    for name, value in figures.items():
+        click.echo(f"{name:<12} {value}")

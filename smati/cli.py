@@ -17,6 +17,7 @@ from smati.errors import OneLineErrors
 from smati.logs import configure_logging
 from smati.reads import dead_letters, events, readings
 from smati.registry_cli import registry
+from smati.report import report
 from smati.services_cli import broker_option, services
 
 
@@ -241,6 +242,7 @@ main.add_command(dead_letters)
 main.add_command(events)
 main.add_command(readings)
 main.add_command(services)
+main.add_command(report)
 
 if __name__ == "__main__":
     main(prog_name="smati")

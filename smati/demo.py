@@ -43,6 +43,8 @@ DEMO_YAML = resources.files("smati").joinpath("examples/demo-building.yaml").rea
 
 SILENT_DEVICE = "paris-water-01"
 """A device that stops transmitting when the history ends: it turns orange, then red."""
+HISTORY_DAYS = 730
+"""The hourly past published before the demo's hour, for the reports."""
 
 
 def demo_registry() -> Registry:
@@ -72,6 +74,7 @@ def run_demo(
             save_registry(conn, registry)
         ensure_topics(settings)
         env = {
+            "SMATI_MAX_AGE_DAYS": str(HISTORY_DAYS + 10),
             **os.environ,
             **stack.env(),
             "SMATI_WEB_PORT": str(free_port()),
@@ -101,12 +104,24 @@ def _simulate(
     now = datetime.now(UTC).replace(microsecond=0)
     start = now - timedelta(minutes=history_minutes)
     try:
-        _publish_history_then_live(publisher, registry, start, now, began, duration)
+        indexes = _publish_past(publisher, registry, start)
+        _publish_history_then_live(publisher, registry, start, now, began, duration, indexes)
     except KeyboardInterrupt:  # Ctrl-C ends the simulation; the summary still comes
         pass
     finally:
         publisher.close()
     return publisher.count
+
+
+def _publish_past(publisher: _Publisher, registry: Registry, until: datetime) -> dict[str, float]:
+    """Two years of hourly history up to the hour before `until`; the indexes it ends on."""
+    from smati.history import history_messages
+
+    end = until.replace(minute=0, second=0)
+    past = history_messages(registry, end - timedelta(days=HISTORY_DAYS), end)
+    publisher.publish([message for _, message in past.messages])
+    click.echo(f"published {publisher.count} messages: {HISTORY_DAYS} days of hourly history")
+    return past.indexes
 
 
 def _publish_history_then_live(
@@ -116,9 +131,10 @@ def _publish_history_then_live(
     now: datetime,
     began: float,
     duration: float | None,
+    indexes: dict[str, float],
 ) -> None:
     history: list[Message] = []
-    for at, message in building_messages(registry, start, STEP):
+    for at, message in building_messages(registry, start, STEP, indexes=indexes):
         if at < now:
             history.append(message)
             continue
@@ -147,11 +163,16 @@ class _Publisher:
         self.client.loop_start()
         self.count = 0
 
+    CHUNK = 1000
+    """Messages in flight at most: paho refuses to queue the history's 120,000 at once."""
+
     def publish(self, messages: list[Message]) -> None:
-        infos = [self.client.publish(m.topic, m.payload, qos=1) for m in messages]
-        for info in infos:
-            info.wait_for_publish(timeout=30)
-            self.count += 1
+        for first in range(0, len(messages), self.CHUNK):
+            chunk = messages[first : first + self.CHUNK]
+            infos = [self.client.publish(m.topic, m.payload, qos=1) for m in chunk]
+            for info in infos:
+                info.wait_for_publish(timeout=30)
+                self.count += 1
 
     def close(self) -> None:
         self.client.disconnect()
@@ -159,21 +180,21 @@ class _Publisher:
 
 
 def _wait_until_settled(url: str, quiet_s: float = 3.0, timeout: float = 120.0) -> int:
-    """Readings stored, once their count has not moved for `quiet_s` seconds."""
-    last, since = -1, time.monotonic()
+    """Readings stored, once they and the detections have not moved for `quiet_s` seconds."""
+    last, since = (-1, -1), time.monotonic()
 
     def settled() -> bool:
         nonlocal last, since
         with psycopg.connect(url) as conn:
-            count = reading_counts(conn).total
-        if count != last:
-            last, since = count, time.monotonic()
+            counts = (reading_counts(conn).total, sum(event_counts_by_kind(conn).values()))
+        if counts != last:
+            last, since = counts, time.monotonic()
             return False
-        return count > 0 and time.monotonic() - since >= quiet_s
+        return counts[0] > 0 and time.monotonic() - since >= quiet_s
 
     with contextlib.suppress(WaitTimeout):  # the summary tells what was stored by then
         wait_until(settled, timeout=timeout, what="readings to settle", interval=0.5)
-    return last
+    return last[0]
 
 
 def dead_letter_counts(settings: Settings) -> Counter[str]:

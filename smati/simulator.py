@@ -8,6 +8,9 @@ so the demo and its tests know what must be found. Defects injected, by usage ty
 - once, at ONE_OFF_ANOMALY_STEP, a consumption three times the usual (an anomaly);
 and bad messages: malformed JSON, an unknown device, NaN, a wrong unit, a time in the
 future, and one message published twice.
+
+`history_messages` is the building's past, hourly, for the reports: seasons (heating and
+gas follow the outdoor temperature), a meter reset, a device silent for three days.
 """
 
 from __future__ import annotations
@@ -59,8 +62,13 @@ class _Meter:
             return round(max(0.0, self.rng.gauss(10.0, 2.0)), 3)
         day = 2 * math.pi * (at.hour * 3600 + at.minute * 60 + at.second) / 86400
         low, high = self.usage.min, self.usage.max
-        centre = (low + high) / 2 if low is not None and high is not None else (high or 100) * 0.6
-        spread = ((high or centre * 1.5) - centre) * 0.3
+        if low is None and high is None:  # no thresholds: the outdoor air, say
+            centre, spread = 12.0, 4.0
+        else:
+            centre = (
+                (low + high) / 2 if low is not None and high is not None else (high or 100) * 0.6
+            )
+            spread = ((high or centre * 1.5) - centre) * 0.3
         return round(centre + spread * math.sin(day) + self.rng.gauss(0, spread * 0.1), 2)
 
 
@@ -71,15 +79,22 @@ def _start_value(ref: UsageRef, rng: random.Random) -> float:
 
 
 def building_messages(
-    registry: Registry, start: datetime, step: timedelta, seed: int = 7
+    registry: Registry,
+    start: datetime,
+    step: timedelta,
+    seed: int = 7,
+    indexes: dict[str, float] | None = None,
 ) -> Iterator[tuple[datetime, Message]]:
     """(time, message) of every device at every step from `start` on, defects included.
 
-    Endless and in time order: take the history you need, then go on live.
+    Endless and in time order: take the history you need, then go on live. Index meters
+    start from `indexes` where given (where an earlier history left them).
     """
     rng = random.Random(seed)
     refs = {ref.usage.id: ref for ref in registry.usage_refs()}
     meters = {uid: _Meter(ref.usage, _start_value(ref, rng), rng) for uid, ref in refs.items()}
+    for usage_id, value in (indexes or {}).items():
+        meters[usage_id].value = value
     for n in itertools.count():
         at = start + n * step
         for device in registry.devices:

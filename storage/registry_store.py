@@ -46,11 +46,14 @@ _UPSERT_TENANT = """
     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sort_order = EXCLUDED.sort_order
 """
 _UPSERT_ENTITY = """
-    INSERT INTO entities (id, tenant_id, name, kind, timezone, sort_order)
-    VALUES (%s, %s, %s, %s, %s, %s)
+    INSERT INTO entities (
+        id, tenant_id, name, kind, timezone, surface_m2, occupants, rooms, sort_order
+    )
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (id) DO UPDATE SET
         tenant_id = EXCLUDED.tenant_id, name = EXCLUDED.name, kind = EXCLUDED.kind,
-        timezone = EXCLUDED.timezone, sort_order = EXCLUDED.sort_order
+        timezone = EXCLUDED.timezone, surface_m2 = EXCLUDED.surface_m2,
+        occupants = EXCLUDED.occupants, rooms = EXCLUDED.rooms, sort_order = EXCLUDED.sort_order
 """
 _UPSERT_EQUIPMENT = """
     INSERT INTO equipment (id, entity_id, name, kind, sort_order) VALUES (%s, %s, %s, %s, %s)
@@ -61,16 +64,18 @@ _UPSERT_EQUIPMENT = """
 _UPSERT_USAGE = """
     INSERT INTO usages (
         id, tenant_id, entity_id, equipment_id, name, type, unit, period_s,
-        min_value, max_value, index_max, plausible_min, plausible_max, tags, sort_order
+        min_value, max_value, index_max, plausible_min, plausible_max, tags, kwh_per_unit,
+        sort_order
     )
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (id) DO UPDATE SET
         tenant_id = EXCLUDED.tenant_id, entity_id = EXCLUDED.entity_id,
         equipment_id = EXCLUDED.equipment_id, name = EXCLUDED.name, type = EXCLUDED.type,
         unit = EXCLUDED.unit, period_s = EXCLUDED.period_s, min_value = EXCLUDED.min_value,
         max_value = EXCLUDED.max_value, index_max = EXCLUDED.index_max,
         plausible_min = EXCLUDED.plausible_min, plausible_max = EXCLUDED.plausible_max,
-        tags = EXCLUDED.tags, sort_order = EXCLUDED.sort_order
+        tags = EXCLUDED.tags, kwh_per_unit = EXCLUDED.kwh_per_unit,
+        sort_order = EXCLUDED.sort_order
 """
 _UPSERT_GATEWAY = """
     INSERT INTO gateways (id, network, entity_id, sort_order) VALUES (%s, %s, %s, %s)
@@ -162,7 +167,17 @@ def _asset_rows(
         tenants.append((tenant.id, tenant.name, t_pos))
         for e_pos, entity in enumerate(tenant.entities):
             entities.append(
-                (entity.id, tenant.id, entity.name, entity.kind, entity.timezone, e_pos)
+                (
+                    entity.id,
+                    tenant.id,
+                    entity.name,
+                    entity.kind,
+                    entity.timezone,
+                    entity.surface_m2,
+                    entity.occupants,
+                    entity.rooms,
+                    e_pos,
+                )
             )
             for q_pos, item in enumerate(entity.equipment):
                 equipment.append((item.id, entity.id, item.name, item.kind, q_pos))
@@ -191,6 +206,7 @@ def _usage_row(
         usage.plausible.min if usage.plausible else None,
         usage.plausible.max if usage.plausible else None,
         list(usage.tags),
+        usage.kwh_per_unit,
         position,
     )
 
@@ -273,12 +289,13 @@ def _snapshot(conn: psycopg.Connection) -> Iterator[None]:
 _SELECTS = {
     "tenants": "SELECT id, name FROM tenants ORDER BY sort_order, id",
     "entities": """
-        SELECT id, tenant_id, name, kind, timezone FROM entities ORDER BY sort_order, id
+        SELECT id, tenant_id, name, kind, timezone, surface_m2, occupants, rooms
+        FROM entities ORDER BY sort_order, id
     """,
     "equipment": "SELECT id, entity_id, name, kind FROM equipment ORDER BY sort_order, id",
     "usages": """
         SELECT id, equipment_id, name, type, unit, period_s, min_value, max_value, index_max,
-               plausible_min, plausible_max, tags
+               plausible_min, plausible_max, tags, kwh_per_unit
         FROM usages ORDER BY sort_order, id
     """,
     "gateways": "SELECT id, network, entity_id FROM gateways ORDER BY sort_order, id",
@@ -333,6 +350,9 @@ def _entity(row: Row, equipment: dict[str, list[Row]], usages: dict[str, list[Ro
         name=row["name"],
         kind=row["kind"],
         timezone=row["timezone"],
+        surface_m2=row["surface_m2"],
+        occupants=row["occupants"],
+        rooms=row["rooms"],
         equipment=tuple(
             Equipment(
                 id=item["id"],
@@ -357,6 +377,7 @@ def _usage(row: Row) -> Usage:
         index_max=row["index_max"],
         plausible=_plausible(row["plausible_min"], row["plausible_max"]),
         tags=tuple(row["tags"]),
+        kwh_per_unit=row["kwh_per_unit"],
     )
 
 

@@ -34,9 +34,9 @@ def test_migrate_then_load_registry(empty_database: str, tmp_path: Path) -> None
     site.write_text(DEMO)
     loaded = runner.invoke(main, ["--database-url", empty_database, "registry", "load", str(site)])
     assert loaded.exit_code == 0, loaded.output
-    assert "9 usages" in loaded.output
+    assert "10 usages" in loaded.output
     with psycopg.connect(empty_database) as conn:
-        assert conn.execute("SELECT count(*) FROM devices").fetchone() == (6,)
+        assert conn.execute("SELECT count(*) FROM devices").fetchone() == (7,)
 
 
 @pytest.mark.integration

@@ -29,7 +29,7 @@ def test_demo_registry_covers_the_required_usages() -> None:
 
 def test_field_error_points_at_its_line() -> None:
     bad = DEMO.replace(
-        "unit: ppm\n                period_s: 5", "unit: ppm\n                period_s: -5", 1
+        "unit: ppm\n                period_s: 3600", "unit: ppm\n                period_s: -5", 1
     )
     with pytest.raises(RegistryFileError) as error:
         parse_registry(bad, "site.yaml")

@@ -103,12 +103,12 @@ def test_registry_round_trip(conn: psycopg.Connection, demo_registry: Registry) 
     assert counts == {
         "tenants": 1,
         "entities": 2,
-        "equipment": 6,
-        "usages": 9,
+        "equipment": 7,
+        "usages": 10,
         "gateways": 2,
-        "transceivers": 6,
-        "devices": 6,
-        "device_channels": 9,
+        "transceivers": 7,
+        "devices": 7,
+        "device_channels": 10,
         "removed_channels": 0,
     }
     assert load_registry(conn) == demo_registry

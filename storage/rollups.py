@@ -1,0 +1,144 @@
+"""The reports' reads of the daily rollup (`usage_daily`, migration 0007), in local days.
+
+Every query takes the tenant and filters on it: a report never reads another tenant's
+usages, whatever ids it is given. Months and days are the entity's local ones; periods
+are given as local dates, the end excluded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import psycopg
+
+__all__ = [
+    "DailyExtremes",
+    "MonthlyConsumption",
+    "daily_extremes",
+    "monthly_consumption",
+    "refresh_rollups",
+]
+
+
+@dataclass(frozen=True)
+class MonthlyConsumption:
+    usage_id: str
+    month: date
+    consumption: float
+    """In the usage's unit; an index meter's by differences, resets and rollovers honoured."""
+    readings: int
+    expected: float
+    """Readings the month holds at the usage's registered period (local month, DST included)."""
+    negatives: int
+    """Negative values of a consumption usage, left out of `consumption`."""
+
+
+@dataclass(frozen=True)
+class DailyExtremes:
+    day: date
+    min_value: float
+    max_value: float
+
+
+def refresh_rollups(conn: psycopg.Connection) -> int:
+    """Bring the daily rollup up to date with the readings; return how many usages changed.
+
+    On TimescaleDB the continuous aggregate keeps itself up to date (0).
+    """
+    with conn.transaction():
+        row = conn.execute("SELECT refresh_usage_daily()").fetchone()
+    return int(row[0]) if row else 0
+
+
+# An index meter's day consumes its trusted last index minus the previous day's, plus a
+# correction per decrease the stream explained: a reset restarts from zero (the naive
+# difference lost the previous index), a rollover passed `index_max` (the event holds the
+# true consumption), a decrease the stream re-baselined on consumed nothing. A glitch
+# that is its day's last reading is replaced by the index it fell from.
+_MONTHLY = """
+WITH target AS (
+    SELECT u.id, u.type, u.period_s, e.timezone AS tz
+    FROM usages u JOIN entities e ON e.id = u.entity_id
+    WHERE u.tenant_id = %(tenant)s AND u.id = ANY(%(usages)s)
+), decreases AS (
+    SELECT ev.usage_id, (ev.ts AT TIME ZONE t.tz)::date AS day, ev.ts, ev.kind,
+           (ev.details ->> 'previous_index')::float8 AS previous_index,
+           (ev.details ->> 'index')::float8 AS index,
+           (ev.details ->> 'consumption')::float8 AS consumption,
+           coalesce((ev.details ->> 'rebaselined')::boolean, false) AS rebaselined
+    FROM detection_events ev JOIN target t ON t.id = ev.usage_id
+    WHERE ev.tenant_id = %(tenant)s
+      AND ev.kind IN ('meter_reset', 'index_rollover', 'decreasing_index')
+), corrections AS (
+    SELECT usage_id, day,
+           sum(CASE kind
+                   WHEN 'meter_reset' THEN previous_index
+                   WHEN 'index_rollover' THEN consumption - (index - previous_index)
+                   ELSE previous_index - index
+               END) AS correction
+    FROM decreases
+    WHERE kind <> 'decreasing_index' OR rebaselined
+    GROUP BY usage_id, day
+), days AS (
+    SELECT d.usage_id, d.day, d.readings, d.negatives, d.first_value, d.sum_value, t.type,
+           coalesce(g.previous_index, d.last_value) AS last_value,
+           coalesce(c.correction, 0) AS correction
+    FROM usage_daily d
+    JOIN target t ON t.id = d.usage_id
+    LEFT JOIN decreases g
+      ON g.usage_id = d.usage_id AND g.ts = d.last_ts
+     AND g.kind = 'decreasing_index' AND NOT g.rebaselined
+    LEFT JOIN corrections c ON c.usage_id = d.usage_id AND c.day = d.day
+    WHERE d.day < %(end)s
+), consumed AS (
+    SELECT usage_id, day, readings, negatives,
+           CASE WHEN type = 'index'
+                THEN last_value - coalesce(lag(last_value) OVER w, first_value) + correction
+                ELSE sum_value
+           END AS consumption
+    FROM days
+    WINDOW w AS (PARTITION BY usage_id ORDER BY day)
+), months AS (
+    SELECT usage_id, date_trunc('month', day)::date AS month, sum(consumption) AS consumption,
+           sum(readings)::integer AS readings, sum(negatives)::integer AS negatives
+    FROM consumed
+    WHERE day >= %(start)s
+    GROUP BY usage_id, 2
+)
+SELECT m.usage_id, m.month, m.consumption, m.readings,
+       extract(epoch FROM ((m.month + INTERVAL '1 month')::timestamp AT TIME ZONE t.tz)
+                          - (m.month::timestamp AT TIME ZONE t.tz)) / t.period_s AS expected,
+       m.negatives
+FROM months m JOIN target t ON t.id = m.usage_id
+ORDER BY m.usage_id, m.month
+"""
+
+
+def monthly_consumption(
+    conn: psycopg.Connection, tenant_id: str, usage_ids: Sequence[str], start: date, end: date
+) -> list[MonthlyConsumption]:
+    """Each usage's consumption per local month of [start, end), months without data left out."""
+    params = {"tenant": tenant_id, "usages": list(usage_ids), "start": start, "end": end}
+    rows = conn.execute(_MONTHLY, params).fetchall()
+    return [
+        MonthlyConsumption(usage_id, month, consumption, readings, float(expected), negatives)
+        for usage_id, month, consumption, readings, expected, negatives in rows
+    ]
+
+
+def daily_extremes(
+    conn: psycopg.Connection, tenant_id: str, usage_id: str, start: date, end: date
+) -> list[DailyExtremes]:
+    """A usage's lowest and highest value per local day of [start, end) (degree days)."""
+    rows = conn.execute(
+        """
+        SELECT d.day, d.min_value, d.max_value
+        FROM usage_daily d JOIN usages u ON u.id = d.usage_id
+        WHERE u.tenant_id = %s AND d.usage_id = %s AND d.day >= %s AND d.day < %s
+        ORDER BY d.day
+        """,
+        (tenant_id, usage_id, start, end),
+    ).fetchall()
+    return [DailyExtremes(day, low, high) for day, low, high in rows]
