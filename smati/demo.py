@@ -22,6 +22,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
+from models.detection import TRANSMISSION_KINDS
 from models.registry import Registry
 from models.registry_file import parse_registry
 from models.settings import Settings
@@ -114,10 +115,13 @@ def _simulate(
 
 
 def _publish_past(publisher: _Publisher, registry: Registry, until: datetime) -> dict[str, float]:
-    """Two years of hourly history up to the hour before `until`; the indexes it ends on."""
+    """Two years of hourly history up to the last hour before `until`, where the live
+    simulation takes over (no silence between them); the indexes it ends on."""
     from smati.history import history_messages
 
-    end = until.replace(minute=0, second=0)
+    end = until.replace(minute=0, second=0, microsecond=0)
+    if end < until:  # the history's end is excluded: its last hour is the one before `until`
+        end += timedelta(hours=1)
     past = history_messages(registry, end - timedelta(days=HISTORY_DAYS), end)
     publisher.publish([message for _, message in past.messages])
     click.echo(f"published {publisher.count} messages: {HISTORY_DAYS} days of hourly history")
@@ -180,13 +184,19 @@ class _Publisher:
 
 
 def _wait_until_settled(url: str, quiet_s: float = 3.0, timeout: float = 120.0) -> int:
-    """Readings stored, once they and the detections have not moved for `quiet_s` seconds."""
+    """Readings stored, once they and the detections found in them have not moved for
+    `quiet_s` seconds (not the transmission events: once the simulation stops, every device
+    is silent, and the clock goes on turning them orange, then red)."""
     last, since = (-1, -1), time.monotonic()
+
+    def found_in_readings(conn: psycopg.Connection) -> int:
+        counts = event_counts_by_kind(conn)
+        return sum(n for kind, n in counts.items() if kind not in TRANSMISSION_KINDS)
 
     def settled() -> bool:
         nonlocal last, since
         with psycopg.connect(url) as conn:
-            counts = (reading_counts(conn).total, sum(event_counts_by_kind(conn).values()))
+            counts = (reading_counts(conn).total, found_in_readings(conn))
         if counts != last:
             last, since = counts, time.monotonic()
             return False

@@ -129,7 +129,7 @@ def test_registry_show_is_a_tree_with_zones_and_devices(db: str) -> None:
     shown = smati("--database-url", db, "registry", "show").stdout.splitlines()
     assert shown[0] == "acme  ACME Hospitality"
     assert "  hotel-paris  Hotel Paris Opera  (hotel, Europe/Paris)" in shown
-    assert "      hotel-paris.electricity  index  kWh  every 5 s  index_max 999999" in shown
+    assert "      hotel-paris.electricity  index  kWh  every 3600 s  index_max 999999" in shown
     assert "devices:" in shown
     assert (
         "  paris-lobby-01  (acme, generic-json, tx-paris-lobby): temperature -> "
