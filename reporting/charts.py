@@ -75,7 +75,9 @@ def bar_chart(
         axes.set_xticks(range(len(labels)), labels)
         axes.yaxis.set_major_formatter(FuncFormatter(lambda y, _: number(y)))
         axes.set_ylabel(unit)
-        axes.legend(frameon=False, ncols=min(6, len(groups)))
+        axes.legend(
+            frameon=False, ncols=min(6, len(groups)), loc="lower center", bbox_to_anchor=(0.5, 1.0)
+        )
         return _svg(figure)
 
 

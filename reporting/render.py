@@ -6,7 +6,9 @@ turns it into an A4 PDF with page numbers.
 
 from __future__ import annotations
 
+import base64
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,6 +77,23 @@ def render_html(
     )
 
 
+_INLINE_SVG = re.compile(r"<svg\b.*?</svg>", re.DOTALL)
+
+
+def _svg_image(svg: re.Match[str]) -> str:
+    data = base64.b64encode(svg.group(0).encode()).decode("ascii")
+    return f'<img alt="" src="data:image/svg+xml;base64,{data}">'
+
+
+def _charts_as_images(html: str) -> str:
+    """The page with each inline SVG chart given as an image of the same SVG.
+
+    WeasyPrint draws an inline SVG as an image all the same, but first cascades the
+    page's CSS over each of its elements (hundreds per chart, a sixth of the energy
+    report's PDF time); the image is drawn identically without that cascade."""
+    return _INLINE_SVG.sub(_svg_image, html)
+
+
 def render_pdf(html: str) -> bytes:
     """An A4 PDF of a rendered page (WeasyPrint with Pango and the DejaVu fonts)."""
     from weasyprint import HTML  # loads Pango: only for the PDF
@@ -83,5 +102,5 @@ def render_pdf(html: str) -> bytes:
     for chatty in ("weasyprint.progress", "fontTools"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
-    pdf: bytes = HTML(string=html).write_pdf()
+    pdf: bytes = HTML(string=_charts_as_images(html)).write_pdf()
     return pdf

@@ -11,6 +11,8 @@ Period February to April 2026. Hand-computed, in kWh:
 
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 import psycopg
 import pytest
 import report_fixture as fx
+from pypdf import PdfReader
 
 from models.energy import Energy
 from reporting.components import (
@@ -41,7 +44,7 @@ from reporting.gates import (
 )
 from reporting.locale import Formatter
 from reporting.period import Period
-from reporting.render import render_component, render_html
+from reporting.render import render_component, render_html, render_pdf
 from services.postgres import PostgresServer
 from storage.rollups import refresh_rollups
 
@@ -232,6 +235,18 @@ def test_the_whole_report_is_one_self_contained_page(conn: psycopg.Connection) -
     ):
         assert text in html
     assert "02/05/2026 10:00" in html  # generated at 08:00 UTC, shown in Paris time
+
+
+def test_the_pdf_draws_its_charts_without_a_warning(
+    conn: psycopg.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    report, _ = energy_report(conn, EnergyRequest(fx.TENANT, ["hotel"], PERIOD), EN, NOW)
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        pdf = render_pdf(render_html(report, EN))
+    # An inline SVG had WeasyPrint's page CSS warn about each SVG attribute and id.
+    assert [r.getMessage() for r in caplog.records] == []
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Gas (67.8%)" in text and "Electricity (32.2%)" in text  # the pie's legend
 
 
 def test_a_component_renders_on_its_own(conn: psycopg.Connection) -> None:
