@@ -33,6 +33,7 @@ from models.detection import TRANSMISSION_KINDS
 from models.registry import Registry
 from models.settings import Settings
 from services import ApacheKafka, MqttBroker
+from services.ports import port_is_open
 from services.processes import RoleProcess, settings_env
 from smati.cli import main as smati
 from smati.demo import DEMO_YAML, demo_registry
@@ -67,6 +68,7 @@ def pipeline(
         "mqtt_client_id": f"connector-{run}",
         "mqtt_topics": [f"{run}/devices/{{device_id}}/up"],
         "transmission_check_s": 0.5,
+        "web_host": "127.0.0.2",  # a loopback address of its own: see where it listens
     }
     settings = Settings.model_validate(overrides)
     registry = demo_registry()
@@ -280,7 +282,7 @@ def test_worker_metrics_count_what_it_did(
     pipeline: Pipeline, published: dict[str, list[Message]], database: str
 ) -> None:
     wait_for(lambda: len(stored_readings(database)), lambda count: count >= STEPS * 9, 90)
-    url = f"http://127.0.0.1:{pipeline.settings.web_port}/metrics"
+    url = f"http://{pipeline.settings.web_host}:{pipeline.settings.web_port}/metrics"
     with urllib.request.urlopen(url, timeout=10) as response:
         text = response.read().decode()
     samples = {
@@ -291,6 +293,13 @@ def test_worker_metrics_count_what_it_did(
     assert samples['smati_dead_letters_total{code="unknown_device",stage="decode"}'] == 1
     assert samples['smati_detections_total{kind="meter_reset"}'] >= 2
     assert samples["smati_readings_stored_total"] >= STEPS * 9
+
+
+def test_worker_serves_its_pages_on_its_web_host_only(pipeline: Pipeline) -> None:
+    """SMATI_WEB_HOST is where the worker listens, not only the name of its server."""
+    host, port = pipeline.settings.web_host, pipeline.settings.web_port
+    wait_for(lambda: port_is_open(host, port), bool, 90)
+    assert not port_is_open("127.0.0.1", port)
 
 
 def test_device_registered_while_running_is_accepted(
