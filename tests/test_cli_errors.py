@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -92,6 +93,17 @@ def test_a_worker_waits_for_the_database_and_says_so() -> None:
     said = f"database not reachable at 127.0.0.1:{port}/smati (no answer); waiting"
     assert len(waits) >= 1
     assert all(w["message"] == said and w["level"] == "warning" for w in waits), waits
+
+
+def test_a_second_worker_on_the_web_port_of_the_first() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as first:
+        port = first.getsockname()[1]
+        result = smati("worker", "--web-port", str(port), SMATI_DATABASE_WAIT_S="3")
+    error = one_line_error(result)
+    assert error == (
+        f"port {port} on 127.0.0.1 is taken (another worker?): give each worker its own "
+        "SMATI_WEB_PORT or --web-port (0 picks a free one)"
+    )
 
 
 @pytest.mark.integration
