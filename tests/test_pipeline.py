@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import urllib.request
 import uuid
 from collections import Counter
@@ -26,7 +25,7 @@ import yaml
 from click.testing import CliRunner
 from conditions import wait_for, wait_until_caught_up
 from confluent_kafka import Producer
-from conftest import pipeline_settings
+from conftest import pipeline_settings, prepared_run
 from paho.mqtt.enums import CallbackAPIVersion
 
 from models.detection import TRANSMISSION_KINDS
@@ -34,12 +33,12 @@ from models.registry import Registry
 from models.settings import Settings
 from services import ApacheKafka, MqttBroker
 from services.ports import port_is_open
-from services.processes import RoleProcess, settings_env
+from services.processes import RoleProcess
 from smati.cli import main as smati
 from smati.demo import DEMO_YAML, demo_registry
 from smati.simulator import Message, bad_messages, building_messages
 from storage.registry_store import save_registry
-from stream.topics import ensure_topics, read_records, read_topic
+from stream.topics import read_records, read_topic
 
 pytestmark = pytest.mark.integration
 STEP = timedelta(seconds=5)
@@ -70,12 +69,8 @@ def pipeline(
         "transmission_check_s": 0.5,
         "web_host": "127.0.0.2",  # a loopback address of its own: see where it listens
     }
-    settings = Settings.model_validate(overrides)
     registry = demo_registry()
-    with psycopg.connect(database) as conn:
-        save_registry(conn, registry)
-    ensure_topics(settings)
-    env = {**os.environ, **settings_env(overrides)}
+    settings, env = prepared_run(overrides, database, registry)
     logs = tmp_path_factory.mktemp("pipeline-logs")
     worker = RoleProcess(["worker"], env, logs / "worker.log")
     connector = RoleProcess(["connector", "mqtt"], env, logs / "connector.log")
