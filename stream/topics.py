@@ -16,7 +16,7 @@ from models.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STAGES = ("raw", "readings", "events", "dead-letter")
+TOPICS = ("raw", "readings", "events", "dead-letter")
 """The worker consumes `raw`; it publishes the others, for alerting and other consumers."""
 
 
@@ -25,8 +25,7 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
     admin = AdminClient(client_config(settings.kafka_bootstrap))
     existing = set(admin.list_topics(timeout=timeout_s).topics)
     wanted = [
-        NewTopic(settings.topic(stage), num_partitions=settings.topic_partitions)
-        for stage in STAGES
+        NewTopic(settings.topic(name), num_partitions=settings.topic_partitions) for name in TOPICS
     ]
     missing = [topic for topic in wanted if topic.topic not in existing]
     if not missing:
