@@ -84,6 +84,8 @@ def test_a_worker_waits_for_the_database_and_says_so() -> None:
     port = free_port()
     result = smati(
         "worker",
+        "--web-port",
+        "0",  # 6066 may be another worker's on this machine
         SMATI_DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/smati",
         SMATI_DATABASE_WAIT_S="3",
     )
@@ -113,5 +115,5 @@ def test_waiting_for_a_database_that_answers_returns_at_once(database: str) -> N
 
 @pytest.mark.integration
 def test_a_worker_refuses_a_database_not_migrated(empty_database: str) -> None:
-    error = one_line_error(smati("worker", SMATI_DATABASE_URL=empty_database))
+    error = one_line_error(smati("worker", "--web-port", "0", SMATI_DATABASE_URL=empty_database))
     assert error.endswith(": run `smati db migrate`")
