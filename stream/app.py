@@ -93,7 +93,11 @@ def build_app(settings: Settings) -> faust.App:
         try:
             await clock.tick(lambda: checking() and bool(owned()))
         except (KafkaException, TimeoutError) as error:  # offsets unreadable for now
-            log.warning("transmission check skipped, Kafka unreachable (%s)", error)
+            log.warning(
+                "transmission check skipped, Kafka unreachable (%s)",
+                error,
+                extra={"throttle": "transmission-check-skipped"},  # every tick while it lasts
+            )
         except Exception:  # a bug: logged whole, the next tick tries again
             log.exception("transmission check failed; trying again in %s s", interval)
 
