@@ -36,7 +36,7 @@ from connectors.dead_letters import connector_dead_letter
 from connectors.status import StatusServer, kafka_reachable
 from connectors.topics import TopicTemplate
 from models.dead_letter import RejectCode
-from models.kafka import produce
+from models.kafka import client_config, produce
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError
 from models.uplink import RawUplink
@@ -56,13 +56,10 @@ CONNECTED = Gauge("smati_mqtt_connected", "1 while connected to the MQTT broker,
 def kafka_producer(bootstrap: str) -> Producer:
     """An idempotent producer: librdkafka's retries never write an uplink twice."""
     return Producer(
-        {
-            "bootstrap.servers": bootstrap,
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": 5,
-            "compression.type": "lz4",
-        }
+        client_config(
+            bootstrap,
+            {"enable.idempotence": True, "acks": "all", "linger.ms": 5, "compression.type": "lz4"},
+        )
     )
 
 

@@ -9,12 +9,34 @@ never blocks: it waits in a worker thread, and only when the queue is full.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from confluent_kafka import KafkaError, Message, Producer
 
 Delivered = Callable[[KafkaError | None, Message], None]
+
+
+class _ThrottledByFacility(logging.Filter):
+    """Marks librdkafka's records for the log set-up's throttling, one key per facility
+    (`FAIL`, `GETPID`...): a broker down makes it say the same thing at every reconnect."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        facility = record.args[0] if isinstance(record.args, tuple) and record.args else ""
+        record.throttle = f"librdkafka:{facility}"
+        return True
+
+
+LIBRDKAFKA_LOG = logging.getLogger("librdkafka")
+LIBRDKAFKA_LOG.addFilter(_ThrottledByFacility())
+
+
+def client_config(bootstrap: str, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The configuration of a librdkafka client of `bootstrap`: its log lines go through
+    Python's logging (logger `librdkafka`, served when the client is polled), not straight
+    to stderr, where they broke the JSON lines and flooded while Kafka was down."""
+    return {"bootstrap.servers": bootstrap, "logger": LIBRDKAFKA_LOG, **(settings or {})}
 
 
 def produce(

@@ -112,7 +112,7 @@ class Settings(BaseSettings):
         return type(self).model_validate({**self.model_dump(), **changes})
 
     def topic(self, name: str) -> str:
-        """The Kafka topic of one stage: raw, readings, events, dead-letter."""
+        """The Kafka topic `name` (raw, readings, events, dead-letter) under the prefix."""
         return f"{self.topic_prefix}.{name}"
 
     @property

@@ -60,6 +60,7 @@ def worker(ctx: click.Context, web_port: int | None) -> None:
     settings = settings_of(ctx)
     port = settings.web_port if web_port is None else web_port
     settings = settings.but(web_port=port or free_port())
+    _require_free_web_port(settings.web_host, settings.web_port)
     wait_for_database(settings.database_url.get_secret_value(), settings.database_wait_s)
     ensure_topics(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
@@ -75,6 +76,19 @@ def worker(ctx: click.Context, web_port: int | None) -> None:
     Worker(
         app, loglevel=settings.log_level, logging_config=logs, quiet=True
     ).execute_from_commandline()
+
+
+def _require_free_web_port(host: str, port: int) -> None:
+    """A second worker on one machine would otherwise die of it, with a traceback, once
+    it has joined the group."""
+    from models.errors import SmatiError
+    from services.ports import port_is_open
+
+    if port_is_open(host, port):
+        raise SmatiError(
+            f"port {port} on {host} is taken (another worker?): give each worker its own "
+            "SMATI_WEB_PORT or --web-port (0 picks a free one)"
+        )
 
 
 @main.group()

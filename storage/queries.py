@@ -79,8 +79,9 @@ def events_since(
     tenant_id: str | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """The first `limit` detection events from `since` on (reading time), oldest first,
-    each with the time zone of its usage's building ('UTC' for a usage no longer known)."""
+    """The first `limit` detection events from `since` on (reading time), oldest first
+    (events of one time in the order they were stored: violet before the green that ends
+    it), each with the time zone of its usage's building ('UTC' for a usage no longer known)."""
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             """
@@ -93,7 +94,7 @@ def events_since(
               AND (%(usage)s::text IS NULL OR d.usage_id = %(usage)s)
               AND (%(kind)s::text IS NULL OR d.kind = %(kind)s)
               AND (%(tenant)s::text IS NULL OR d.tenant_id = %(tenant)s)
-            ORDER BY d.ts, d.id
+            ORDER BY d.ts, d.created_at, d.id
             LIMIT %(limit)s
             """,
             {"since": since, "usage": usage_id, "kind": kind, "tenant": tenant_id, "limit": limit},

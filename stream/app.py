@@ -43,6 +43,7 @@ def build_app(settings: Settings) -> faust.App:
         broker_rebalance_timeout=session_timeout,
         broker_heartbeat_interval=min(3.0, session_timeout / 3),
         producer_acks=-1,
+        web_bind=settings.web_host,  # Faust's web_host only names the server in URLs
         web_host=settings.web_host,
         web_port=settings.web_port,
         web_in_thread=False,
@@ -92,7 +93,11 @@ def build_app(settings: Settings) -> faust.App:
         try:
             await clock.tick(lambda: checking() and bool(owned()))
         except (KafkaException, TimeoutError) as error:  # offsets unreadable for now
-            log.warning("transmission check skipped, Kafka unreachable (%s)", error)
+            log.warning(
+                "transmission check skipped, Kafka unreachable (%s)",
+                error,
+                extra={"throttle": "transmission-check-skipped"},  # every tick while it lasts
+            )
         except Exception:  # a bug: logged whole, the next tick tries again
             log.exception("transmission check failed; trying again in %s s", interval)
 

@@ -18,7 +18,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from models.dead_letter import DeadLetter
 from models.detection import DetectionEvent, DetectionKind
 from models.errors import SmatiError
-from models.kafka import produce_soon
+from models.kafka import client_config, produce_soon
 from models.reading import Reading
 from models.settings import Settings
 from stream.metrics import DETECTIONS
@@ -43,14 +43,16 @@ class Outputs:
         self._detections = {kind: DETECTIONS.labels(kind=kind) for kind in DetectionKind}
         """Each kind's counter, looked up once (not for each event)."""
         self._producer = Producer(
-            {
-                "bootstrap.servers": settings.kafka_bootstrap,
-                "acks": "all",
-                "enable.idempotence": True,
-                "linger.ms": 5,
-                "delivery.report.only.error": True,  # no Python call per delivered message
-                "on_delivery": self._delivered,
-            }
+            client_config(
+                settings.kafka_bootstrap,
+                {
+                    "acks": "all",
+                    "enable.idempotence": True,
+                    "linger.ms": 5,
+                    "delivery.report.only.error": True,  # no Python call per delivered message
+                    "on_delivery": self._delivered,
+                },
+            )
         )
 
     async def publish(

@@ -26,11 +26,22 @@ class RegistryCache:
         self._revision_loaded = -1
 
     async def reload(self) -> None:
-        """Load the registry if it was saved since the last load (or never loaded)."""
-        revision = await asyncio.to_thread(self._revision)
-        if revision == self._revision_loaded and self.ready.is_set():
+        """Load the registry if it was saved since the last load (or never loaded).
+
+        While the database cannot be reached, the registry loaded stays in use and the
+        next period tries again: an outage must not end the worker (the batches wait it
+        out on their own, stream.outage)."""
+        try:
+            revision = await asyncio.to_thread(self._revision)
+            if revision == self._revision_loaded and self.ready.is_set():
+                return
+            registry = await asyncio.to_thread(self._load)
+        except psycopg.OperationalError as error:
+            reason = str(error).splitlines()[0]
+            log.warning(
+                "registry not reloaded, database unreachable (%s); keeping the last one", reason
+            )
             return
-        registry = await asyncio.to_thread(self._load)
         self._revision_loaded = revision
         self.devices = DeviceIndex.of(registry)
         self.usages = self.devices.usages

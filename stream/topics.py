@@ -11,21 +11,21 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic
 
+from models.kafka import client_config
 from models.settings import Settings
 
 log = logging.getLogger(__name__)
 
-STAGES = ("raw", "readings", "events", "dead-letter")
+TOPICS = ("raw", "readings", "events", "dead-letter")
 """The worker consumes `raw`; it publishes the others, for alerting and other consumers."""
 
 
 def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[str]:
     """Create the missing pipeline topics; returns the names created."""
-    admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+    admin = AdminClient(client_config(settings.kafka_bootstrap))
     existing = set(admin.list_topics(timeout=timeout_s).topics)
     wanted = [
-        NewTopic(settings.topic(stage), num_partitions=settings.topic_partitions)
-        for stage in STAGES
+        NewTopic(settings.topic(name), num_partitions=settings.topic_partitions) for name in TOPICS
     ]
     missing = [topic for topic in wanted if topic.topic not in existing]
     if not missing:

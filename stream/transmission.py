@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from typing import cast
 
 from aiokafka.partitioner import murmur2
-from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined, unused-ignore]
 
+from models.kafka import client_config
 from models.registry import UsageRef
 from models.rules import UsageState, check_silence, silence_due
 from models.settings import Settings
@@ -44,12 +45,24 @@ class PipelineOffsets:
 
     def __init__(self, settings: Settings) -> None:
         self.topic, self._group = settings.topic("raw"), settings.app_id
-        self._admin = AdminClient({"bootstrap.servers": settings.kafka_bootstrap})
+        self._config = client_config(settings.kafka_bootstrap)
+        self._admin = AdminClient(self._config)
         self._partitions: list[TopicPartition] = []
 
     def snapshot(self) -> OffsetSnapshot:
-        """Blocking; the ends are read before the committed offsets (see OffsetSnapshot)."""
+        """Blocking; the ends are read before the committed offsets (see OffsetSnapshot).
+
+        A failure renews the admin client: one that lived through a broker restart can fail
+        every later request (timed out, FENCED_LEADER_EPOCH) where a new one succeeds."""
+        try:
+            return self._read()
+        except KafkaException:
+            self._admin, self._partitions = AdminClient(self._config), []
+            raise
+
+    def _read(self) -> OffsetSnapshot:
         at = datetime.now(UTC)
+        self._admin.poll(0)  # serves its log lines (models.kafka.client_config)
         latest = {tp: _LATEST() for tp in self.partitions()}
         ends = {
             tp.partition: future.result().offset

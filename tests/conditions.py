@@ -1,13 +1,13 @@
-"""Waiting for a condition with a deadline, never for a fixed time (tenacity polls)."""
+"""Waiting for a condition with a deadline, never for a fixed time: the tests' face of
+the product's one waiting helper (services.waiting.wait_until)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_result, stop_after_delay, wait_fixed
-
 from models.settings import Settings
+from services.waiting import WaitTimeout, wait_until
 from stream.transmission import PipelineOffsets
 
 Observed = TypeVar("Observed")
@@ -23,18 +23,19 @@ def wait_for(
 
     AssertionError with the last observation if none held within `timeout` s.
     """
+    last: list[Observed] = []  # the last observation, for the failure's message
 
-    def give_up(state: RetryCallState) -> Observed:
-        last = state.outcome.result() if state.outcome else None
-        raise AssertionError(f"condition not met within {timeout} s; last observed: {last!r}")
+    def held() -> tuple[Observed] | None:
+        last[:] = [observe()]
+        return (last[0],) if holds(last[0]) else None
 
-    retrying = Retrying(
-        stop=stop_after_delay(timeout),
-        wait=wait_fixed(every),
-        retry=retry_if_result(lambda observed: not holds(observed)),
-        retry_error_callback=give_up,
-    )
-    return retrying(observe)
+    try:
+        return wait_until(held, timeout=timeout, what="the condition", interval=every)[0]
+    except WaitTimeout:
+        seen = last[0] if last else None
+        raise AssertionError(
+            f"condition not met within {timeout} s; last observed: {seen!r}"
+        ) from None
 
 
 def wait_until_caught_up(settings: Settings, timeout: float = 60.0) -> None:

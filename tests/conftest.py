@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,8 +12,13 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
+from models.registry import Registry
+from models.settings import Settings
 from services import ApacheKafka, MqttBroker, PostgresServer, free_port
+from services.processes import settings_env
 from storage.migrate import migrate
+from storage.registry_store import save_registry
+from stream.topics import ensure_topics
 
 
 @pytest.fixture(scope="session")
@@ -80,3 +86,15 @@ def pipeline_settings(
         "mqtt_web_port": 0,
         "registry_refresh_s": 1,
     }
+
+
+def prepared_run(
+    overrides: dict[str, Any], database: str, registry: Registry
+) -> tuple[Settings, dict[str, str]]:
+    """A run's settings and its child processes' environment, once its registry is saved
+    in `database` and its topics are created."""
+    settings = Settings.model_validate(overrides)
+    with psycopg.connect(database) as conn:
+        save_registry(conn, registry)
+    ensure_topics(settings)
+    return settings, {**os.environ, **settings_env(overrides)}

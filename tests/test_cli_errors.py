@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -83,6 +84,8 @@ def test_a_worker_waits_for_the_database_and_says_so() -> None:
     port = free_port()
     result = smati(
         "worker",
+        "--web-port",
+        "0",  # 6066 may be another worker's on this machine
         SMATI_DATABASE_URL=f"postgresql://postgres@127.0.0.1:{port}/smati",
         SMATI_DATABASE_WAIT_S="3",
     )
@@ -94,6 +97,17 @@ def test_a_worker_waits_for_the_database_and_says_so() -> None:
     assert all(w["message"] == said and w["level"] == "warning" for w in waits), waits
 
 
+def test_a_second_worker_on_the_web_port_of_the_first() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as first:
+        port = first.getsockname()[1]
+        result = smati("worker", "--web-port", str(port), SMATI_DATABASE_WAIT_S="3")
+    error = one_line_error(result)
+    assert error == (
+        f"port {port} on 127.0.0.1 is taken (another worker?): give each worker its own "
+        "SMATI_WEB_PORT or --web-port (0 picks a free one)"
+    )
+
+
 @pytest.mark.integration
 def test_waiting_for_a_database_that_answers_returns_at_once(database: str) -> None:
     wait_for_database(database, timeout_s=0)
@@ -101,5 +115,5 @@ def test_waiting_for_a_database_that_answers_returns_at_once(database: str) -> N
 
 @pytest.mark.integration
 def test_a_worker_refuses_a_database_not_migrated(empty_database: str) -> None:
-    error = one_line_error(smati("worker", SMATI_DATABASE_URL=empty_database))
+    error = one_line_error(smati("worker", "--web-port", "0", SMATI_DATABASE_URL=empty_database))
     assert error.endswith(": run `smati db migrate`")

@@ -11,7 +11,7 @@ from confluent_kafka.cimpl import NewTopic
 
 from models.settings import Settings
 from services import ApacheKafka
-from stream.topics import STAGES, already_exists, ensure_topics
+from stream.topics import TOPICS, already_exists, ensure_topics
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ def _creation_error(admin: AdminClient, topic: NewTopic) -> KafkaException:
 def test_ensure_topics_creates_the_missing_ones_once(kafka_broker: ApacheKafka) -> None:
     settings = Settings(kafka_bootstrap=kafka_broker.bootstrap, topic_prefix=uuid.uuid4().hex)
     created = ensure_topics(settings)
-    assert created == [settings.topic(stage) for stage in STAGES]
+    assert created == [settings.topic(name) for name in TOPICS]
     assert ensure_topics(settings) == []
 
 

@@ -7,7 +7,6 @@ meter's register (`index_max`) as a hard bound; unit tests, then through a real 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 from confluent_kafka import Producer
-from conftest import pipeline_settings
+from conftest import pipeline_settings, prepared_run
 
 from models.dead_letter import RejectCode
 from models.reading import UsageType
@@ -27,9 +26,9 @@ from models.units import physical_bounds
 from models.uplink import RawUplink
 from models.validation import DeviceIndex, decode_uplink, implausible
 from services import ApacheKafka, MqttBroker, wait_until
-from services.processes import RoleProcess, settings_env
+from services.processes import RoleProcess
 from storage.registry_store import load_registry, save_registry
-from stream.topics import ensure_topics, read_topic
+from stream.topics import read_topic
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SITE = """
@@ -170,11 +169,7 @@ def worker(
     """A `smati worker` child process on the test services, with this file's registry."""
     run = uuid.uuid4().hex[:8]
     overrides = pipeline_settings(kafka_broker, mqtt_broker, database, "plausible", run)
-    settings = Settings.model_validate(overrides)
-    with psycopg.connect(database) as conn:
-        save_registry(conn, REGISTRY)
-    ensure_topics(settings)
-    env = {**os.environ, **settings_env(overrides)}
+    settings, env = prepared_run(overrides, database, REGISTRY)
     process = RoleProcess(["worker"], env, tmp_path_factory.mktemp("worker") / "worker.log")
     try:
         process.wait_for_line("Ready", timeout=90)
@@ -222,9 +217,7 @@ def test_the_worker_dead_letters_implausible_values(worker: Worker, database: st
 @pytest.mark.integration
 def test_the_workers_log_is_json_lines_faust_included(worker: Worker) -> None:
     """Issue 18 item 9: Faust's own records go through the project's logging set-up."""
-    lines = worker.process.log().splitlines()
-    # librdkafka writes its own lines to stderr, outside Python's logging.
-    records = [json.loads(line) for line in lines if not line.startswith("%")]
+    records = [json.loads(line) for line in worker.process.log().splitlines()]
     assert {"timestamp", "level", "logger", "message"} <= set(records[0])
     assert any(r["logger"].startswith("faust.") for r in records)
     assert any(r["message"].endswith("Ready") for r in records)

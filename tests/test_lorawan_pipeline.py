@@ -28,7 +28,7 @@ import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 from conditions import wait_for, wait_until_caught_up
-from conftest import pipeline_settings
+from conftest import pipeline_settings, prepared_run
 from paho.mqtt.enums import CallbackAPIVersion
 from radio_messages import chirpstack_uplink, radio_site, sigfox_callback, tts_uplink
 from status_endpoints import health, metrics, status_url
@@ -36,8 +36,7 @@ from status_endpoints import health, metrics, status_url
 from models.settings import Settings
 from services import ApacheKafka, MqttBroker, free_port
 from services.processes import RoleProcess, settings_env
-from storage.registry_store import save_registry
-from stream.topics import ensure_topics, read_records, read_topic
+from stream.topics import read_records, read_topic
 
 pytestmark = pytest.mark.integration
 SECRETS = {"acme": "acme-webhook-secret", "globex": "globex-webhook-secret"}
@@ -93,11 +92,7 @@ def radio(
         "trusted_decoders": ["chirpstack"],
         "webhook_secrets": SECRETS,
     }
-    settings = Settings.model_validate(overrides)
-    with psycopg.connect(database) as conn:
-        save_registry(conn, radio_site())
-    ensure_topics(settings)
-    env = {**os.environ, **settings_env(overrides)}
+    settings, env = prepared_run(overrides, database, radio_site())
     logs = tmp_path_factory.mktemp("radio-logs")
     worker = RoleProcess(["worker"], env, logs / "worker.log")
     sources = {

@@ -138,6 +138,11 @@ def test_messages_unconfirmed_by_kafka_come_again_after_a_crash(
     assert first.health() == (503, {"healthy": False, "checks": {"mqtt": True, "kafka": False}})
     first.process.process.kill()
     first.process.process.wait()
+    # librdkafka's complaints go through the JSON log set-up, not raw onto stderr.
+    records = [json.loads(line) for line in first.process.log().splitlines()]
+    assert any(
+        r["logger"] == "librdkafka" and "Connection refused" in r["message"] for r in records
+    )
 
     second = Connector(kafka_broker.bootstrap, mqtt_broker.url, run, tmp_path / "second.log")
     try:

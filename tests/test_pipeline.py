@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import urllib.request
 import uuid
 from collections import Counter
@@ -26,19 +25,20 @@ import yaml
 from click.testing import CliRunner
 from conditions import wait_for, wait_until_caught_up
 from confluent_kafka import Producer
-from conftest import pipeline_settings
+from conftest import pipeline_settings, prepared_run
 from paho.mqtt.enums import CallbackAPIVersion
 
 from models.detection import TRANSMISSION_KINDS
 from models.registry import Registry
 from models.settings import Settings
 from services import ApacheKafka, MqttBroker
-from services.processes import RoleProcess, settings_env
+from services.ports import port_is_open
+from services.processes import RoleProcess
 from smati.cli import main as smati
 from smati.demo import DEMO_YAML, demo_registry
 from smati.simulator import Message, bad_messages, building_messages
 from storage.registry_store import save_registry
-from stream.topics import ensure_topics, read_records, read_topic
+from stream.topics import read_records, read_topic
 
 pytestmark = pytest.mark.integration
 STEP = timedelta(seconds=5)
@@ -70,13 +70,10 @@ def pipeline(
         "mqtt_client_id": f"connector-{run}",
         "mqtt_topics": [f"{run}/devices/{{device_id}}/up"],
         "transmission_check_s": 0.5,
+        "web_host": "127.0.0.2",  # a loopback address of its own: see where it listens
     }
-    settings = Settings.model_validate(overrides)
     registry = demo_registry()
-    with psycopg.connect(database) as conn:
-        save_registry(conn, registry)
-    ensure_topics(settings)
-    env = {**os.environ, **settings_env(overrides)}
+    settings, env = prepared_run(overrides, database, registry)
     logs = tmp_path_factory.mktemp("pipeline-logs")
     worker = RoleProcess(["worker"], env, logs / "worker.log")
     connector = RoleProcess(["connector", "mqtt"], env, logs / "connector.log")
@@ -283,7 +280,7 @@ def test_worker_metrics_count_what_it_did(
     pipeline: Pipeline, published: dict[str, list[Message]], database: str
 ) -> None:
     wait_for(lambda: len(stored_readings(database)), lambda count: count >= STEPS * VALUES, 90)
-    url = f"http://127.0.0.1:{pipeline.settings.web_port}/metrics"
+    url = f"http://{pipeline.settings.web_host}:{pipeline.settings.web_port}/metrics"
     with urllib.request.urlopen(url, timeout=10) as response:
         text = response.read().decode()
     samples = {
@@ -294,6 +291,13 @@ def test_worker_metrics_count_what_it_did(
     assert samples['smati_dead_letters_total{code="unknown_device",stage="decode"}'] == 1
     assert samples['smati_detections_total{kind="meter_reset"}'] >= 2
     assert samples["smati_readings_stored_total"] >= STEPS * VALUES
+
+
+def test_worker_serves_its_pages_on_its_web_host_only(pipeline: Pipeline) -> None:
+    """SMATI_WEB_HOST is where the worker listens, not only the name of its server."""
+    host, port = pipeline.settings.web_host, pipeline.settings.web_port
+    wait_for(lambda: port_is_open(host, port), bool, 90)
+    assert not port_is_open("127.0.0.1", port)
 
 
 def test_device_registered_while_running_is_accepted(

@@ -125,6 +125,29 @@ def test_events_filtered_by_kind_usage_tenant_and_time(db: str) -> None:
     assert (none.exit_code, none.stdout, none.stderr) == (0, "", "none found\n")
 
 
+def test_events_of_one_time_are_listed_in_the_order_they_were_found(db: str) -> None:
+    """A usage's first reading turns it green at the time it was announced violet: the two
+    events share their time, and their ids (hashes) put green first."""
+    at = T0 + timedelta(hours=3)
+    violet, green = (
+        DetectionEvent.of(
+            DetectionKind.TRANSMISSION_STATUS, "beta", "beta.boiler", at, Severity.INFO,
+            discriminator=status, status=status, previous=previous,
+        )
+        for status, previous in (("violet", None), ("green", "violet"))
+    )  # fmt: skip
+    assert green.id < violet.id
+    for event in (violet, green):  # one transaction each, as the worker's commits
+        with psycopg.connect(db) as conn:
+            write_events(conn, [event])
+    since = ("--since", "2026-11-25T09:00Z")
+    listed = smati("--database-url", db, "events", "list", "--tenant", "beta", "--json", *since)
+    assert [json.loads(line)["details"]["status"] for line in listed.stdout.splitlines()] == [
+        "violet",
+        "green",
+    ]
+
+
 def test_registry_show_is_a_tree_with_zones_and_devices(db: str) -> None:
     shown = smati("--database-url", db, "registry", "show").stdout.splitlines()
     assert shown[0] == "acme  ACME Hospitality"

@@ -26,16 +26,16 @@ import psycopg
 import pytest
 from conditions import wait_for, wait_until_caught_up
 from confluent_kafka import Producer
+from conftest import prepared_run
 
 from benchmarks.fleet import device_id, fleet_registry, raw_uplink, usage_id
 from models.detection import TRANSMISSION_KINDS, DetectionKind
 from models.settings import Settings
 from models.uplink import RawUplink
 from services import ApacheKafka, PostgresServer, free_port
-from services.processes import RoleProcess, settings_env
+from services.processes import RoleProcess
 from storage.migrate import migrate
-from storage.registry_store import save_registry
-from stream.topics import ensure_topics, read_topic
+from stream.topics import read_topic
 from stream.transmission import PipelineOffsets
 
 pytestmark = pytest.mark.integration
@@ -78,13 +78,10 @@ def running_fleet(kafka: ApacheKafka, database: str, tmp_path: Path) -> Iterator
         "status_red_after": 6,
         "gap_after": 4,
     }
-    settings = Settings.model_validate(overrides)
     with psycopg.connect(database) as conn:
         conn.execute("TRUNCATE readings, detection_events, status_history, gaps")
         conn.execute("TRUNCATE usage_states, radio_states")
-        save_registry(conn, fleet_registry(STEADY + 2, PERIOD))
-    ensure_topics(settings)
-    env = {**os.environ, **settings_env(overrides)}
+    settings, env = prepared_run(overrides, database, fleet_registry(STEADY + 2, PERIOD))
     fleet = Fleet(settings, env, tmp_path)
     try:
         yield fleet

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from conditions import wait_for
 
 from models.errors import SmatiError
 from services.waiting import WaitTimeout, wait_until
@@ -60,3 +61,10 @@ def test_other_errors_and_expected_failures_end_the_wait_at_once() -> None:
 def test_a_false_condition_times_out_naming_what() -> None:
     with pytest.raises(WaitTimeout, match=r"^gave up waiting for the flag after 0 s$"):
         wait_until(lambda: False, timeout=0.1, what="the flag", interval=0.02)
+
+
+def test_the_tests_wait_returns_the_observation_that_held_or_fails_with_the_last() -> None:
+    counts = itertools.count(1)
+    assert wait_for(lambda: next(counts), lambda count: count >= 3, timeout=5, every=0) == 3
+    with pytest.raises(AssertionError, match=r"within 0.1 s; last observed: \{'lag': 2\}"):
+        wait_for(lambda: {"lag": 2}, lambda seen: seen["lag"] == 0, timeout=0.1, every=0.02)
