@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 from services._process import Service, ServiceNotInstalledError, run_step, spawn, stop_process
 from services.ports import free_port
@@ -108,7 +109,7 @@ class PostgresServer(Service):
 
         def answers() -> bool:
             with psycopg.connect(self._admin_url, connect_timeout=2, autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self.database}"')
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
             return True
 
         self._wait_ready(answers, deadline=deadline, log_path=log_path)

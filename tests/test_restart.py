@@ -171,9 +171,9 @@ class Sender(threading.Thread):
         time.sleep(max(0.0, elapsed - self.elapsed()))
 
 
-def query(database: str, sql: str) -> list[tuple[Any, ...]]:
+def query(database: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     with psycopg.connect(database) as conn:
-        return conn.execute(sql).fetchall()
+        return conn.execute(sql, params).fetchall()
 
 
 def stored(database: str) -> list[tuple[str, datetime]]:
@@ -250,8 +250,9 @@ def test_kill_9_mid_stream_then_restart_loses_nothing_and_raises_no_false_alarm(
         ts
         for (ts,) in query(
             database,
-            f"SELECT ts FROM status_history WHERE usage_id = '{pausing}' "
+            "SELECT ts FROM status_history WHERE usage_id = %s "
             "AND status IN ('orange', 'red') ORDER BY ts",
+            (pausing,),
         )
     )
     assert (orange, red) == (

@@ -22,6 +22,7 @@ from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 from confluent_kafka.cimpl import NewTopic  # where its type is declared
 from paho.mqtt.enums import CallbackAPIVersion
+from psycopg import sql
 
 from services import (
     ApacheKafka,
@@ -129,11 +130,11 @@ def test_kafka_start_failure_reports_log_and_cleans_up() -> None:
 def test_postgres_answers(postgres: PostgresServer) -> None:
     with psycopg.connect(postgres.url, autocommit=True) as conn:
         assert conn.execute("select 1").fetchone() == (1,)
-        table = f"t_{uuid.uuid4().hex[:8]}"
-        conn.execute(f"create table {table} (id int primary key, name text)")
-        conn.execute(f"insert into {table} values (1, 'a')")
-        assert conn.execute(f"select name from {table}").fetchone() == ("a",)
-        conn.execute(f"drop table {table}")
+        table = sql.Identifier(f"t_{uuid.uuid4().hex[:8]}")
+        conn.execute(sql.SQL("create table {} (id int primary key, name text)").format(table))
+        conn.execute(sql.SQL("insert into {} values (1, 'a')").format(table))
+        assert conn.execute(sql.SQL("select name from {}").format(table)).fetchone() == ("a",)
+        conn.execute(sql.SQL("drop table {}").format(table))
 
 
 def test_postgres_stop_kills_process_and_frees_port() -> None:

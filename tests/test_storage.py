@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from models.detection import DetectionEvent, DetectionKind, Severity
 from models.reading import QualityFlag, Reading, UsageType
@@ -23,9 +24,22 @@ from storage.writer import write_events, write_readings
 pytestmark = pytest.mark.integration
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
-DATA_TABLES = (
-    "readings, detection_events, device_channels, devices, transceivers, gateways, "
-    "usages, equipment, entities, tenants"
+DATA_TABLES = sql.SQL(", ").join(
+    map(
+        sql.Identifier,
+        [
+            "readings",
+            "detection_events",
+            "device_channels",
+            "devices",
+            "transceivers",
+            "gateways",
+            "usages",
+            "equipment",
+            "entities",
+            "tenants",
+        ],
+    )
 )
 
 
@@ -33,7 +47,7 @@ DATA_TABLES = (
 def conn(database: str) -> Iterator[psycopg.Connection]:
     """A connection (not autocommit, as the stream uses them) to emptied tables."""
     with psycopg.connect(database, autocommit=True) as admin:
-        admin.execute(f"TRUNCATE {DATA_TABLES}")
+        admin.execute(sql.SQL("TRUNCATE {}").format(DATA_TABLES))
     with psycopg.connect(database) as connection:
         yield connection
 
