@@ -272,6 +272,18 @@ def test_explanation_says_how_far_from_the_usual_level_of_that_hour() -> None:
     assert "5 kWh above the usual weekday 10:00 level" in explain(near, "kWh")
 
 
+def test_anomaly_event_figures_carry_no_float_noise() -> None:
+    finding = Finding(
+        Cause.SEASONAL, 0.9, 45.00000000001, 0.09999999999990905, 18.0, usual=15.000000000002
+    )
+    result = AnomalyScore(0.9, 0.5, 45.00000000001, finding)
+    event = anomaly_event("t1", "u1", T0, result, unit="kWh")
+    assert event is not None
+    figures = {key: event.details[key] for key in ("observed", "measured", "expected_low")}
+    assert figures == {"observed": 45.00000000001, "measured": 45.0, "expected_low": 0.1}
+    assert (event.details["expected_high"], event.details["usual"]) == (18.0, 15.0)
+
+
 def test_state_of_an_older_detector_starts_a_new_one() -> None:
     reading = temperature(T0, 1.0)
     state, event = check_anomaly({"v": 1, "readings": 5000}, reading, AnomalyConfig())

@@ -27,10 +27,17 @@ def anomaly_event(
         threshold=result.threshold,
         cause=finding.cause.value,
         observed=result.observed,
-        measured=finding.measured,
-        expected_low=finding.expected_low,
-        expected_high=finding.expected_high,
-        usual=finding.usual,
+        measured=_figure(finding.measured),
+        expected_low=_figure(finding.expected_low),
+        expected_high=_figure(finding.expected_high),
+        usual=None if finding.usual is None else _figure(finding.usual),
         explanation=explain(result, unit),
         unit=unit,
     )
+
+
+def _figure(value: float) -> float:
+    """A learnt figure for a person, to 6 significant digits: a level learnt by a sum of
+    floats carries noise (0.09999999999990905) that no sensor measured. The observed value
+    is the reading's, kept as it came."""
+    return float(f"{value:.6g}")
