@@ -16,7 +16,7 @@ USAGES_BY_STATUS = Gauge(
 )
 HORIZON_LAG = Gauge(
     "smati_processing_horizon_lag_seconds",
-    "Wall clock minus the time before which every published reading has been checked",
+    "Wall clock minus the time before which every published uplink has been checked",
 )
 RADIO_FRAMES_REPEATED = Counter(
     "smati_radio_frames_repeated_total",

@@ -1,8 +1,9 @@
 """Transmission monitoring of a usage: its real period, its status, its gaps.
 
 Pure and deterministic: the status history and the gaps are functions of the readings'
-times and of the processing horizon (the time up to which every published reading has
-been seen), so a replay after a restart finds the same transitions with the same ids.
+times, of when their uplinks were published, and of the processing horizon (the time up
+to which every published uplink has been checked), so a replay after a restart finds the
+same transitions with the same ids.
 """
 
 from models.transmission.horizon import OffsetSnapshot, ProcessingHorizon
