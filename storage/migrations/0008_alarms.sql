@@ -68,3 +68,15 @@ CREATE VIEW alarm_counts AS
     FROM alarms
     WHERE NOT cleared
     GROUP BY GROUPING SETS ((tenant_id), (tenant_id, entity_id), (tenant_id, entity_id, equipment_id));
+
+-- Whoever changes an alarm (the stream, a person through the CLI or the HTTP API), its
+-- notifier hears it at once: NOTIFY on channel `alarms` with the alarm's id, sent when
+-- the writing transaction commits.
+CREATE FUNCTION notify_alarm_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('alarms', NEW.id);
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER alarms_notify AFTER INSERT OR UPDATE ON alarms
+    FOR EACH ROW EXECUTE FUNCTION notify_alarm_change();
