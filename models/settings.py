@@ -88,6 +88,10 @@ class Settings(BaseSettings):
         default={},
         description="tenant -> secret that webhook callers send (never logged)",
     )
+    api_host: str = Field(
+        default="127.0.0.1", description="bind address of the HTTP API (`smati serve`)"
+    )
+    api_port: int = Field(default=8080, ge=0, le=65535, description="HTTP API port")
     log_level: str = Field(default="info")
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console on a terminal, JSON lines otherwise"

@@ -11,6 +11,7 @@ import click
 
 from models.settings import Settings
 from services import BrokerChoice
+from smati.alarms_cli import alarms
 from smati.bench import bench
 from smati.context import settings_of
 from smati.errors import OneLineErrors
@@ -18,7 +19,9 @@ from smati.logs import configure_logging
 from smati.reads import dead_letters, events, readings
 from smati.registry_cli import registry
 from smati.report import report
+from smati.serve_cli import serve
 from smati.services_cli import broker_option, services
+from smati.tokens_cli import tokens
 
 
 @click.group(
@@ -257,6 +260,9 @@ main.add_command(events)
 main.add_command(readings)
 main.add_command(services)
 main.add_command(report)
+main.add_command(alarms)
+main.add_command(tokens)
+main.add_command(serve)
 
 if __name__ == "__main__":
     main(prog_name="smati")

@@ -1,0 +1,36 @@
+"""`smati serve`: the HTTP API (api/) under uvicorn, on loopback unless told otherwise."""
+
+from __future__ import annotations
+
+import click
+
+from smati.context import settings_of
+
+__all__ = ["serve"]
+
+
+@click.command()
+@click.option("--host", help="bind address [env SMATI_API_HOST, default 127.0.0.1]")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), help="port [env SMATI_API_PORT, default 8080]"
+)
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the HTTP API: alarms of the tenant of each request's bearer token (`smati
+    tokens create`), their counts, /health; its OpenAPI spec at /openapi.json, read at
+    /docs. Stops on Ctrl-C or SIGTERM."""
+    import uvicorn
+
+    from api.app import build_app
+    from smati.database import wait_for_database
+
+    settings = settings_of(ctx)
+    url = settings.database_url.get_secret_value()
+    wait_for_database(url, settings.database_wait_s)  # and refuse a schema not migrated
+    config = uvicorn.Config(
+        build_app(url),
+        host=host or settings.api_host,
+        port=settings.api_port if port is None else port,
+        log_config=None,  # the records go through SMATI's logging (JSON or console)
+    )
+    uvicorn.Server(config).run()
