@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.dependencies import Connection, Holder
 from api.schemas import Alarm, AlarmCount, AlarmPage, AlarmWithHistory, Problem
@@ -21,8 +21,33 @@ from storage.tokens import TokenHolder
 __all__ = ["router"]
 
 _NAME = r"^[^\x00]+$"  # PostgreSQL text holds no NUL
-Name = Annotated[str | None, Query(min_length=1, max_length=200, pattern=_NAME)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=_NAME)]
 AlarmId = Annotated[str, Path(min_length=1, max_length=200, pattern=_NAME)]
+
+
+class AlarmQuery(BaseModel):
+    """Which of the tenant's alarms to list; an unknown parameter is refused (a misspelt
+    filter would otherwise list every alarm)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    entity: Name | None = None
+    equipment: Name | None = None
+    usage: Name | None = None
+    type: Name | None = None
+    status: list[AlarmStatus] = []
+    severity: list[AlarmSeverity] = []
+    since: AwareDatetime | None = Field(None, description="active at or after this time")
+    until: AwareDatetime | None = Field(None, description="raised before this time")
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=1_000_000_000)
+
+
+class CountQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    level: CountLevel | None = Field(None, description="only the counts of this level")
+
 
 Responses = dict[int | str, dict[str, Any]]
 _NOT_FOUND: Responses = {
@@ -41,48 +66,35 @@ router = APIRouter(
 
 @router.get("", summary="List alarms")
 def list_alarms(
-    holder: Holder,
-    conn: Connection,
-    entity: Name = None,
-    equipment: Name = None,
-    usage: Name = None,
-    alarm_type: Annotated[
-        str | None, Query(alias="type", min_length=1, max_length=200, pattern=_NAME)
-    ] = None,
-    status: Annotated[list[AlarmStatus] | None, Query()] = None,
-    severity: Annotated[list[AlarmSeverity] | None, Query()] = None,
-    since: Annotated[AwareDatetime | None, Query(description="active at or after")] = None,
-    until: Annotated[AwareDatetime | None, Query(description="raised before")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    query: Annotated[AlarmQuery, Query()], holder: Holder, conn: Connection
 ) -> AlarmPage:
     """The tenant's alarms, latest raised first, filtered; `next_offset` pages on."""
     chosen = stored.AlarmFilter(
         tenant_id=holder.tenant_id,
-        entity_id=entity,
-        equipment_id=equipment,
-        usage_id=usage,
-        type=alarm_type,
-        statuses=tuple(status or ()),
-        severities=tuple(severity or ()),
-        since=since,
-        until=until,
+        entity_id=query.entity,
+        equipment_id=query.equipment,
+        usage_id=query.usage,
+        type=query.type,
+        statuses=tuple(query.status),
+        severities=tuple(query.severity),
+        since=query.since,
+        until=query.until,
     )
-    rows = stored.list_alarms(conn, chosen, limit=limit + 1, offset=offset)
-    more = len(rows) > limit
+    rows = stored.list_alarms(conn, chosen, limit=query.limit + 1, offset=query.offset)
+    more = len(rows) > query.limit
     return AlarmPage(
-        alarms=[Alarm.model_validate(row) for row in rows[:limit]],
-        next_offset=offset + limit if more else None,
+        alarms=[Alarm.model_validate(row) for row in rows[: query.limit]],
+        next_offset=query.offset + query.limit if more else None,
     )
 
 
 @router.get("/counts", summary="Count open alarms")
 def count_alarms(
-    holder: Holder, conn: Connection, level: CountLevel | None = None
+    query: Annotated[CountQuery, Query()], holder: Holder, conn: Connection
 ) -> list[AlarmCount]:
     """The tenant's open alarms counted by status and severity: the tenant's total, each
     entity's, each equipment's (or only the `level` asked for)."""
-    rows = stored.alarm_counts(conn, tenant_id=holder.tenant_id, level=level)
+    rows = stored.alarm_counts(conn, tenant_id=holder.tenant_id, level=query.level)
     return [AlarmCount.model_validate(row) for row in rows]
 
 

@@ -259,3 +259,19 @@ def test_another_tenants_alarms_are_neither_listed_nor_counted(api: Api) -> None
         assert alarm_ids(api.call("GET", "/alarms", api.globex, **params)) in (["plant-cut"], [])
     counts = api.call("GET", "/alarms/counts", api.globex).json()
     assert {c["tenant_id"] for c in counts} == {"globex"}
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/alarms", {"usage": "hotel\x00gas"}),
+        ("/alarms/gas%00cut", {}),
+        ("/alarms", {"stauts": "active_ack"}),
+    ],
+)
+def test_what_cannot_name_an_alarm_is_refused_as_a_bad_request(
+    api: Api, path: str, params: dict[str, str]
+) -> None:
+    """A NUL (PostgreSQL's text cannot hold one) or a misspelt filter, which would
+    otherwise list every alarm."""
+    assert api.call("GET", path, api.acme, **params).status_code == 422
