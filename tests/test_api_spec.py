@@ -14,6 +14,8 @@ from alarm_rows import insert_alarm, save_site
 from api_server import serving
 from hypothesis import given, settings
 from schemathesis import Case, GenerationMode
+from schemathesis.checks import CheckFunction
+from schemathesis.specs.openapi.checks import negative_data_rejection
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from storage.tokens import create_token
@@ -44,7 +46,7 @@ def tenants_in(body: Any) -> set[str]:
     return set()
 
 
-def only_globex(ctx: Any, response: Any, case: Case) -> bool:
+def only_globex(ctx: Any, response: Any, case: Case[Any]) -> bool:
     """No alarm or count of a tenant other than the token's in any answer."""
     if response.status_code == 200 and case.path != "/openapi.json":
         seen = tenants_in(response.json())
@@ -67,10 +69,10 @@ def served_spec(url: str) -> OpenApiSchema:
 
 
 def test_every_operation_of_the_spec_is_tried(served: tuple[str, str]) -> None:
-    tried = [
-        (op.ok().method.upper(), op.ok().path) for op in served_spec(served[0]).get_all_operations()
-    ]
-    assert sorted(tried) == sorted(OPERATIONS)
+    paths = served_spec(served[0]).raw_schema["paths"]
+    assert sorted((method.upper(), path) for path in paths for method in paths[path]) == sorted(
+        OPERATIONS
+    )
 
 
 @pytest.mark.parametrize(
@@ -83,15 +85,25 @@ def test_every_operation_answers_as_the_spec_says(
     served: tuple[str, str], method: str, path: str, mode: GenerationMode
 ) -> None:
     """Requests that the spec allows (positive) or forbids (negative), with a token of
-    globex: each answer has a documented status and shape, none is a server error."""
+    globex: each answer has a documented status and shape, none is a server error.
+
+    Whether a request the spec forbids is refused is not checked here: in a query string
+    a "number" is text too (`usage=1e-99` is a valid usage id), so schemathesis' negative
+    cases are often valid requests; test_api refuses the invalid ones that matter.
+    """
     url, token = served
     operation = served_spec(url)[path][method]
+    unsound: list[CheckFunction] = (
+        [negative_data_rejection] if mode is GenerationMode.NEGATIVE else []
+    )
 
     @given(case=operation.as_strategy(mode))
-    @settings(max_examples=60, deadline=None, database=None)
-    def answers(case: Case) -> None:
+    @settings(max_examples=50, deadline=None, database=None)
+    def answers(case: Case[Any]) -> None:
         case.call_and_validate(
-            headers={"Authorization": f"Bearer {token}"}, additional_checks=[only_globex]
+            headers={"Authorization": f"Bearer {token}"},
+            additional_checks=[only_globex],
+            excluded_checks=unsound,
         )
 
     answers()
