@@ -22,15 +22,24 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from api.app import build_app
+    from models.errors import SmatiError
+    from services.ports import port_is_open
     from smati.database import wait_for_database
 
     settings = settings_of(ctx)
     url = settings.database_url.get_secret_value()
     wait_for_database(url, settings.database_wait_s)  # and refuse a schema not migrated
+    host = host or settings.api_host
+    port = settings.api_port if port is None else port
+    if port_is_open(host, port):  # uvicorn would only log it, and exit
+        raise SmatiError(
+            f"port {port} on {host} is taken: give SMATI_API_PORT or --port another "
+            "(0 picks a free one)"
+        )
     config = uvicorn.Config(
         build_app(url),
-        host=host or settings.api_host,
-        port=settings.api_port if port is None else port,
+        host=host,
+        port=port,
         log_config=None,  # the records go through SMATI's logging (JSON or console)
     )
     uvicorn.Server(config).run()
