@@ -90,3 +90,21 @@ def insert_alarm(
     }
     conn.execute(_INSERT_ALARM, values)
     conn.execute(_INSERT_RAISED, values)
+
+
+def save_site_with_alarms(conn: psycopg.Connection) -> None:
+    """The site and four alarms: of acme, `gas-cut` (critical, raised at T0), `co2-high`
+    (warning, an hour later) and `co2-old` (minor, raised two hours before T0, cleared by
+    the data an hour later), on equipment hotel.boiler and hotel.lobby; of globex,
+    `plant-cut` (major, half an hour after T0)."""
+    save_site(conn)
+    insert_alarm(conn, "gas-cut", "hotel.gas", severity="critical")
+    insert_alarm(
+        conn, "co2-high", "hotel.lobby-co2", alarm_type="threshold_high", severity="warning",
+        start_minutes=60,
+    )  # fmt: skip
+    insert_alarm(
+        conn, "co2-old", "hotel.lobby-co2", alarm_type="threshold_high", severity="minor",
+        start_minutes=-120, ended_minutes=-60,
+    )  # fmt: skip
+    insert_alarm(conn, "plant-cut", "plant.temperature", start_minutes=30)

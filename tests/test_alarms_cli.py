@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-from alarm_rows import insert_alarm, save_site
+from alarm_rows import insert_alarm, save_site_with_alarms
 from click.testing import CliRunner, Result
 
 from smati.cli import main
@@ -20,26 +20,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def db(database: str) -> Iterator[str]:
     with psycopg.connect(database, autocommit=True) as conn:
-        save_site(conn)
-        insert_alarm(conn, "gas-cut", "hotel.gas", severity="critical")
-        insert_alarm(
-            conn,
-            "co2-high",
-            "hotel.lobby-co2",
-            alarm_type="threshold_high",
-            severity="warning",
-            start_minutes=60,
-        )
-        insert_alarm(
-            conn,
-            "co2-old",
-            "hotel.lobby-co2",
-            alarm_type="threshold_high",
-            severity="minor",
-            start_minutes=-120,
-            ended_minutes=-60,
-        )
-        insert_alarm(conn, "plant-cut", "plant.temperature", start_minutes=30)
+        save_site_with_alarms(conn)
         for name in ("ack-me", "clear-me"):
             insert_alarm(conn, name, "hotel.boiler-temperature", alarm_type=name)
     yield database

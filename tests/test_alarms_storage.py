@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from alarm_rows import T0, insert_alarm, save_site
+from alarm_rows import T0, insert_alarm, save_site_with_alarms
 
 from models.alarm_status import AlarmSeverity, AlarmStatus, CountLevel
 from storage.alarms import (
@@ -28,42 +28,19 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def site(database: str) -> Iterator[psycopg.Connection]:
-    """Four alarms of acme (one cleared by the data) and one of globex, never changed."""
+    """The site's alarms and `boiler-hot` (acme, major, raised at T0), never changed."""
     with psycopg.connect(database, autocommit=True) as conn:
-        save_site(conn)
-        insert_alarm(conn, "gas-cut", "hotel.gas", severity="critical", start_minutes=0)
+        save_site_with_alarms(conn)
         insert_alarm(conn, "boiler-hot", "hotel.boiler-temperature", alarm_type="threshold_high")
-        insert_alarm(
-            conn,
-            "co2-high",
-            "hotel.lobby-co2",
-            alarm_type="threshold_high",
-            severity="warning",
-            start_minutes=60,
-        )
-        insert_alarm(
-            conn,
-            "co2-old",
-            "hotel.lobby-co2",
-            alarm_type="threshold_high",
-            severity="minor",
-            start_minutes=-120,
-            ended_minutes=-60,
-        )
-        insert_alarm(conn, "plant-cut", "plant.temperature", start_minutes=30)
         yield conn
 
 
 @pytest.fixture
 def fresh(empty_database: str) -> Iterator[psycopg.Connection]:
-    """A migrated database of this test's own, with the site, an open alarm of acme
-    (`gas-cut`), one cleared by the data (`co2-old`) and an open one of globex."""
+    """A migrated database of this test's own, with the site and its alarms."""
     migrate(empty_database)
     with psycopg.connect(empty_database, autocommit=True) as conn:
-        save_site(conn)
-        insert_alarm(conn, "gas-cut", "hotel.gas")
-        insert_alarm(conn, "co2-old", "hotel.lobby-co2", ended_minutes=30)
-        insert_alarm(conn, "plant-cut", "plant.temperature")
+        save_site_with_alarms(conn)
         yield conn
 
 

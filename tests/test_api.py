@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from alarm_rows import insert_alarm, save_site
+from alarm_rows import insert_alarm, save_site_with_alarms
 from api_server import serving
 
 from storage.alarms import alarm_with_history
@@ -41,30 +41,11 @@ class Api:
 def api(database: str) -> Iterator[Api]:
     """Alarms of acme and globex, a token of each, the API serving them."""
     with psycopg.connect(database, autocommit=True) as conn:
-        save_site(conn)
-        insert_alarm(conn, "gas-cut", "hotel.gas", severity="critical")
-        insert_alarm(
-            conn,
-            "co2-high",
-            "hotel.lobby-co2",
-            alarm_type="threshold_high",
-            severity="warning",
-            start_minutes=60,
-        )
-        insert_alarm(
-            conn,
-            "co2-old",
-            "hotel.lobby-co2",
-            alarm_type="threshold_high",
-            severity="minor",
-            start_minutes=-120,
-            ended_minutes=-60,
-        )
+        save_site_with_alarms(conn)
         for name in ("ack-me", "clear-me", "acme-only"):
             insert_alarm(
                 conn, name, "hotel.boiler-temperature", alarm_type=name, start_minutes=-300
             )
-        insert_alarm(conn, "plant-cut", "plant.temperature", start_minutes=30)
         _, acme = create_token(conn, "acme", "maintenance", "test")
         _, globex = create_token(conn, "globex", "globex-ops", "test")
     with serving(database) as url:

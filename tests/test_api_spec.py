@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 import schemathesis
-from alarm_rows import insert_alarm, save_site
+from alarm_rows import save_site_with_alarms
 from api_server import serving
 from hypothesis import given, settings
 from schemathesis import Case, GenerationMode
@@ -27,10 +27,7 @@ pytestmark = pytest.mark.integration
 def served(database: str) -> Iterator[tuple[str, str]]:
     """The API over alarms of acme and globex; its URL and a token of globex."""
     with psycopg.connect(database, autocommit=True) as conn:
-        save_site(conn)
-        insert_alarm(conn, "gas-cut", "hotel.gas", severity="critical")
-        insert_alarm(conn, "co2-old", "hotel.lobby-co2", ended_minutes=30)
-        insert_alarm(conn, "plant-cut", "plant.temperature")
+        save_site_with_alarms(conn)
         _, token = create_token(conn, "globex", "fuzz", "test")
     with serving(database) as url:
         yield url, token.text
