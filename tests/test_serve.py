@@ -59,5 +59,5 @@ def test_a_database_not_migrated_is_a_one_line_error(empty_database: str) -> Non
     assert error.endswith(
         "lacks migrations 0001_initial, 0002_transmission, 0003_radio, "
         "0004_registry_revision, 0005_worker_state, 0006_plausible_bounds, "
-        "0007_rollups, 0008_alarms, 0011_api_tokens: run `smati db migrate`"
+        "0007_rollups, 0008_alarms, 0011_alarms_api: run `smati db migrate`"
     )

@@ -13,3 +13,7 @@ CREATE TABLE api_tokens (
 -- A name tells a tenant's live tokens apart (it is the actor of their acks and clears).
 CREATE UNIQUE INDEX api_tokens_live_name_idx ON api_tokens (tenant_id, name)
     WHERE revoked_at IS NULL;
+
+-- A tenant's alarms listed latest raised first, a page at a time (the CLI and the API),
+-- without sorting all of them for each page.
+CREATE INDEX alarms_tenant_start_idx ON alarms (tenant_id, start_ts DESC, id);
