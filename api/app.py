@@ -26,7 +26,16 @@ _STATUS_OF: dict[type[Exception], int] = {
 
 def build_app(database_url: str, *, pool_size: int = 4) -> FastAPI:
     """The API on the database at `database_url`; its pool opens and closes with the app."""
-    pool = ConnectionPool(database_url, min_size=1, max_size=pool_size, open=False, timeout=5)
+    # In autocommit, a change commits where the storage function ends its transaction,
+    # before the answer is sent: a dependency's exit (the pool's commit) would run after.
+    pool = ConnectionPool(
+        database_url,
+        min_size=1,
+        max_size=pool_size,
+        open=False,
+        timeout=5,
+        kwargs={"autocommit": True},
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -19,8 +19,7 @@ _bearer = HTTPBearer(auto_error=False, description="a tenant's token, from `smat
 
 
 def database_connection(request: Request) -> Iterator[psycopg.Connection]:
-    """A connection of the app's pool for this request, committed after it (rolled back
-    if it failed)."""
+    """A connection of the app's pool (in autocommit) for this request."""
     pool = request.app.state.pool
     assert isinstance(pool, ConnectionPool), "build_app puts the pool in the app's state"
     with pool.connection() as conn:

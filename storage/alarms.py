@@ -214,7 +214,8 @@ def _already(alarm: Row, transition: str) -> str:
         by, at = alarm["ack_by"], alarm["ack_ts"]
     else:
         by, at = alarm["cleared_by"] or "the data", alarm["end_ts"]
-    return f"alarm {alarm['id']} is already {transition} (by {by} at {at.isoformat()})"
+    when = at.isoformat(timespec="seconds")
+    return f"alarm {alarm['id']} is already {transition} (by {by} at {when})"
 
 
 def _alarm(
