@@ -13,6 +13,7 @@ from datetime import timedelta
 from models.bindings import Bindings
 from models.codecs import ChannelValue, DecodeError, WrongLength, WrongPort, codec_for
 from models.dead_letter import RejectCode, Rejection
+from models.identity import identify
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError, RadioFrame
 from models.reading import QualityFlag, Reading
@@ -118,17 +119,12 @@ def decode_uplink(
             decoded.frame = parse(uplink.payload, uplink.received_at)
         except FrameFormatError as error:
             return _refused(decoded, RejectCode.MALFORMED_PAYLOAD, str(error))
-    dev_eui = decoded.frame.dev_eui if decoded.frame else None
-    entry = index.find(uplink.device_id, dev_eui)
-    if entry is None:
-        reason = f"unknown device {uplink.device_id!r}: not in the registry"
-        return _refused(decoded, RejectCode.UNKNOWN_DEVICE, reason)
+    entry = identify(uplink, decoded.frame, index)
+    if isinstance(entry, Rejection):
+        decoded.rejections.append(entry)
+        return decoded
     device, channels = entry
     decoded.device = device
-    tenant = uplink.metadata.get("tenant")
-    if tenant is not None and tenant != device.tenant:
-        reason = f"device {uplink.device_id!r} is not registered for tenant {tenant!r}"
-        return _refused(decoded, RejectCode.UNKNOWN_DEVICE, reason)
     try:
         values = _channel_values(uplink, device, decoded.frame, trusted_sources)
     except DecodeError as error:

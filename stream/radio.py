@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from models.radio_health import RadioRecord, RadioState, check_frame
+from models.replay import replay_origin
 from models.uplink import RawUplink
 from models.validation import Decoded
 from stream.dead_letters import position
@@ -21,8 +22,9 @@ log = logging.getLogger(__name__)
 
 
 def radio_key(uplink: RawUplink, decoded: Decoded) -> str | None:
-    """The radio state's key of a radio uplink from a registered device, else None."""
-    if decoded.frame is None or decoded.device is None:
+    """The radio state's key of a radio uplink from a registered device on its first pass,
+    else None: a replayed frame's counter was judged on its first pass (models.replay)."""
+    if decoded.frame is None or decoded.device is None or replay_origin(uplink) is not None:
         return None
     return uplink.device_id
 
@@ -40,7 +42,7 @@ def admit_frame(
     if key is None or frame is None or device is None:
         return True, None
     state = states.get(key)
-    new_state, verdict = check_frame(state, frame.f_cnt, frame.counter_modulus, origin)
+    new_state, verdict = check_frame(state, frame.f_cnt, frame.counter_modulus, origin, frame.time)
     if verdict.duplicate_of is not None:
         RADIO_FRAMES_REPEATED.labels(source=uplink.source).inc()
         log.info(
