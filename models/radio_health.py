@@ -14,6 +14,7 @@ the Sigfox backend takes as the next after the silence since the last frame
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -103,3 +104,25 @@ class RadioRecord(BaseModel):
     @classmethod
     def from_json(cls, raw: bytes) -> RadioRecord:
         return cls.model_validate_json(raw)
+
+
+def merge_repeated_frames(records: Sequence[RadioRecord]) -> list[RadioRecord]:
+    """One record per frame (device and time), the first, with the receptions of its
+    repetitions appended: one frame heard by several gateways or base stations."""
+    merged: dict[tuple[str, datetime], RadioRecord] = {}
+    for record in records:
+        key = (record.device_id, record.ts)
+        first = merged.setdefault(key, record)
+        if first is not record:
+            receptions = merge_receptions(first.receptions, record.receptions)
+            merged[key] = first.model_copy(update={"receptions": receptions})
+    return list(merged.values())
+
+
+def merge_receptions(
+    first: tuple[Reception, ...], more: tuple[Reception, ...]
+) -> tuple[Reception, ...]:
+    """`first`, then the receptions of `more` by gateways not in it (the SQL function
+    merge_receptions does the same with a stored frame)."""
+    heard = {reception.gateway_id for reception in first}
+    return (*first, *(reception for reception in more if reception.gateway_id not in heard))

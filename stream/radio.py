@@ -36,8 +36,10 @@ def admit_frame(
     origin: str,
     raw_partition: int,
 ) -> tuple[bool, RadioRecord | None]:
-    """(False, None) for a frame already handled from another origin; else (True, the
-    frame's radio record, None for an uplink that is no radio frame). Its key is fetched."""
+    """Whether the uplink's readings are new, and the frame's radio record (None for an
+    uplink that is no radio frame). A frame already handled from another origin (another
+    gateway's or base station's copy) is not: its record adds its receptions to the
+    first's (storage.writer merges them). Its key is fetched."""
     key, frame, device = radio_key(uplink, decoded), decoded.frame, decoded.device
     if key is None or frame is None or device is None:
         return True, None
@@ -46,13 +48,20 @@ def admit_frame(
     if verdict.duplicate_of is not None:
         RADIO_FRAMES_REPEATED.labels(source=uplink.source).inc()
         log.info(
-            "frame %s of %s already received from %s: dropped",
+            "frame %s of %s already received from %s: its receptions merged, readings dropped",
             frame.f_cnt,
             device.id,
             verdict.duplicate_of,
             extra={"device": device.id, **position(origin)},
         )
-        return False, None
+        return False, RadioRecord(
+            device_id=device.id,
+            ts=frame.time,
+            source=uplink.source,
+            network_id=frame.network_id,
+            receptions=frame.receptions,
+            origin=origin,
+        )
     states.put(key, new_state, raw_partition)
     return True, RadioRecord(
         device_id=device.id,

@@ -535,6 +535,33 @@ def test_a_form_encoded_sigfox_callback_is_stored(radio: Radio, database: str) -
     )
 
 
+def test_a_sigfox_frame_from_two_base_stations_is_stored_once_with_both(
+    radio: Radio, database: str
+) -> None:
+    at = NOW - timedelta(minutes=7)
+    for station in (("1D44", -123.0, 18.86), ("2A0F", -101.5, 22.0)):
+        body = sigfox_callback("1A2B3C", bytes.fromhex("0100BE"), seq=20, at=at, station=station)
+        assert post(f"{radio.webhooks}/sigfox/acme", body, SECRETS["acme"])[0] == 200
+    wait_until_caught_up(radio.settings)
+    stored = [r for r in readings_of(database, "sigfox-store-room") if r[1] == at]
+    assert stored == [("hq.store-temperature", at, 19.0, "sigfox")]
+    assert rows(
+        database,
+        "SELECT gateways, gateway_count, best_rssi, best_snr FROM radio_frames "
+        "WHERE device_id = 'sigfox-store-room' AND f_cnt = 20",
+    ) == [
+        (
+            [
+                {"gateway_id": "1D44", "rssi": -123.0, "snr": 18.86},
+                {"gateway_id": "2A0F", "rssi": -101.5, "snr": 22.0},
+            ],
+            2,
+            -101.5,
+            22.0,
+        )
+    ]
+
+
 def save_site(database: str, boiler_model: str) -> None:
     """The radio site with a Sigfox sensor in the boiler room, of model `boiler_model`."""
     document = radio_site().model_dump(mode="json")
