@@ -15,6 +15,7 @@ from smati.bench import bench
 from smati.context import settings_of
 from smati.errors import OneLineErrors
 from smati.logs import configure_logging
+from smati.mqtt_cli import mqtt
 from smati.reads import dead_letters, events, readings
 from smati.registry_cli import registry
 from smati.replay import replay
@@ -259,6 +260,7 @@ main.add_command(dead_letters)
 main.add_command(events)
 main.add_command(readings)
 main.add_command(services)
+main.add_command(mqtt)
 main.add_command(report)
 
 if __name__ == "__main__":
