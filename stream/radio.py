@@ -45,25 +45,7 @@ def admit_frame(
         return True, None
     state = states.get(key)
     new_state, verdict = check_frame(state, frame.f_cnt, frame.counter_modulus, origin, frame.time)
-    if verdict.duplicate_of is not None:
-        RADIO_FRAMES_REPEATED.labels(source=uplink.source).inc()
-        log.info(
-            "frame %s of %s already received from %s: its receptions merged, readings dropped",
-            frame.f_cnt,
-            device.id,
-            verdict.duplicate_of,
-            extra={"device": device.id, **position(origin)},
-        )
-        return False, RadioRecord(
-            device_id=device.id,
-            ts=frame.time,
-            source=uplink.source,
-            network_id=frame.network_id,
-            receptions=frame.receptions,
-            origin=origin,
-        )
-    states.put(key, new_state, raw_partition)
-    return True, RadioRecord(
+    record = RadioRecord(
         device_id=device.id,
         ts=frame.time,
         source=uplink.source,
@@ -76,3 +58,15 @@ def admit_frame(
         counter_reset=verdict.counter_reset,
         origin=origin,
     )
+    if verdict.duplicate_of is not None:
+        RADIO_FRAMES_REPEATED.labels(source=uplink.source).inc()
+        log.info(
+            "frame %s of %s already received from %s: its receptions merged, readings dropped",
+            frame.f_cnt,
+            device.id,
+            verdict.duplicate_of,
+            extra={"device": device.id, **position(origin)},
+        )
+        return False, record
+    states.put(key, new_state, raw_partition)
+    return True, record
