@@ -30,10 +30,12 @@ def identify(
     caller = uplink.metadata.get("tenant")
     if frame is None:
         return _owned(index.find(uplink.device_id), uplink.device_id, caller)
-    mismatch = _mismatch(uplink, frame)
+    topic = topic_application(uplink.source, str(uplink.metadata.get("topic", "")))
+    mismatch = _mismatch(uplink.device_id, frame, topic)
     if mismatch is not None:
         return Rejection(code=RejectCode.DEVICE_MISMATCH, reason=mismatch)
-    binding = _binding(uplink, frame, index)
+    network_tenant = frame.network_tenant or (topic[1] if topic else None)
+    binding = _binding(NetworkServer(uplink.source), frame, network_tenant, caller, index)
     if isinstance(binding, Rejection):
         return binding
     return _owned(index.find(uplink.device_id, frame.dev_eui), uplink.device_id, binding.tenant)
@@ -49,17 +51,17 @@ def _owned(entry: DeviceEntry | None, name: str, tenant: str | None) -> DeviceEn
     return entry
 
 
-def _mismatch(uplink: RawUplink, frame: RadioFrame) -> str | None:
-    """Why the topic's device or application is not the body's; None when they agree."""
+def _mismatch(
+    device_id: str, frame: RadioFrame, topic: tuple[str, str | None] | None
+) -> str | None:
+    """Why the topic's device (a webhook's: the body's) or the topic's application and
+    tenant are not the body's; None when they agree."""
     names = {frame.network_id.upper(), (frame.dev_eui or "").upper()}
-    if uplink.device_id.upper() not in names:
-        return (
-            f"the topic names device {uplink.device_id!r}, the message's body {frame.network_id!r}"
-        )
-    named = topic_application(uplink.source, str(uplink.metadata.get("topic", "")))
-    if named is None:
+    if device_id.upper() not in names:
+        return f"the topic names device {device_id!r}, the message's body {frame.network_id!r}"
+    if topic is None:
         return None
-    application, network_tenant = named
+    application, network_tenant = topic
     if application.lower() != (frame.application or "").lower():
         return (
             f"the topic names application {application!r}, the message's body {frame.application!r}"
@@ -74,17 +76,17 @@ def _mismatch(uplink: RawUplink, frame: RadioFrame) -> str | None:
 
 
 def _binding(
-    uplink: RawUplink, frame: RadioFrame, index: DeviceIndex
+    server: NetworkServer,
+    frame: RadioFrame,
+    network_tenant: str | None,
+    caller: str | None,
+    index: DeviceIndex,
 ) -> NetworkBinding | Rejection:
     """The binding of the frame's application; refused when there is none, or when it is
     another tenant's than the webhook caller's."""
-    server = NetworkServer(uplink.source)
-    caller = uplink.metadata.get("tenant")
     if frame.application is None:
         reason = f"the message names no {server.label}: the registry binds them to tenants"
         return Rejection(code=RejectCode.UNBOUND_APPLICATION, reason=reason)
-    named = topic_application(uplink.source, str(uplink.metadata.get("topic", "")))
-    network_tenant = frame.network_tenant or (named[1] if named else None)
     binding = index.bindings.find(server, frame.application, network_tenant, caller)
     at = f"@{network_tenant}" if network_tenant else ""
     what = f"{server.label} {frame.application!r}{at}"
