@@ -147,7 +147,7 @@ class UplinkChecker:
         if not admitted:
             return []
         batch.readings += found.readings
-        heard = datetime.fromtimestamp(message.timestamp, UTC)
+        heard = _heard(message.timestamp, uplink)
         return [Admitted(reading, message.partition, heard) for reading in found.readings]
 
     def _detect(self, admitted: Admitted, batch: BatchOutcome) -> None:
@@ -180,6 +180,14 @@ class UplinkChecker:
             return
         self.usage_states.put(reading.usage_id, state, admitted.partition)
         batch.store(EVENTS, found)
+
+
+def _heard(published: float, uplink: RawUplink) -> datetime:
+    """When the uplink was published: a replayed one, when its connector first received
+    it, so that a replay does not make its usages look heard now."""
+    if replay_origin(uplink) is not None:
+        return uplink.received_at
+    return datetime.fromtimestamp(published, UTC)
 
 
 def _origin(event: EventT[bytes], uplink: RawUplink) -> str:

@@ -634,6 +634,7 @@ def test_an_uplink_with_no_codec_yet_is_stored_once_after_the_fix_and_a_replay(
     assert "maker-codec-not-installed" in letter["reason"]
     assert readings_of(database, "sigfox-boiler-room") == []
     reloaded([radio.worker], lambda: save_site(database, "elsys-ers"))
+    replayed_at = datetime.now(UTC)
     stored = [("hq.boiler-temperature", at, 23.0, "sigfox")]
     for _ in range(2):  # replaying twice stores nothing twice
         assert replay(radio, letter["code"], since) == (
@@ -644,6 +645,13 @@ def test_an_uplink_with_no_codec_yet_is_stored_once_after_the_fix_and_a_replay(
     assert [d["code"] for d in dead_letters(radio.settings) if d["device_id"] == "C0FFEE"] == [
         letter["code"]
     ]
+    # heard when the webhook received it, not when it was replayed
+    ((last_heard,),) = rows(
+        database,
+        "SELECT state->'transmission'->>'last_heard' FROM usage_states "
+        "WHERE usage_id = 'hq.boiler-temperature'",
+    )
+    assert since <= datetime.fromisoformat(last_heard) < replayed_at
     # the replayed frame touched no frame counter: its first pass did
     assert rows(
         database, "SELECT count(*) FROM radio_frames WHERE device_id = 'sigfox-boiler-room'"
