@@ -44,7 +44,18 @@ def test_without_the_network_tenant_only_the_calling_tenant_s_binding_is_found()
     bindings = Bindings.of(radio_site().bindings)
     assert tenant_of(bindings.find(NetworkServer.TTS, "smati-hq", tenant="acme")) == "acme"
     assert bindings.find(NetworkServer.TTS, "smati-hq", tenant="globex") is None
-    assert bindings.find(NetworkServer.TTS, "smati-hq") is None
+    # nor a caller: found if only one tenant binds that application
+    assert tenant_of(bindings.find(NetworkServer.TTS, "smati-hq")) == "acme"
+    same_id_elsewhere = NetworkBinding(
+        id="globex-hq",
+        tenant="globex",
+        server=NetworkServer.TTS,
+        application="smati-hq",
+        network_tenant="globex",
+    )
+    both = Bindings.of((*radio_site().bindings, same_id_elsewhere))
+    assert both.find(NetworkServer.TTS, "smati-hq") is None  # whose? not told
+    assert tenant_of(both.find(NetworkServer.TTS, "smati-hq", tenant="globex")) == "globex"
 
 
 def test_a_device_s_binding_tells_where_a_downlink_goes() -> None:
