@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default=256 * 1024, gt=0, description="larger uplinks are dead-lettered by connectors"
     )
     mqtt_client_id: str = Field(default="smati-mqtt-connector", description="MQTT session id")
+    mqtt_tenant_passwords: dict[str, SecretStr] = Field(
+        default={},
+        description="tenant -> password of its MQTT user, for `smati mqtt credentials` "
+        "(never logged)",
+    )
     topic_prefix: str = Field(default="smati", description="prefix of every Kafka topic")
     topic_partitions: int = Field(default=4, ge=1, description="partitions of new topics")
     app_id: str = Field(default="smati-stream", description="Faust app id = consumer group")
