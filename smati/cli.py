@@ -12,6 +12,7 @@ import click
 from models.settings import Settings
 from services import BrokerChoice
 from smati.bench import bench
+from smati.codecs_cli import codecs
 from smati.context import settings_of
 from smati.errors import OneLineErrors
 from smati.logs import configure_logging
@@ -251,6 +252,7 @@ def demo(
 
 
 main.add_command(bench)
+main.add_command(codecs)
 main.add_command(registry)
 main.add_command(dead_letters)
 main.add_command(events)
