@@ -24,7 +24,7 @@ from models.codecs.javascript import (
 from services.codec_packages import package_program
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-TLV_CODEC_FILE = Path(__file__).parent / "codecs" / "tlv-climate.js"
+TLV_CODEC_FILE = Path(__file__).parent.parent / "benchmarks" / "codecs" / "tlv-climate.js"
 # An EM300-TH frame as Milesight documents it: battery 100 %, 27.3 °C, 54 % (any port).
 EM300_TH = bytes.fromhex("0175640367110104686c")
 
