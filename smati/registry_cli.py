@@ -77,6 +77,11 @@ def _tree(stored: Registry) -> Iterator[str]:
         channels = ", ".join(f"{ch} -> {usage}" for ch, usage in device.channels.items())
         radio = f", {device.transceiver}" if device.transceiver else ""
         yield f"  {device.id}  ({device.tenant}, {device.model}{radio}): {channels}"
+    if stored.codecs:
+        yield "codecs:"
+    for codec in stored.codecs:
+        source = codec.file or codec.package or "inline program"
+        yield f"  {codec.id}  ({source}, {len(codec.program)} characters) {codec.options or ''}"
 
 
 def _usage_facts(usage: Usage) -> str:

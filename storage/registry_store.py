@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
-from models.codecs.catalogue import CodecChannel, JsCodec
+from models.codecs.catalogue import JsCodec
 from models.errors import SmatiError
 from models.reading import UsageType
 from models.registry import (
@@ -294,7 +294,7 @@ def load_registry(conn: psycopg.Connection) -> Registry:
                 gateways=tuple(gateways),
                 transceivers=tuple(transceivers),
                 devices=tuple(devices),
-                codecs=tuple(_codec(row) for row in _select(cur, "codecs")),
+                codecs=tuple(JsCodec.model_validate(row) for row in _select(cur, "codecs")),
             )
         except ValidationError as error:
             raise StoredRegistryError(_describe(error, device_ids)) from None
@@ -423,18 +423,6 @@ def _gateway(row: Row) -> Gateway:
 
 def _transceiver(row: Row) -> Transceiver:
     return Transceiver(id=row["id"], network=Network(row["network"]), gateway=row["gateway_id"])
-
-
-def _codec(row: Row) -> JsCodec:
-    return JsCodec(
-        id=row["id"],
-        file=row["file"],
-        package=row["package"],
-        program=row["program"],
-        options=row["options"],
-        f_ports=tuple(row["f_ports"]) if row["f_ports"] is not None else None,
-        channels={name: CodecChannel(**channel) for name, channel in row["channels"].items()},
-    )
 
 
 def _load_devices(cur: psycopg.Cursor[Row]) -> list[Device]:

@@ -79,6 +79,9 @@ def test_registry_load_stores_each_codecs_program(empty_database: str) -> None:
     assert codecs["tlv-climate"].program == tlv_file.read_text()
     assert codecs["adeunis-temp-sigfox"].program == package_program("@adeunis/codecs")
     assert codecs["adeunis-temp-sigfox"].options == {"device_type": "temp", "network": "sigfox"}
+    shown = runner.invoke(main, ["--database-url", empty_database, "registry", "show"]).output
+    assert f"  tlv-climate  (../../benchmarks/codecs/tlv-climate.js, {len(tlv_file.read_text())} " \
+        "characters)" in shown  # fmt: skip
 
 
 def test_registry_load_names_a_codec_file_it_cannot_read(tmp_path: Path) -> None:
