@@ -15,6 +15,7 @@ import pytest
 from models.codecs import CODECS, CodecError, CodecTimeout
 from models.codecs.catalogue import CodecChannel, JsCodec, channel_values
 from models.codecs.javascript import (
+    TIMEOUTS_PER_BATCH,
     CodecInput,
     JsEngine,
     Limits,
@@ -173,6 +174,19 @@ def test_a_looping_and_a_hogging_codec_are_stopped_and_the_batch_goes_on() -> No
     assert "memory limit of 32 MB" in str(results[3])
     # Each stopped within its own call's limit (a call per refusal and one to go on).
     assert elapsed < 5 * 0.2 + 2
+
+
+def test_a_codec_timing_out_again_and_again_is_not_run_on_the_rest_of_its_batch() -> None:
+    engine = JsEngine(Limits(time_s=0.1))
+    codec = JsCodec(id="loops", program=LOOPS_ON_1_HOGS_ON_2)
+    results = engine.decode(codec, [CodecInput(b"\x01", 1, NOW)] * 6)
+    assert [type(r) for r in results] == [CodecTimeout] * 6
+    assert [str(r) for r in results[2:4]] == [
+        "codec 'loops' did not finish within 0.1 s",
+        f"codec 'loops' not run: it timed out on {TIMEOUTS_PER_BATCH} payloads of this batch",
+    ]
+    (after,) = engine.decode(codec, [CodecInput(b"\x05", 1, NOW)])  # the next batch runs it
+    assert isinstance(after, dict) and after["data"]["value"] == 5
 
 
 def test_a_codec_that_does_not_load_refuses_every_payload_with_its_reason() -> None:

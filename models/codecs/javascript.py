@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple
 
 from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer
@@ -95,6 +96,12 @@ Output = dict[str, Any]
 """A `decodeUplink` result: `data`, `warnings`, `errors`."""
 
 
+TIMEOUTS_PER_BATCH = 3
+"""A codec that timed out on this many payloads of a batch is not run on the rest of it
+(refused as `codec_timeout`, to replay once fixed): each time-out costs the time limit, and
+a codec that loops on every payload would hold the worker for the whole batch."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """Of one call into the engine: a batch, or one payload found at fault in it."""
@@ -141,6 +148,12 @@ class JsEngine:
     def _decode(self, codec: JsCodec, inputs: Sequence[CodecInput]) -> list[Output | DecodeError]:
         results: list[Output | DecodeError] = []
         while len(results) < len(inputs):
+            if sum(isinstance(r, CodecTimeout) for r in results) >= TIMEOUTS_PER_BATCH:
+                skipped = CodecTimeout(
+                    f"codec {codec.id!r} not run: it timed out on {TIMEOUTS_PER_BATCH} "
+                    "payloads of this batch"
+                )
+                return results + [skipped] * (len(inputs) - len(results))
             results += self._decode_from(codec, inputs[len(results) :])
         return results
 
@@ -264,14 +277,10 @@ def _port_refusal(codec: JsCodec, f_port: int | None) -> WrongPort | None:
     return WrongPort(f"f_port {f_port} carries no measurements (expected {list(codec.f_ports)})")
 
 
-_DEFAULT_ENGINE: list[JsEngine] = []
-
-
+@cache
 def default_engine() -> JsEngine:
     """One engine with the default limits for the process, made at first use."""
-    if not _DEFAULT_ENGINE:
-        _DEFAULT_ENGINE.append(JsEngine())
-    return _DEFAULT_ENGINE[0]
+    return JsEngine()
 
 
 def encode_downlink(codec: JsCodec, obj: object, f_port: int) -> bytes:
