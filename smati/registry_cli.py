@@ -48,10 +48,14 @@ def registry_show(ctx: click.Context) -> None:
 @registry.command("export")
 @click.pass_context
 def registry_export(ctx: click.Context) -> None:
-    """The stored registry as a registry file (YAML), which `smati registry load` takes back."""
+    """The stored registry as a registry file (YAML), which `smati registry load` takes back
+    (a codec read from a file or an npm package is named by it, without its program)."""
     import yaml
 
     document = _stored(ctx).model_dump(mode="json", exclude_defaults=True)
+    for codec in document.get("codecs", []):
+        if "file" in codec or "package" in codec:  # read again from there when loaded
+            del codec["program"]
     click.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)
 
 

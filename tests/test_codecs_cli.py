@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from services.codec_packages import package_program
@@ -79,6 +80,13 @@ def test_registry_load_stores_each_codecs_program(empty_database: str) -> None:
     assert codecs["tlv-climate"].program == tlv_file.read_text()
     assert codecs["adeunis-temp-sigfox"].program == package_program("@adeunis/codecs")
     assert codecs["adeunis-temp-sigfox"].options == {"device_type": "temp", "network": "sigfox"}
+    exported = runner.invoke(main, ["--database-url", empty_database, "registry", "export"])
+    again = yaml.safe_load(exported.output)["codecs"]
+    assert [(c["id"], c.get("file"), c.get("package"), "program" in c) for c in again] == [
+        ("adeunis-temp-sigfox", None, "@adeunis/codecs", False),
+        ("tlv-climate", "../../benchmarks/codecs/tlv-climate.js", None, False),
+        ("misbehaving", "misbehaving.js", None, False),
+    ]
     shown = runner.invoke(main, ["--database-url", empty_database, "registry", "show"]).output
     assert f"  tlv-climate  (../../benchmarks/codecs/tlv-climate.js, {len(tlv_file.read_text())} " \
         "characters)" in shown  # fmt: skip
