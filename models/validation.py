@@ -182,9 +182,9 @@ def _locate(
     if frame is not None and frame.f_port == 0:
         return decoded
     given = (
-        CodecInput(frame.payload, frame.f_port, frame.time)
+        CodecInput(frame.payload, frame.f_port, frame.time, device.id)
         if frame is not None
-        else CodecInput(uplink.payload, None, uplink.received_at)
+        else CodecInput(uplink.payload, None, uplink.received_at, device.id)
     )
     located = _Located(uplink, origin, decoded, channels, given, index.codecs.get(device.model))
     if frame is not None and frame.decoded is not None and uplink.source in trusted:

@@ -149,6 +149,18 @@ def test_the_codec_sees_the_reception_time_as_its_clock(engine: JsEngine) -> Non
     assert data(engine, codec, "05")["now"] == NOW.timestamp() * 1000
 
 
+def test_the_codec_is_told_the_registrys_device(engine: JsEngine) -> None:
+    codec = JsCodec(id="device", program="function decodeUplink(i) { return {data: i}; }")
+    (output,) = engine.decode(codec, [CodecInput(b"\x01", 7, NOW, "store-temp-01")])
+    assert isinstance(output, dict)
+    assert output["data"] == {
+        "bytes": [1],
+        "fPort": 7,
+        "recvTime": NOW.isoformat().replace("+00:00", ".000Z"),
+        "device": "store-temp-01",
+    }
+
+
 def test_the_codec_has_no_module_loader_network_or_timers(engine: JsEngine) -> None:
     codec = JsCodec(
         id="probe",

@@ -51,6 +51,7 @@ var __smati = (function (RealDate) {
     try {
       var out = decodeUplink({
         bytes: input.bytes, fPort: input.fPort, recvTime: new CodecDate(input.recvTime),
+        device: input.device,
       });
       return JSON.stringify(out === undefined ? null : out);
     } catch (error) {
@@ -90,6 +91,9 @@ class CodecInput(NamedTuple):
     payload: bytes
     f_port: int | None
     received_at: datetime
+    device: str = ""
+    """The registry's device id: `input.device`, beyond the format, for codecs that keep
+    state per device (Adeunis keeps each device's configuration frames)."""
 
 
 Output = dict[str, Any]
@@ -192,7 +196,12 @@ class JsEngine:
     def _call_decode(self, codec: JsCodec, inputs: Sequence[CodecInput]) -> list[Output]:
         context = self._context(codec)
         batch = [
-            {"bytes": list(i.payload), "fPort": i.f_port, "recvTime": _epoch_ms(i.received_at)}
+            {
+                "bytes": list(i.payload),
+                "fPort": i.f_port,
+                "recvTime": _epoch_ms(i.received_at),
+                "device": i.device,
+            }
             for i in inputs
         ]
         try:
