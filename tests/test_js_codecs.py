@@ -22,6 +22,10 @@ from models.codecs.javascript import (
     encode_downlink,
     outputs_or_errors,
 )
+from models.dead_letter import RejectCode
+from models.registry_file import parse_registry
+from models.uplink import RawUplink
+from models.validation import DeviceIndex, decode_uplink
 from services.codec_packages import package_program
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -239,3 +243,35 @@ def test_encode_downlink_uses_the_codecs_encode_downlink() -> None:
         encode_downlink(codec, {"interval_minutes": 0}, 85)
     with pytest.raises(CodecError, match="defines no encodeDownlink"):
         encode_downlink(JsCodec(id="no-encoder", program=LOOPS_ON_1_HOGS_ON_2), {}, 1)
+
+
+SITE = """
+tenants:
+  - id: acme
+    entities:
+      - id: lab
+        equipment:
+          - id: lab.room
+            usages:
+              - {id: lab.temperature, type: instant, unit: °C, period_s: 600}
+devices:
+  - {id: climate-01, tenant: acme, model: tlv-climate, channels: {temperature: lab.temperature}}
+"""
+
+
+def test_an_uplink_with_no_codec_yet_is_a_codec_error_then_decodes_once_it_is_added(
+    engine: JsEngine,
+) -> None:
+    uplink = RawUplink(source="mqtt", device_id="climate-01", received_at=NOW, payload=EM300_TH)
+    site = parse_registry(SITE)
+    (refused,) = decode_uplink(uplink, "o", DeviceIndex.of(site), engine=engine).rejections
+    assert refused.code == RejectCode.CODEC_ERROR
+    assert "no codec for device model 'tlv-climate'" in refused.reason
+    channels = {"temperature": CodecChannel(path="temperature", unit="°C")}
+    codec = JsCodec(id="tlv-climate", program=TLV_CODEC_FILE.read_text(), channels=channels)
+    fixed = DeviceIndex.of(site.model_copy(update={"codecs": (codec,)}))
+    decoded = decode_uplink(uplink, "o", fixed, engine=engine)
+    assert [(r.usage_id, r.value, r.unit) for r in decoded.readings] == [
+        ("lab.temperature", 27.3, "°C")
+    ]
+    assert decoded.rejections == []
