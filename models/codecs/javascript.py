@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer
 
-from models.codecs.base import CodecError, CodecTimeout, DecodeError, WrongPort
+from models.codecs.base import CodecError, CodecTimeout, DecodeError, port_refusal
 from models.codecs.catalogue import JsCodec
 
 # Installed before the program, in its context: its clock, and the entry points SMATI calls.
@@ -268,7 +268,7 @@ def outputs_or_errors(
     """`engine.decode`, with a codec that cannot load refusing every input with its reason,
     and the inputs on a port the codec entry excludes refused without a call."""
     results: list[Output | DecodeError | None] = [
-        _port_refusal(codec, one.f_port) for one in inputs
+        port_refusal(one.f_port, codec.f_ports) for one in inputs
     ]
     todo = [n for n, result in enumerate(results) if result is None]
     try:
@@ -278,12 +278,6 @@ def outputs_or_errors(
     for n, result in zip(todo, decoded, strict=True):
         results[n] = result
     return [result for result in results if result is not None]
-
-
-def _port_refusal(codec: JsCodec, f_port: int | None) -> WrongPort | None:
-    if f_port is None or codec.f_ports is None or f_port in codec.f_ports:
-        return None
-    return WrongPort(f"f_port {f_port} carries no measurements (expected {list(codec.f_ports)})")
 
 
 @cache
