@@ -13,6 +13,7 @@ from models.settings import Settings
 from services import BrokerChoice
 from smati.alarms_cli import alarms
 from smati.bench import bench
+from smati.codecs_cli import codecs
 from smati.context import settings_of
 from smati.errors import OneLineErrors
 from smati.logs import configure_logging
@@ -257,6 +258,7 @@ def demo(
 
 
 main.add_command(bench)
+main.add_command(codecs)
 main.add_command(registry)
 dead_letters.add_command(replay)
 main.add_command(dead_letters)
