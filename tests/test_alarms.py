@@ -78,8 +78,8 @@ class Usage:
 def rule(**fields: Any) -> AlarmRule:
     base: dict[str, Any] = {
         "type": "threshold",
-        "create": [{"severity": "major", "on": ["threshold_high"]}],
-        "clear": {"on": ["threshold_cleared"]},
+        "create": [{"severity": "major", "when": ["threshold_high"]}],
+        "clear": {"when": ["threshold_cleared"]},
     }
     return AlarmRule.model_validate(base | fields)
 
@@ -156,8 +156,8 @@ def test_a_reading_after_the_duration_raises_before_it_clears() -> None:
     """The clock did not tick in time: the reading's step fires the timer first."""
     only_critical = rule(
         type="transmission",
-        create=[{"severity": "critical", "on": ["transmission_red"], "duration_s": 900}],
-        clear={"on": ["transmission_green"]},
+        create=[{"severity": "critical", "when": ["transmission_red"], "duration_s": 900}],
+        clear={"when": ["transmission_green"]},
     )
     usage = Usage([only_critical])
     usage.clock(50, status("red", 50))
@@ -171,7 +171,7 @@ def test_a_reading_after_the_duration_raises_before_it_clears() -> None:
 
 
 def test_a_repeating_condition_raises_at_the_third_reading_out_of_range() -> None:
-    usage = Usage([rule(create=[{"severity": "major", "on": ["threshold_high"], "repeat": 3}])])
+    usage = Usage([rule(create=[{"severity": "major", "when": ["threshold_high"], "repeat": 3}])])
     usage.reading(0, event(K.THRESHOLD_HIGH, 0))
     usage.reading(10)
     assert usage.changes == []
@@ -181,7 +181,7 @@ def test_a_repeating_condition_raises_at_the_third_reading_out_of_range() -> Non
 
 
 def test_a_clear_restarts_the_repeat_count() -> None:
-    usage = Usage([rule(create=[{"severity": "major", "on": ["threshold_high"], "repeat": 3}])])
+    usage = Usage([rule(create=[{"severity": "major", "when": ["threshold_high"], "repeat": 3}])])
     usage.reading(0, event(K.THRESHOLD_HIGH, 0))
     usage.reading(10)
     usage.reading(20, event(K.THRESHOLD_CLEARED, 20))
@@ -322,11 +322,11 @@ def test_flapping_stops_below_its_stop_percent_and_then_clears() -> None:
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"create": [{"severity": "major", "on": ["too_hot"]}]}, "unknown signal(s) too_hot"),
-        ({"clear": {"on": ["threshold_high"]}}, "both create and clear"),
-        ({"clear": {}}, "needs signals (on) or normal_readings"),
+        ({"create": [{"severity": "major", "when": ["too_hot"]}]}, "unknown signal(s) too_hot"),
+        ({"clear": {"when": ["threshold_high"]}}, "both create and clear"),
+        ({"clear": {}}, "needs signals (when) or normal_readings"),
         ({"flapping": {"start_percent": 20, "stop_percent": 30}}, "stop_percent must be below"),
-        ({"create": [{"severity": "fatal", "on": ["anomaly"]}]}, "severity"),
+        ({"create": [{"severity": "fatal", "when": ["anomaly"]}]}, "severity"),
     ],
 )
 def test_a_wrong_rule_says_what_is_wrong(fields: dict[str, Any], message: str) -> None:

@@ -50,7 +50,7 @@ def observe_alarms(
     signals = [(signal_of(event), event) for event in step.events]
     tracks, changes = dict(alarms.tracks), []
     for rule in rules:
-        mine = [(s, e) for s, e in signals if s in rule.raising or s in rule.clear.on]
+        mine = [(s, e) for s, e in signals if s in rule.raising or s in rule.clear.when]
         track = tracks.get(rule.type)
         if track is None and not any(s in rule.raising for s, _ in mine):
             continue
@@ -79,7 +79,7 @@ class _Work:
     def step(self, mine: list[tuple[str, DetectionEvent]], step: Step) -> None:
         for signal, event in mine:
             self._fire_timers(event.ts)
-            if signal in self.rule.clear.on:
+            if signal in self.rule.clear.when:
                 self._clear_signal(event)
             else:
                 self._raise_signal(signal, event)
@@ -94,7 +94,7 @@ class _Work:
         self.details = {"signal": signal, "detection_id": event.id, **event.details}
         holding = {}
         for condition in self.rule.create:
-            if signal in condition.on:
+            if signal in condition.when:
                 held = self.track.holding.get(condition.severity)
                 held = Holding(since=event.ts) if held is None else _again(held)
                 holding[condition.severity] = _met(held, condition, event.ts)

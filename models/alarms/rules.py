@@ -13,7 +13,18 @@ enters (`transmission_orange`, `transmission_red`, `transmission_green`).
   gap closed), or `normal_readings` readings in a row without any of the rule's signals
   (one-shot defects and anomalies, which have no "back to normal" event).
 
-A tenant's `alarm_rules:` in the registry replaces the built-in `DEFAULT_ALARM_RULES`.
+A tenant's `alarm_rules:` in the registry replaces the built-in `DEFAULT_ALARM_RULES`:
+
+    alarm_rules:
+      - type: boiler_hot
+        tags: [boiler]               # and/or usage_types: [instant]; none: every usage
+        create:
+          - {severity: major, when: [threshold_high], repeat: 3}
+          - {severity: critical, when: [threshold_high], duration_s: 1800}
+        clear: {when: [threshold_cleared]}       # or {normal_readings: 3}
+        flapping: {start_percent: 30, stop_percent: 20}
+
+(`when`, not `on`: YAML reads a bare `on` as true.)
 """
 
 from __future__ import annotations
@@ -45,27 +56,27 @@ class _Rule(BaseModel):
 
 class CreateCondition(_Rule):
     severity: AlarmSeverity
-    on: tuple[str, ...] = Field(min_length=1, description="signals that make it hold")
+    when: tuple[str, ...] = Field(min_length=1, description="signals that make it hold")
     duration_s: float = Field(default=0, ge=0, description="held this long (data time)")
     repeat: PositiveInt = Field(default=1, description="held at this many readings in a row")
 
     @model_validator(mode="after")
     def _signals_known(self) -> Self:
-        _known(self.on)
+        _known(self.when)
         return self
 
 
 class ClearCondition(_Rule):
-    on: tuple[str, ...] = Field(default=(), description="signals that clear the alarm")
+    when: tuple[str, ...] = Field(default=(), description="signals that clear the alarm")
     normal_readings: PositiveInt | None = Field(
         default=None, description="readings in a row without the rule's signals"
     )
 
     @model_validator(mode="after")
     def _some_clear(self) -> Self:
-        _known(self.on)
-        if not self.on and self.normal_readings is None:
-            raise ValueError("a clear condition needs signals (on) or normal_readings")
+        _known(self.when)
+        if not self.when and self.normal_readings is None:
+            raise ValueError("a clear condition needs signals (when) or normal_readings")
         return self
 
 
@@ -92,14 +103,14 @@ class AlarmRule(_Rule):
 
     @model_validator(mode="after")
     def _clear_apart(self) -> Self:
-        both = set(self.clear.on) & {s for c in self.create for s in c.on}
+        both = set(self.clear.when) & {s for c in self.create for s in c.when}
         if both:
             raise ValueError(f"signal(s) {', '.join(sorted(both))} both create and clear")
         return self
 
     @property
     def raising(self) -> frozenset[str]:
-        return frozenset(s for condition in self.create for s in condition.on)
+        return frozenset(s for condition in self.create for s in condition.when)
 
     def applies_to(self, usage_type: UsageType, tags: tuple[str, ...]) -> bool:
         if self.usage_types and usage_type not in self.usage_types:
@@ -117,7 +128,7 @@ def _after_normal(alarm_type: str, severity: AlarmSeverity, readings: int = 1) -
 
 
 def _on(severity: AlarmSeverity, *signals: str, duration_s: float = 0) -> CreateCondition:
-    return CreateCondition(severity=severity, on=signals, duration_s=duration_s)
+    return CreateCondition(severity=severity, when=signals, duration_s=duration_s)
 
 
 S = AlarmSeverity
@@ -129,17 +140,17 @@ DEFAULT_ALARM_RULES = (
             _on(S.MAJOR, "transmission_red"),
             _on(S.CRITICAL, "transmission_red", duration_s=15 * 60),
         ],
-        ClearCondition(on=("transmission_green",)),
+        ClearCondition(when=("transmission_green",)),
     ),
     _rule(
         "gap",
         [_on(S.MINOR, "gap_opened")],
-        ClearCondition(on=("gap_closed", "gap_corrected", "gap_filled")),
+        ClearCondition(when=("gap_closed", "gap_corrected", "gap_filled")),
     ),
     _rule(
         "threshold",
         [_on(S.MAJOR, "threshold_high", "threshold_low")],
-        ClearCondition(on=("threshold_cleared",)),
+        ClearCondition(when=("threshold_cleared",)),
     ),
     _after_normal("decreasing_index", S.MAJOR),
     _after_normal("meter_reset", S.WARNING),
