@@ -2,7 +2,7 @@
 
 The uplinks agent (per reading) and the transmission clock (per silent usage, at the
 processing horizon) pass their detections here; the changes go with the batch, whose
-commit stores them (storage.alarms), publishes them on `<prefix>.alarms`, and tells
+commit stores them (storage.alarm_writer), publishes them on `<prefix>.alarms`, and tells
 which alarms a person had cleared: their usages forget them at their next step.
 """
 
@@ -21,7 +21,7 @@ class AlarmRules:
         """Open alarms a person cleared, until their usage's state forgets them."""
 
     def cleared_by_hand(self, alarm_ids: set[str]) -> None:
-        """Told by the commit (storage.alarms.write_alarm_changes)."""
+        """Told by the commit (storage.alarm_writer.write_alarm_changes)."""
         self._cleared_by_hand |= alarm_ids
 
     def observe(

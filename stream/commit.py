@@ -2,7 +2,7 @@
 
 Three steps, in an order that makes a kill at any point harmless:
 1. store: readings and the rows of the other output tables (detection events, radio
-   frames: storage.writer; alarm changes: storage.alarms) are written to PostgreSQL, each
+   frames: storage.writer; alarm changes: storage.alarm_writer) are written to PostgreSQL, each
    table on a connection of its own (upserts on natural keys and deterministic ids);
 2. publish: stored readings, events, alarm changes and dead letters are published to
    Kafka, and flushed;

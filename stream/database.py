@@ -23,7 +23,7 @@ from models.dead_letter import DeadLetter, RejectCode, Rejection
 from models.detection import DetectionEvent
 from models.radio_health import RadioRecord
 from models.reading import Reading
-from storage.alarms import write_alarm_changes
+from storage.alarm_writer import write_alarm_changes
 from storage.worker_state import (
     State,
     StateChange,

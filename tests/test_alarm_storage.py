@@ -13,7 +13,7 @@ from psycopg.rows import dict_row
 from models.alarms import DEFAULT_ALARM_RULES, Alarm, AlarmChange, AlarmSeverity, Subject
 from models.alarms import Transition as T
 from models.registry_file import RegistryFileError, parse_registry
-from storage.alarms import write_alarm_changes
+from storage.alarm_writer import write_alarm_changes
 from storage.registry_store import load_registry, save_registry
 
 DEMO = resources.files("smati").joinpath("examples/demo-building.yaml").read_text()

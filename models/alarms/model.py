@@ -2,7 +2,7 @@
 
 The stream owns the data's side of an alarm (raised, severity, occurrences, flapping,
 cleared by the data); a person owns the acknowledgement and a clear by hand, which the
-stream never undoes (storage.alarms).
+stream never undoes (storage.alarm_writer).
 """
 
 from __future__ import annotations
