@@ -50,8 +50,10 @@ def observe_alarms(
     signals = [(signal_of(event), event) for event in step.events]
     tracks, changes = dict(alarms.tracks), []
     for rule in rules:
-        mine = [(s, e) for s, e in signals if s in rule.raising or s in rule.clear.when]
         track = tracks.get(rule.type)
+        if track is None and not signals:
+            continue
+        mine = [(s, e) for s, e in signals if s in rule.raising or s in rule.clear.when]
         if track is None and not any(s in rule.raising for s, _ in mine):
             continue
         if not rule.applies_to(*usage):
@@ -63,7 +65,7 @@ def observe_alarms(
             tracks.pop(rule.type, None)
         else:
             tracks[rule.type] = work.track
-    return UsageAlarms(tracks=tracks), changes
+    return UsageAlarms.model_construct(tracks=tracks), changes  # valid parts: no re-check
 
 
 @dataclass

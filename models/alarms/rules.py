@@ -29,6 +29,7 @@ A tenant's `alarm_rules:` in the registry replaces the built-in `DEFAULT_ALARM_R
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
@@ -108,7 +109,7 @@ class AlarmRule(_Rule):
             raise ValueError(f"signal(s) {', '.join(sorted(both))} both create and clear")
         return self
 
-    @property
+    @cached_property
     def raising(self) -> frozenset[str]:
         return frozenset(s for condition in self.create for s in condition.when)
 
