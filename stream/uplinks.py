@@ -161,15 +161,18 @@ class UplinkChecker:
             )
             return
         try:
+            previous = self.usage_states.get(reading.usage_id)
             state, found = check_reading(
-                self.usage_states.get(reading.usage_id),
+                previous,
                 ref,
                 reading,
                 transmission_policy=self.settings.transmission,
                 anomaly_config=self.settings.anomaly,
                 heard=admitted.heard,
             )
-            step = Step(reading.ts, found)
+            # a late or repeated reading is no new reading for the rules' counts
+            fresh = previous.last_ts is None or reading.ts > previous.last_ts
+            step = Step(reading.ts, found, reading=fresh)
             state, changes = self.alarms.observe(state, ref, step, reading.device_id)
         except Exception as error:  # never let one reading stop the worker
             log.exception(

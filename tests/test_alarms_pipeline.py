@@ -16,9 +16,7 @@ import os
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,14 +25,13 @@ import psycopg
 import pytest
 from conditions import wait_for, wait_until_caught_up
 from confluent_kafka import Producer
-from conftest import prepared_run
+from test_restart import Fleet, running_fleet
 
 from benchmarks.fleet import device_id, fleet_registry, raw_uplink, usage_id
 from models.alarms import DEFAULT_ALARM_RULES
 from models.registry import Registry
 from models.settings import Settings
-from services import ApacheKafka, free_port
-from services.processes import RoleProcess
+from services import ApacheKafka
 from stream.topics import read_topic
 
 pytestmark = pytest.mark.integration
@@ -102,46 +99,15 @@ def history(database: str, usage: str, alarm_type: str) -> list[tuple[str, str, 
     ]
 
 
-@dataclass
-class Run:
-    settings: Settings
-    env: dict[str, str]
-    logs: Path
-    workers: list[RoleProcess] = field(default_factory=list)
-
-    def worker(self, name: str) -> RoleProcess:
-        env = {**self.env, "SMATI_WEB_PORT": str(free_port())}
-        self.workers.append(RoleProcess(["worker"], env, self.logs / f"worker-{name}.log"))
-        return self.workers[-1]
-
-
 @pytest.fixture
-def run(kafka_broker: ApacheKafka, database: str, tmp_path: Path) -> Iterator[Run]:
-    run = uuid.uuid4().hex[:8]
-    overrides = {
-        "kafka_bootstrap": kafka_broker.bootstrap,
-        "database_url": database,
-        "topic_prefix": f"alarms-{run}",
-        "app_id": f"smati-alarms-{run}",
-        "state_dir": str(tmp_path / "state"),
-        "broker_session_timeout_s": 6,
-        "sink_batch_seconds": 0.2,
-        "transmission_check_s": 0.5,
-        "status_orange_after": 2.5,
-        "status_red_after": 6,
-        "gap_after": 4,
-    }
-    found = Run(*prepared_run(overrides, database, registry()), tmp_path)
-    try:
+def fleet(kafka_broker: ApacheKafka, database: str, tmp_path: Path) -> Iterator[Fleet]:
+    with running_fleet(kafka_broker, database, tmp_path, registry(), "alarms") as found:
         yield found
-    finally:
-        for process in found.workers:
-            process.stop()
 
 
-def test_alarms_raised_and_cleared_once_across_a_kill_9(run: Run, database: str) -> None:
-    settings = run.settings
-    first = run.worker("first")
+def test_alarms_raised_and_cleared_once_across_a_kill_9(fleet: Fleet, database: str) -> None:
+    settings = fleet.settings
+    first = fleet.worker("first")
     first.wait_for_line("Ready", timeout=90)
     sender = Sender(settings)
     sender.start()
@@ -154,7 +120,7 @@ def test_alarms_raised_and_cleared_once_across_a_kill_9(run: Run, database: str)
     os.kill(first.process.pid, signal.SIGKILL)  # while the critical timer runs
     first.process.wait()
     assert "critical" not in [s for _, s, _ in history(database, silent, "transmission")]
-    second = run.worker("second")
+    second = fleet.worker("second")
     sender.join()
     wait_for(
         lambda: history(database, silent, "transmission"),
