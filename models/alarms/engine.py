@@ -119,7 +119,9 @@ class _Work:
         counts towards `repeat`); a one-shot defect counts towards `normal_readings`."""
         needed = self.rule.clear.normal_readings
         if needed is None and self.track.holding:
-            self._update(holding=self._held_again(at))
+            holding = self._held_again(at)
+            if holding != self.track.holding:
+                self._update(holding=holding)
             self._sample(True, at)
             self._fire_timers(at)
         elif needed is None or not (self.track.holding or self.track.open):
@@ -134,8 +136,8 @@ class _Work:
 
     def _held_again(self, at: datetime) -> dict[AlarmSeverity, Holding]:
         conditions = {c.severity: c for c in self.rule.create}
-        return {
-            severity: _met(_again(held), conditions[severity], at)
+        return {  # a condition met needs no more counting
+            severity: held if held.met_at else _met(_again(held), conditions[severity], at)
             for severity, held in self.track.holding.items()
         }
 
@@ -168,6 +170,8 @@ class _Work:
 
     def _sample(self, problem: bool, at: datetime) -> None:
         history = remember(self.track.history, problem)
+        if history == self.track.history:  # 21 alike and one more: nothing changes
+            return
         self._update(history=history)
         percent = percent_state_change(history)
         flapping = self.rule.flapping
