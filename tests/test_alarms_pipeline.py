@@ -134,7 +134,6 @@ def test_alarms_raised_and_cleared_once_across_a_kill_9(fleet: Fleet, database: 
     back = sender.at(SILENCE[1])
     assert history(database, silent, "transmission") == [
         ("raised", "warning", orange),
-        ("repeated", "warning", red),
         ("severity_changed", "major", red),
         ("severity_changed", "critical", red + timedelta(seconds=CRITICAL_AFTER_S)),
         ("cleared", "critical", back),

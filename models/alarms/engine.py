@@ -101,12 +101,14 @@ class _Work:
                 held = Holding(since=event.ts) if held is None else _again(held)
                 holding[condition.severity] = _met(held, condition, event.ts)
         self._update(holding=holding, normal=0)
-        open_alarm = self.track.open
+        open_alarm, changes = self.track.open, len(self.changes)
         if open_alarm is not None:
             seen = max(open_alarm.last_seen_ts, event.ts)
             update = {"occurrences": open_alarm.occurrences + 1, "last_seen_ts": seen}
-            self._change(open_alarm.model_copy(update=update), Transition.REPEATED, event.ts)
+            self._update(open=open_alarm.model_copy(update=update))
         self._fire_timers(event.ts)
+        if open_alarm is not None and len(self.changes) == changes:  # else the severity changed
+            self._change(self.track.open or open_alarm, Transition.REPEATED, event.ts)
         self._sample(True, event.ts)  # after a raise: its flapping is the open alarm's
 
     def _clear_signal(self, event: DetectionEvent) -> None:
