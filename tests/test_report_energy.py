@@ -28,9 +28,11 @@ from models.energy import Energy
 from reporting.components import (
     ClimateCorrection,
     DecreeSummary,
+    Heading,
     KpiTable,
     MonthlyArray,
     PeriodTotals,
+    ReportComponent,
     default_reference_year,
 )
 from reporting.energy import EnergyRequest, decree_rows, energy_report, find_entities
@@ -252,22 +254,33 @@ def test_the_pdf_draws_its_charts_without_a_warning(
     assert "Gas (67.8%)" in text and "Electricity (32.2%)" in text  # the pie's legend
 
 
-def test_an_energy_table_repeats_its_header_and_never_splits_a_meter_across_pages() -> None:
-    """40 meters over two years: pages of groups, each whole under the table's header."""
+def test_energy_tables_repeat_their_header_and_never_split_a_meter_across_pages() -> None:
+    """Tables of 9 and 4 meters over two years, one after the other, one starting near
+    the foot of a page: every page's rows sit under the table's header and their meter's
+    name; a meter's group (name, years, average) is never split, nor parted from the
+    table's start."""
     months = {
         date(y, m, 1): MonthValue(1000.0 + m, 1.0) for y in (2024, 2025) for m in range(1, 13)
     }
-    meters = [Series(f"Meter {n:02d}", "kWh", months, Energy.ELECTRICITY) for n in range(40)]
-    table = MonthlyArray(meters, EN.t("monthly_consumption"))
-    pdf = render_pdf(render_html(Report("energy_report", "Hotel Test", [], [table]), EN))
+    sizes = (9, 4, 9, 4, 9)
+    tables = [
+        [Series(f"Meter {t}.{n}", "kWh", months, Energy.ELECTRICITY) for n in range(size)]
+        for t, size in enumerate(sizes)
+    ]
+    parts: list[ReportComponent] = []
+    for meters in tables:
+        parts += [Heading("electricity"), MonthlyArray(meters, EN.t("monthly_consumption"))]
+    pdf = render_pdf(render_html(Report("energy_report", "Hotel Test", [], parts), EN))
     pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
-    assert len(pages) >= 2
-    names = [name for page in pages for name in re.findall(r"Meter \d\d", page)]
-    assert names == [meter.label for meter in meters]  # each once, in order
+    assert len(pages) >= 3
+    names = [name for page in pages for name in re.findall(r"Meter \d+\.\d+", page)]
+    assert names == [meter.label for meters in tables for meter in meters]  # each once
     for page in pages:
         assert "Year Jan Feb Mar" in page
-        for group in re.split(r"Meter \d\d \(kWh\)", page)[1:]:
-            assert group.split()[:1] == ["2024"] and "2025" in group and "Average" in group
+        for below_header in page.split("Dec Total")[1:]:
+            assert re.match(r"\s*Meter \d+\.\d+ \(kWh\)", below_header)
+            for group in re.split(r"Meter \d+\.\d+ \(kWh\)", below_header)[1:]:
+                assert group.split()[:1] == ["2024"] and "2025" in group and "Average" in group
 
 
 def test_a_component_renders_on_its_own(conn: psycopg.Connection) -> None:
