@@ -109,11 +109,11 @@ def _fonts() -> Any:
 
 def render_pdf(html: str) -> bytes:
     """An A4 PDF of a rendered page (WeasyPrint with Pango and the DejaVu fonts)."""
-    from weasyprint import HTML  # loads Pango: only for the PDF
-
-    # Its steps and its font subsetter's pruned tables are logged at INFO.
+    # Its steps (its import's too) and its font subsetter's pruned tables are logged
+    # at INFO.
     for chatty in ("weasyprint.progress", "fontTools"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    from weasyprint import HTML  # loads Pango: only for the PDF
 
     pdf: bytes = HTML(string=_charts_as_images(html)).write_pdf(font_config=_fonts())
     return pdf
