@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from models.alerting.routing import Notifications
 from models.errors import SmatiError
 from models.reading import UsageType
 
@@ -134,6 +135,9 @@ class Tenant(_Strict):
     id: Identifier = Field(min_length=1)
     name: str = ""
     entities: tuple[Entity, ...] = ()
+    notifications: Notifications | None = Field(
+        default=None, description="who hears of its alarms (models.alerting)"
+    )
 
 
 class Gateway(_Strict):

@@ -11,6 +11,7 @@ import click
 
 from models.settings import Settings
 from services import BrokerChoice
+from smati.alerting_cli import alerting
 from smati.bench import bench
 from smati.context import settings_of
 from smati.errors import OneLineErrors
@@ -257,6 +258,7 @@ main.add_command(events)
 main.add_command(readings)
 main.add_command(services)
 main.add_command(report)
+main.add_command(alerting)
 
 if __name__ == "__main__":
     main(prog_name="smati")

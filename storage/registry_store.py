@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 from psycopg import pq
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
 from models.errors import SmatiError
@@ -42,8 +43,10 @@ Values = tuple[Any, ...]
 _SAVE_LOCK_KEY = 0x5347_5245_4749
 
 _UPSERT_TENANT = """
-    INSERT INTO tenants (id, name, sort_order) VALUES (%s, %s, %s)
-    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sort_order = EXCLUDED.sort_order
+    INSERT INTO tenants (id, name, sort_order, notifications) VALUES (%s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET
+        name = EXCLUDED.name, sort_order = EXCLUDED.sort_order,
+        notifications = EXCLUDED.notifications
 """
 _UPSERT_ENTITY = """
     INSERT INTO entities (
@@ -164,7 +167,7 @@ def _asset_rows(
     equipment: list[Values] = []
     usages: list[Values] = []
     for t_pos, tenant in enumerate(registry.tenants):
-        tenants.append((tenant.id, tenant.name, t_pos))
+        tenants.append((tenant.id, tenant.name, t_pos, _notifications_json(tenant)))
         for e_pos, entity in enumerate(tenant.entities):
             entities.append(
                 (
@@ -186,6 +189,12 @@ def _asset_rows(
                     for u_pos, usage in enumerate(item.usages)
                 )
     return tenants, entities, equipment, usages
+
+
+def _notifications_json(tenant: Tenant) -> Jsonb | None:
+    if tenant.notifications is None:
+        return None
+    return Jsonb(tenant.notifications.model_dump(mode="json"))
 
 
 def _usage_row(
@@ -287,7 +296,7 @@ def _snapshot(conn: psycopg.Connection) -> Iterator[None]:
 
 
 _SELECTS = {
-    "tenants": "SELECT id, name FROM tenants ORDER BY sort_order, id",
+    "tenants": "SELECT id, name, notifications FROM tenants ORDER BY sort_order, id",
     "entities": """
         SELECT id, tenant_id, name, kind, timezone, surface_m2, occupants, rooms
         FROM entities ORDER BY sort_order, id
@@ -339,6 +348,7 @@ def _load_tenants(cur: psycopg.Cursor[Row]) -> list[Tenant]:
             id=tenant["id"],
             name=tenant["name"],
             entities=tuple(_entity(entity, equipment, usages) for entity in entities[tenant["id"]]),
+            notifications=tenant["notifications"],
         )
         for tenant in _select(cur, "tenants")
     ]
