@@ -84,8 +84,8 @@ def ensure_alertmanager(timeout: float = 900.0) -> Path:
 class Alertmanager(Service):
     """Alertmanager on a free loopback port, clustering off, data in a temporary folder.
 
-    `config` is Alertmanager's configuration as a dict (see `models.alerting.config`);
-    `reload()` replaces it on the running server.
+    `config` is Alertmanager's configuration as a dict (see `models.alerting.config`),
+    written to `config_path`, which a POST to `/-/reload` makes it read again.
     """
 
     name = "alertmanager"
@@ -113,7 +113,7 @@ class Alertmanager(Service):
         binary = ensure_alertmanager() / "alertmanager"
         self.base_dir = Path(tempfile.mkdtemp(prefix="smati-alertmanager-"))
         self.port = free_port(self.host)
-        self._write_config()
+        self.config_path.write_text(yaml.safe_dump(self.config, sort_keys=False))
         argv = [
             str(binary),
             f"--config.file={self.config_path}",
@@ -128,17 +128,6 @@ class Alertmanager(Service):
 
     def _answers(self) -> bool:
         return httpx.get(f"{self.url}/-/ready", timeout=1.0).status_code == 200
-
-    def _write_config(self) -> None:
-        self.config_path.write_text(yaml.safe_dump(self.config, sort_keys=False))
-
-    def reload(self, config: dict[str, Any]) -> None:
-        """Replace the running server's configuration; raise if it refuses it."""
-        self.config = config
-        self._write_config()
-        response = httpx.post(f"{self.url}/-/reload", timeout=10.0)
-        if response.status_code != 200:
-            raise ServiceStartError(f"Alertmanager refused its configuration: {response.text}")
 
 
 def check_config(path: Path) -> str:

@@ -32,9 +32,14 @@ def alerting() -> None:
     help="from this registry file instead of the stored registry",
 )
 @click.option("--check", is_flag=True, help="then check it with Alertmanager's amtool")
+@click.option(
+    "--reload",
+    is_flag=True,
+    help="then make the Alertmanager reading FILE load it [SMATI_ALERTMANAGER_URL]",
+)
 @click.pass_context
 def alerting_config(
-    ctx: click.Context, out: Path | None, registry_file: Path | None, check: bool
+    ctx: click.Context, out: Path | None, registry_file: Path | None, check: bool, reload: bool
 ) -> None:
     """Write Alertmanager's configuration (YAML) made from the tenants' `notifications:`
     sections: one route per tenant matching its `tenant` label, its receivers (e-mail,
@@ -47,15 +52,20 @@ def alerting_config(
     registry = _registry(ctx, registry_file)
     text = yaml.safe_dump(alertmanager_config(registry), sort_keys=False, allow_unicode=True)
     if out is None:
+        if check or reload:
+            raise click.UsageError("--check and --reload need --out FILE")
         click.echo(text, nl=False)
-    else:
-        out.write_text(text)
+        return
+    out.write_text(text)
     if check:
         from services.alertmanager import check_config
 
-        if out is None:
-            raise click.UsageError("--check needs --out FILE")
         click.echo(check_config(out), err=True)
+    if reload:
+        from stream.alertmanager_api import AlertmanagerApi
+
+        AlertmanagerApi(settings_of(ctx).alertmanager_url).reload()
+        click.echo(f"Alertmanager at {settings_of(ctx).alertmanager_url} reloaded", err=True)
 
 
 def _registry(ctx: click.Context, registry_file: Path | None) -> Registry:

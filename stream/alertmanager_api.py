@@ -25,7 +25,11 @@ SILENCE_AUTHOR = "smati-notifier"
 
 
 class AlertmanagerError(SmatiError, RuntimeError):
-    """Alertmanager could not be reached, or refused a request."""
+    """Alertmanager could not be reached (`status` None), or refused a request."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def _transient(error: BaseException) -> bool:
@@ -80,8 +84,12 @@ class AlertmanagerApi:
         try:
             self._request("DELETE", f"/api/v2/silence/{silence_id}")
         except AlertmanagerError as error:
-            if "404" not in str(error):
+            if error.status != 404:
                 raise
+
+    def reload(self) -> None:
+        """Make it read its configuration file again; raise if it refuses the file."""
+        self._request("POST", "/-/reload")
 
     def _active_silence(self, alarm_id: str) -> str | None:
         query = {"filter": f"alarm_id={json.dumps(alarm_id)}"}
@@ -97,7 +105,8 @@ class AlertmanagerApi:
             response = error.response
             raise AlertmanagerError(
                 f"Alertmanager at {self.url} answered {method} {path} with "
-                f"{response.status_code}: {response.text.strip()[:300]}"
+                f"{response.status_code}: {response.text.strip()[:300]}",
+                response.status_code,
             ) from None
         except httpx.TransportError as error:
             raise AlertmanagerError(
@@ -108,4 +117,5 @@ class AlertmanagerApi:
     def _send(self, method: str, path: str, **kwargs: Any) -> Any:
         response = self._client.request(method, path, **kwargs)
         response.raise_for_status()
-        return response.json() if response.content else None
+        is_json = response.headers.get("content-type", "").startswith("application/json")
+        return response.json() if is_json and response.content else None
