@@ -145,7 +145,11 @@ class Notifier:
             self._send(conn, todo, now)
         except AlertmanagerError as error:
             FAILURES.inc()
-            log.error("notifications not sent, retried at the next pass: %s", error)
+            log.error(
+                "notifications not sent, retried at the next pass: %s",
+                error,
+                extra={"throttle": "notifications-not-sent"},  # every pass while it lasts
+            )
 
     def _plan(self, alarm: Alarm, sent: Delivery | None, now: datetime) -> Plan:
         assert self._routing is not None

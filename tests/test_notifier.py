@@ -201,8 +201,8 @@ def test_an_alarm_reaches_the_mailbox_teams_and_the_webhook(
 ) -> None:
     alarm_id = _raise(db, severity="critical")
 
-    mails = wait_for(smtp.messages, lambda ms: any(alarm_id in _text(m) for m in ms), timeout=30)
-    mail = next(m for m in mails if alarm_id in _text(m))
+    mails = wait_for(smtp.messages, lambda ms: bool(_mentioning(ms, alarm_id)), timeout=30)
+    mail = _mentioning(mails, alarm_id)[0]
     assert mail["Subject"].startswith("[ALARME] threshold_high acme-hotel")
     assert mail["To"] == "maintenance@acme.test"
     text = _text(mail)
@@ -234,6 +234,19 @@ def test_an_alarm_reaches_the_mailbox_teams_and_the_webhook(
     }
     assert alert["annotations"]["summary_en"].startswith("critical alarm threshold_high: usage")
     assert hook.body["status"] == "firing"
+
+    _clear(db, alarm_id)
+    resolved = wait_for(lambda: _resolved_mails(smtp, alarm_id), bool, timeout=30)[0]
+    assert resolved["Subject"] == "[RÉSOLUE] threshold_high acme-hotel (1)"
+    assert f"RÉSOLUE: Alarme critique threshold_high : usage acme-gas-{alarm_id}" in _text(resolved)
+
+
+def _resolved_mails(smtp: SmtpServer, alarm_id: str) -> list[EmailMessage]:
+    return [m for m in _mentioning(smtp.messages(), alarm_id) if "RÉSOLUE" in m["Subject"]]
+
+
+def _mentioning(mails: list[EmailMessage], alarm_id: str) -> list[EmailMessage]:
+    return [m for m in mails if alarm_id in _text(m)]
 
 
 def _text(mail: EmailMessage) -> str:
