@@ -142,3 +142,55 @@ def report_bench(as_json: bool) -> None:
         return
     for name, value in figures.items():
         click.echo(f"{name:<12} {value}")
+
+
+@bench.command("alarms")
+@click.option("--usages", type=click.IntRange(1), default=2000, show_default=True)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=1),
+    default=2000,
+    show_default=True,
+    help="readings per second offered",
+)
+@click.option("--seconds", type=click.FloatRange(min=1), default=30, show_default=True)
+@click.option(
+    "--defects",
+    type=click.IntRange(1),
+    default=200,
+    show_default=True,
+    help="usages given a defect (each one alarm, so one notification)",
+)
+@click.option(
+    "--defect-readings",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="readings in a row above the usage's max, per defect",
+)
+@click.option("--workers", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def alarms_bench(
+    usages: int,
+    rate: float,
+    seconds: float,
+    defects: int,
+    defect_readings: int,
+    workers: int,
+    as_json: bool,
+) -> None:
+    """Readings with injected defects at RATE/s through Kafka, the workers, the notifier and
+    Alertmanager to a loopback webhook: the latency from the raw uplink's Kafka timestamp
+    to the notification received, and whether every expected notification came, once.
+    See benchmarks/alarms/run.py.
+    """
+    from benchmarks.alarms.run import Load, run_benchmark
+
+    say = (lambda _: None) if as_json else (lambda text: click.echo(f"-- {text}", err=True))
+    load = Load(usages, rate, seconds, min(defects, usages), defect_readings)
+    figures = run_benchmark(load, workers, say).as_dict()
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    for name, value in figures.items():
+        click.echo(f"{name:<16} {value}")

@@ -155,8 +155,8 @@ def _teams(receiver: Receiver, texts: Templates) -> Config:
 
 
 def _inhibit_rules(tenant: str, notifications: Notifications) -> list[Config]:
-    """A device whose transmission is cut (a critical alarm of an inhibiting type) holds
-    its other alarms; alarms of no device never inhibit one another."""
+    """A device whose transmission is cut (an alarm of an inhibiting type and severity)
+    holds its other alarms; alarms of no device never inhibit one another."""
     types = notifications.inhibiting_alarm_types
     if not types:
         return []
@@ -166,7 +166,7 @@ def _inhibit_rules(tenant: str, notifications: Notifications) -> list[Config]:
             "source_matchers": [
                 own,
                 matcher("alarm_type", types),
-                matcher("severity", "critical"),
+                matcher("severity", notifications.inhibiting_severities),
                 has_device,
             ],
             "target_matchers": [own, matcher("alarm_type", types, negate=True), has_device],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Self
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 __all__ = [
-    "ALARM_SEVERITIES",
+    "AlarmSeverity",
     "EmailReceiver",
     "Escalation",
     "Language",
@@ -37,7 +37,7 @@ __all__ = [
     "Weekday",
 ]
 
-ALARM_SEVERITIES = ("critical", "major", "minor", "warning")
+AlarmSeverity = Literal["critical", "major", "minor", "warning"]
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -148,20 +148,12 @@ class Route(_Strict):
 
     receiver: str
     entities: tuple[str, ...] = ()
-    severities: tuple[str, ...] = ()
+    severities: tuple[AlarmSeverity, ...] = ()
     alarm_types: tuple[str, ...] = ()
     mute: tuple[str, ...] = Field(default=(), description="names of mute intervals")
     continue_matching: bool = Field(
         default=False, description="also try the next routes when this one matched"
     )
-
-    @field_validator("severities")
-    @classmethod
-    def _known_severities(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = sorted(set(values) - set(ALARM_SEVERITIES))
-        if unknown:
-            raise ValueError(f"unknown severities {unknown}: use {list(ALARM_SEVERITIES)}")
-        return values
 
 
 class Escalation(_Strict):
@@ -191,7 +183,10 @@ class Notifications(_Strict):
     )
     inhibiting_alarm_types: tuple[str, ...] = Field(
         default=("transmission",),
-        description="alarm types that, critical on a device, hold its other alarms",
+        description="alarm types that, at an inhibiting severity, hold the device's other alarms",
+    )
+    inhibiting_severities: tuple[AlarmSeverity, ...] = Field(
+        default=("major", "critical"), description="a transmission red (cut) is major at once"
     )
 
     @model_validator(mode="after")
