@@ -8,8 +8,10 @@ ALTER TABLE tenants ADD COLUMN notifications jsonb;
 -- old one is resolved), the escalation level reached, whether the resolved alert went,
 -- and the silence that holds an acknowledged alarm's reminders until it clears.
 -- Times are the notifier's clock: escalation counts from the first notification.
+-- No foreign key to alarms: purging alarms (TRUNCATE included) stays the alarms' own
+-- business; a row whose alarm is gone is never read (the notifier joins from alarms).
 CREATE TABLE alarm_notifications (
-    alarm_id      text PRIMARY KEY REFERENCES alarms (id),
+    alarm_id      text PRIMARY KEY,
     labels        jsonb NOT NULL,
     first_sent_at timestamptz NOT NULL,
     last_sent_at  timestamptz NOT NULL,
