@@ -13,7 +13,9 @@ notifier and Alertmanager, to a loopback webhook, in one run on this machine.
    `expected`), firing notifications of an alarm after its first (`duplicates`), and the
    latency from the Kafka timestamp of the raw uplink that raised the alarm (its
    reading's time is the alarm's start, Alertmanager's `startsAt`) to the webhook's
-   reception (`latency_p50_ms`, `latency_p99_ms`).
+   reception (`latency_p50_ms`, `latency_p99_ms`), and that time by stage (`stages`):
+   the stream (uplink to alarm stored), the notifier (stored to posted), Alertmanager
+   and the webhook (posted to received).
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ NORMAL, DEFECT = 20.0, 150.0
 Say = Callable[[str], None]
 Sent = dict[tuple[str, datetime], int]
 """(usage, reading time) -> Kafka timestamp (ms) of the defect uplinks."""
+Firing = tuple[dict[str, Any], float]
+"""A firing alert notified, and when the webhook received it (time.time())."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,8 @@ class AlarmFigures:
     readings: int
     usages: int
     workers: int
+    stages: dict[str, dict[str, float | None]]
+    """p50 and p99 of each stage: the stream, the notifier, Alertmanager and the webhook."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,14 +118,20 @@ def run_benchmark(load: Load, workers: int, say: Say) -> AlarmFigures:
         ensure_topics(settings)
         say(f"{workers} worker(s), the notifier, Alertmanager on {alertmanager.url}")
         stack.enter_context(_roles(settings, alertmanager.url, workers, work))
-        start = datetime.now(UTC).replace(microsecond=0)
-        producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "linger.ms": 5})
-        _warm_up(producer, settings, database, load.usages, start, say)
-        say(f"load: {load.rounds} rounds of {load.usages} readings at {load.rate:.0f}/s")
-        sent, rate = _publish(producer, settings, load, start + timedelta(seconds=1))
+        sent, rate = _load(settings, database, load, say)
         say(f"published at {rate:.0f} readings/s; waiting for the notifications")
-        received = _notifications(hooks, len(load.defect_usages()))
-    return _figures(load, workers, rate, sent, received)
+        first = _first_firing(_notifications(hooks, len(load.defect_usages())))
+        stages = _stages(database, sent, first)
+    return _figures(load, workers, rate, sent, first, stages)
+
+
+def _load(settings: Settings, database: str, load: Load, say: Say) -> tuple[Sent, float]:
+    """The warm-up, then the load; its producer is gone before Kafka stops."""
+    start = datetime.now(UTC).replace(microsecond=0)
+    producer = Producer({"bootstrap.servers": settings.kafka_bootstrap, "linger.ms": 5})
+    _warm_up(producer, settings, database, load.usages, start, say)
+    say(f"load: {load.rounds} rounds of {load.usages} readings at {load.rate:.0f}/s")
+    return _publish(producer, settings, load, start + timedelta(seconds=1))
 
 
 def _registry(usages: int, hooks: WebhookReceiver) -> Registry:
@@ -259,30 +271,73 @@ def _firing(received: list[Received]) -> Iterator[tuple[str, dict[str, Any], flo
                 yield alert["labels"]["alarm_id"], alert, item.at
 
 
-def _figures(
-    load: Load, workers: int, rate: float, sent: Sent, received: list[Received]
-) -> AlarmFigures:
+def _first_firing(received: list[Received]) -> tuple[Counter[str], dict[str, Firing]]:
+    """Firing notifications per alarm, and each alarm's first (its alert, when received)."""
     firings = list(_firing(received))
-    counts = Counter(alarm for alarm, _, _ in firings)
-    first: dict[str, tuple[dict[str, Any], float]] = {}
+    first: dict[str, Firing] = {}
     for alarm, alert, at in firings:
         first.setdefault(alarm, (alert, at))
-    latencies = [
-        at * 1000 - published
-        for alert, at in first.values()
-        if (published := _raised_by(sent, alert)) is not None
-    ]
-    p99 = statistics.quantiles(latencies, n=100)[98] if len(latencies) > 1 else None
+    return Counter(alarm for alarm, _, _ in firings), first
+
+
+def _stages(
+    database: str, sent: Sent, notified: tuple[Counter[str], dict[str, Firing]]
+) -> dict[str, dict[str, float | None]]:
+    """Where the time goes, alarm by alarm: from the uplink to the alarm stored (its
+    `raised` history row, dated at its transaction's start), to the notifier's first post
+    (`alarm_notifications.first_sent_at`), to the webhook's reception."""
+    first = notified[1]
+    with psycopg.connect(database) as conn:
+        rows = conn.execute(
+            "SELECT h.alarm_id, h.recorded_at, n.first_sent_at FROM alarm_history h"
+            " JOIN alarm_notifications n ON n.alarm_id = h.alarm_id"
+            " WHERE h.transition = 'raised' AND h.alarm_id = ANY(%s)",
+            (list(first),),
+        ).fetchall()
+    stages: dict[str, list[float]] = {"stream": [], "notifier": [], "alertmanager": []}
+    for alarm_id, stored, posted in rows:
+        alert, at = first[alarm_id]
+        published = _raised_by(sent, alert)
+        if published is not None:
+            stages["stream"].append(stored.timestamp() * 1000 - published)
+        stages["notifier"].append((posted - stored).total_seconds() * 1000)
+        stages["alertmanager"].append(at * 1000 - posted.timestamp() * 1000)
+    return {name: _percentiles(values) for name, values in stages.items()}
+
+
+def _percentiles(values: list[float]) -> dict[str, float | None]:
+    p50 = round(statistics.median(values), 1) if values else None
+    p99 = round(statistics.quantiles(values, n=100)[98], 1) if len(values) > 1 else None
+    return {"p50_ms": p50, "p99_ms": p99}
+
+
+def _figures(
+    load: Load,
+    workers: int,
+    rate: float,
+    sent: Sent,
+    notified: tuple[Counter[str], dict[str, Firing]],
+    stages: dict[str, dict[str, float | None]],
+) -> AlarmFigures:
+    counts, first = notified
+    latency = _percentiles(
+        [
+            at * 1000 - published
+            for alert, at in first.values()
+            if (published := _raised_by(sent, alert)) is not None
+        ]
+    )
     return AlarmFigures(
         rate_rps=round(rate, 1),
-        latency_p50_ms=round(statistics.median(latencies), 1) if latencies else None,
-        latency_p99_ms=round(p99, 1) if p99 is not None else None,
+        latency_p50_ms=latency["p50_ms"],
+        latency_p99_ms=latency["p99_ms"],
         delivered=len(first),
         expected=len(load.defect_usages()),
         duplicates=sum(n - 1 for n in counts.values()),
         readings=load.rounds * load.usages,
         usages=load.usages,
         workers=workers,
+        stages=stages,
     )
 
 
