@@ -7,6 +7,7 @@ a restarted notifier posts, silences and resolves nothing twice.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,34 +82,16 @@ def _read(
         return [(_alarm(row), _delivery(row)) for row in cur]
 
 
+_ALARM_FIELDS = [field.name for field in dataclasses.fields(Alarm)]
+_DELIVERY_FIELDS = [f.name for f in dataclasses.fields(Delivery) if f.name != "alarm_id"]
+
+
 def _alarm(row: Row) -> Alarm:
-    return Alarm(
-        id=row["id"],
-        tenant_id=row["tenant_id"],
-        entity_id=row["entity_id"],
-        equipment_id=row["equipment_id"],
-        usage_id=row["usage_id"],
-        device_id=row["device_id"],
-        type=row["type"],
-        severity=row["severity"],
-        start_ts=row["start_ts"],
-        end_ts=row["end_ts"],
-        cleared=row["cleared"],
-        acknowledged=row["acknowledged"],
-        flapping=row["flapping"],
-        occurrences=row["occurrences"],
-    )
+    return Alarm(**{name: row[name] for name in _ALARM_FIELDS})
 
 
 def _delivery(row: Row) -> Delivery | None:
+    """None when nothing was sent yet (no row joined)."""
     if row["labels"] is None:
         return None
-    return Delivery(
-        alarm_id=row["id"],
-        labels=row["labels"],
-        first_sent_at=row["first_sent_at"],
-        last_sent_at=row["last_sent_at"],
-        level=row["level"],
-        resolved=row["resolved"],
-        silence_id=row["silence_id"],
-    )
+    return Delivery(alarm_id=row["id"], **{name: row[name] for name in _DELIVERY_FIELDS})

@@ -14,12 +14,12 @@ import psycopg
 import pytest
 from conditions import wait_for
 
-from benchmarks.alarms.receiver import WebhookReceiver
 from models.alerting import alertmanager_config
 from models.registry import Registry
 from services import free_port
 from services.alertmanager import Alertmanager
 from services.processes import RoleProcess
+from services.webhook_receiver import WebhookReceiver
 from storage.registry_store import save_registry
 
 pytestmark = pytest.mark.integration

@@ -17,11 +17,11 @@ import pytest
 from conditions import wait_for
 from prometheus_client import REGISTRY
 
-from benchmarks.alarms.receiver import Received, WebhookReceiver
 from models.alerting import Timing, alertmanager_config
 from models.registry import Registry
 from services.alertmanager import Alertmanager
 from services.smtp import SmtpServer
+from services.webhook_receiver import Received, WebhookReceiver
 from storage.registry_store import save_registry
 from stream.alertmanager_api import AlertmanagerApi
 from stream.notifier import Notifier

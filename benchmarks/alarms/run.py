@@ -36,15 +36,15 @@ from typing import Any
 import psycopg
 from confluent_kafka import Message, Producer
 
-from benchmarks.alarms.receiver import Received, WebhookReceiver
 from benchmarks.fleet import device_id, fleet_registry, raw_uplink, usage_id
 from models.alerting import Notifications, alertmanager_config
 from models.registry import Registry
 from models.settings import Settings
 from services import ApacheKafka, PostgresServer, free_port
 from services.alertmanager import Alertmanager
-from services.processes import RoleProcess
+from services.processes import RoleProcess, settings_env
 from services.waiting import WaitTimeout, wait_until
+from services.webhook_receiver import Received, WebhookReceiver
 from storage.migrate import migrate
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics
@@ -169,14 +169,18 @@ def _roles(
 ) -> Iterator[list[RoleProcess]]:
     env = {
         **os.environ,
-        "SMATI_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
-        "SMATI_DATABASE_URL": settings.database_url.get_secret_value(),
-        "SMATI_TOPIC_PREFIX": settings.topic_prefix,
-        "SMATI_APP_ID": settings.app_id,
-        "SMATI_STATE_DIR": str(settings.state_dir),
-        "SMATI_SINK_BATCH_SECONDS": str(settings.sink_batch_seconds),
-        "SMATI_ALERTMANAGER_URL": alertmanager_url,
-        "SMATI_NOTIFIER_TICK_S": "1",
+        **settings_env(
+            {
+                "kafka_bootstrap": settings.kafka_bootstrap,
+                "database_url": settings.database_url.get_secret_value(),
+                "topic_prefix": settings.topic_prefix,
+                "app_id": settings.app_id,
+                "state_dir": settings.state_dir,
+                "sink_batch_seconds": settings.sink_batch_seconds,
+                "alertmanager_url": alertmanager_url,
+                "notifier_tick_s": 1,
+            }
+        ),
     }
     roles = [
         RoleProcess(["worker"], {**env, "SMATI_WEB_PORT": str(free_port())}, work / f"w{n}.log")

@@ -176,7 +176,7 @@ def _inhibit_rules(tenant: str, notifications: Notifications) -> list[Config]:
 
 
 def _time_interval(tenant: str, interval: MuteInterval) -> Config:
-    spec: Config = {"location": interval.timezone}
+    spec: Config = {"location": interval.timezone.key}
     if interval.times:
         spec["times"] = [span for time in interval.times for span in _day_spans(time)]
     for field in ("weekdays", "days_of_month", "months", "years"):

@@ -1,7 +1,8 @@
 """A loopback HTTP server that keeps every JSON body POSTed to it, with when it came.
 
-It stands in for what Alertmanager notifies over HTTP: a generic webhook, a Microsoft
-Teams Workflows URL. Used by the notifier's tests and the alarms benchmark.
+It stands in for what Alertmanager notifies over HTTP, a generic webhook or a Microsoft
+Teams Workflows URL, in the demo, the notifier's tests and the alarms benchmark. In a
+thread of the caller's process: they read what it received directly.
 """
 
 from __future__ import annotations
