@@ -66,7 +66,7 @@ def ensure_alertmanager(timeout: float = 900.0) -> Path:
     go = go_binary()
     with filling_cache_folder(bin_dir) as out:
         packages = [f"{_MODULE}/cmd/{cmd}@v{ALERTMANAGER_VERSION}" for cmd in _COMMANDS]
-        env = {**os.environ, "GOBIN": str(out), "GOFLAGS": "-mod=mod"}
+        env = {**os.environ, "GOBIN": str(out)}
         try:
             result = subprocess.run(
                 [go, "install", *packages], capture_output=True, text=True, env=env, timeout=timeout
