@@ -16,15 +16,13 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from models.alerting.plan import Alarm, Delivery
+from models.alarms.model import Alarm
+from models.alerting.plan import Delivery, Stored
 
 __all__ = ["alarms_by_id", "pending_alarms", "save_delivery"]
 
 _COLUMNS = sql.SQL("""
-    SELECT a.id, a.tenant_id, a.entity_id, a.equipment_id, a.usage_id, a.device_id, a.type,
-           a.severity, a.start_ts, a.end_ts, a.cleared, a.acknowledged, a.flapping,
-           a.occurrences,
-           n.labels, n.first_sent_at, n.last_sent_at, n.level, n.resolved, n.silence_id
+    SELECT a.*, n.labels, n.first_sent_at, n.last_sent_at, n.level, n.resolved, n.silence_id
     FROM alarms a LEFT JOIN alarm_notifications n ON n.alarm_id = a.id
 """)
 _BY_ID = sql.SQL("{} WHERE a.id = ANY(%s)").format(_COLUMNS)
@@ -49,12 +47,12 @@ Row = dict[str, Any]
 
 def alarms_by_id(
     conn: psycopg.Connection, ids: Sequence[str]
-) -> list[tuple[Alarm, Delivery | None]]:
+) -> list[tuple[Stored, Delivery | None]]:
     """These alarms, each with what was sent for it (None: nothing yet)."""
     return _read(conn, _BY_ID, (list(ids),))
 
 
-def pending_alarms(conn: psycopg.Connection) -> list[tuple[Alarm, Delivery | None]]:
+def pending_alarms(conn: psycopg.Connection) -> list[tuple[Stored, Delivery | None]]:
     """Alarms the notifier may still have to act on, whatever woke it."""
     return _read(conn, _PENDING, ())
 
@@ -76,18 +74,18 @@ def save_delivery(conn: psycopg.Connection, delivery: Delivery) -> None:
 
 def _read(
     conn: psycopg.Connection, query: sql.Composed, params: tuple[Any, ...]
-) -> list[tuple[Alarm, Delivery | None]]:
+) -> list[tuple[Stored, Delivery | None]]:
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(query, params)
-        return [(_alarm(row), _delivery(row)) for row in cur]
+        return [(_stored(row), _delivery(row)) for row in cur]
 
 
-_ALARM_FIELDS = [field.name for field in dataclasses.fields(Alarm)]
 _DELIVERY_FIELDS = [f.name for f in dataclasses.fields(Delivery) if f.name != "alarm_id"]
 
 
-def _alarm(row: Row) -> Alarm:
-    return Alarm(**{name: row[name] for name in _ALARM_FIELDS})
+def _stored(row: Row) -> Stored:
+    """The row's stream columns as the stream's model, other columns ignored."""
+    return Stored(Alarm.model_validate(row), acknowledged=row["acknowledged"])
 
 
 def _delivery(row: Row) -> Delivery | None:

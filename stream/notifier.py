@@ -29,7 +29,7 @@ import psycopg
 from prometheus_client import Counter
 from tenacity import Retrying, retry_if_exception_type, wait_exponential
 
-from models.alerting.plan import Alarm, Delivery, Plan, Timing, plan
+from models.alerting.plan import Delivery, Plan, Stored, Timing, plan
 from models.alerting.routing import Notifications
 from storage.alarm_notifications import alarms_by_id, pending_alarms, save_delivery
 from storage.registry_store import load_registry, registry_revision
@@ -130,7 +130,7 @@ class Notifier:
             self._routing = _Routing(conn)
 
     def handle(
-        self, conn: psycopg.Connection, alarms: Sequence[tuple[Alarm, Delivery | None]]
+        self, conn: psycopg.Connection, alarms: Sequence[tuple[Stored, Delivery | None]]
     ) -> None:
         """Send what these alarms need; on a failure, keep the stored state for a retry."""
         if self._routing is None:
@@ -151,10 +151,11 @@ class Notifier:
                 extra={"throttle": "notifications-not-sent"},  # every pass while it lasts
             )
 
-    def _plan(self, alarm: Alarm, sent: Delivery | None, now: datetime) -> Plan:
+    def _plan(self, stored: Stored, sent: Delivery | None, now: datetime) -> Plan:
         assert self._routing is not None
+        alarm = stored.alarm
         routing = self._routing.notifications.get(alarm.tenant_id)
-        return plan(alarm, sent, routing, now, self.timing, self._routing.zone(alarm.entity_id))
+        return plan(stored, sent, routing, now, self.timing, self._routing.zone(alarm.entity_id))
 
     def _send(
         self, conn: psycopg.Connection, todo: list[tuple[Delivery | None, Plan]], now: datetime

@@ -179,7 +179,10 @@ def test_receivers_speak_their_language() -> None:
         ({"default_receiver": "nobody"}, "unknown receiver 'nobody'"),
         ({"routes": [{"receiver": "ops", "mute": ["lunch"]}]}, "unknown mute interval 'lunch'"),
         ({"receivers": [{"name": "ops"}]}, "receiver 'ops' has no email, teams nor webhook"),
-        ({"routes": [{"receiver": "ops", "severities": ["urgent"]}]}, "Input should be 'critical'"),
+        (
+            {"routes": [{"receiver": "ops", "severities": ["urgent"]}]},
+            "Input should be 'warning', 'minor', 'major' or 'critical'",
+        ),
         (
             {
                 "escalation": [

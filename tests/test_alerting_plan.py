@@ -6,7 +6,8 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from models.alerting import Alarm, Delivery, Notifications, Timing, alarm_labels, plan
+from models.alarms.model import Alarm, AlarmSeverity
+from models.alerting import Delivery, Notifications, Stored, Timing, alarm_labels, plan
 
 T0 = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
 PARIS = ZoneInfo("Europe/Paris")
@@ -26,14 +27,16 @@ ALARM = Alarm(
     usage_id="gas",
     device_id="dev-1",
     type="threshold_high",
-    severity="major",
+    severity=AlarmSeverity.MAJOR,
     start_ts=T0 - timedelta(minutes=5),
-    end_ts=None,
-    cleared=False,
-    acknowledged=False,
-    flapping=False,
-    occurrences=1,
+    last_seen_ts=T0 - timedelta(minutes=5),
 )
+OPEN = Stored(ALARM, acknowledged=False)
+ACKED = Stored(ALARM, acknowledged=True)
+
+
+def _changed(**changes: object) -> Stored:
+    return Stored(ALARM.model_copy(update=changes), acknowledged=False)
 
 
 def _sent(**changes: object) -> Delivery:
@@ -42,7 +45,7 @@ def _sent(**changes: object) -> Delivery:
 
 
 def test_a_new_alarm_is_posted_firing_until_its_ttl() -> None:
-    done = plan(ALARM, None, ROUTING, T0, TIMING, PARIS)
+    done = plan(OPEN, None, ROUTING, T0, TIMING, PARIS)
     (alert,) = done.alerts
     assert alert.labels["severity"] == "major" and "escalation" not in alert.labels
     assert alert.ends_at == T0 + timedelta(seconds=240)
@@ -54,14 +57,14 @@ def test_a_new_alarm_is_posted_firing_until_its_ttl() -> None:
 
 
 def test_nothing_is_posted_again_before_the_resend_is_due() -> None:
-    assert plan(ALARM, _sent(), ROUTING, T0 + timedelta(seconds=59), TIMING, PARIS).delivery is None
+    assert plan(OPEN, _sent(), ROUTING, T0 + timedelta(seconds=59), TIMING, PARIS).delivery is None
     later = T0 + timedelta(seconds=60)
-    again = plan(ALARM, _sent(), ROUTING, later, TIMING, PARIS)
+    again = plan(OPEN, _sent(), ROUTING, later, TIMING, PARIS)
     assert [a.ends_at for a in again.alerts] == [later + timedelta(seconds=240)]
 
 
 def test_a_severity_change_resolves_the_old_alert_and_posts_the_new() -> None:
-    worse = dataclasses.replace(ALARM, severity="critical")
+    worse = _changed(severity=AlarmSeverity.CRITICAL)
     now = T0 + timedelta(seconds=5)
     old, new = plan(worse, _sent(), ROUTING, now, TIMING, PARIS).alerts
     assert (old.labels["severity"], old.ends_at) == ("major", now)
@@ -69,7 +72,7 @@ def test_a_severity_change_resolves_the_old_alert_and_posts_the_new() -> None:
 
 
 def test_a_flapping_alarm_keeps_what_was_told() -> None:
-    flapping = dataclasses.replace(ALARM, severity="critical", flapping=True, occurrences=9)
+    flapping = _changed(severity=AlarmSeverity.CRITICAL, flapping=True, occurrences=9)
     assert (
         plan(flapping, _sent(), ROUTING, T0 + timedelta(seconds=5), TIMING, PARIS).delivery is None
     )
@@ -77,24 +80,24 @@ def test_a_flapping_alarm_keeps_what_was_told() -> None:
 
 def test_escalation_levels_count_from_the_first_notification_and_stop_at_the_ack() -> None:
     at = T0 + timedelta(seconds=1800)
-    escalated = plan(ALARM, _sent(), ROUTING, at, TIMING, PARIS)
+    escalated = plan(OPEN, _sent(), ROUTING, at, TIMING, PARIS)
     assert [a.labels.get("escalation") for a in escalated.alerts] == [None, "1", "2"]
     assert escalated.delivery is not None and escalated.delivery.level == 2
-    acked = dataclasses.replace(ALARM, acknowledged=True)
+
     told = _sent(level=1, silence_id="s1", last_sent_at=at - timedelta(seconds=1))
-    assert plan(acked, told, ROUTING, at, TIMING, PARIS).delivery is None  # stays at level 1
+    assert plan(ACKED, told, ROUTING, at, TIMING, PARIS).delivery is None  # stays at level 1
 
 
 def test_an_acknowledged_alarm_is_silenced_once() -> None:
-    acked = dataclasses.replace(ALARM, acknowledged=True)
-    first = plan(acked, _sent(), ROUTING, T0 + timedelta(seconds=1), TIMING, PARIS)
+
+    first = plan(ACKED, _sent(), ROUTING, T0 + timedelta(seconds=1), TIMING, PARIS)
     assert first.silence and not first.alerts
-    assert not plan(acked, _sent(silence_id="s1"), ROUTING, T0, TIMING, PARIS).silence
+    assert not plan(ACKED, _sent(silence_id="s1"), ROUTING, T0, TIMING, PARIS).silence
 
 
 def test_a_cleared_alarm_is_resolved_at_its_end_once_and_its_silence_expired() -> None:
     end = T0 + timedelta(seconds=30)
-    cleared = dataclasses.replace(ALARM, cleared=True, end_ts=end)
+    cleared = _changed(cleared=True, end_ts=end)
     done = plan(
         cleared, _sent(level=1, silence_id="s1"), ROUTING, T0 + timedelta(hours=1), TIMING, PARIS
     )
@@ -111,5 +114,5 @@ def test_a_cleared_alarm_is_resolved_at_its_end_once_and_its_silence_expired() -
 
 
 def test_an_alarm_cleared_before_it_was_posted_sends_nothing() -> None:
-    cleared = dataclasses.replace(ALARM, cleared=True, end_ts=T0)
+    cleared = _changed(cleared=True, end_ts=T0)
     assert plan(cleared, None, ROUTING, T0, TIMING, PARIS).delivery is None

@@ -16,31 +16,21 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from models.alarms.model import Alarm
 from models.alerting.config import ESCALATION_LABEL
 from models.alerting.messages import AlarmText, summaries
 from models.alerting.routing import Notifications
 
-__all__ = ["Alarm", "Alert", "Delivery", "Plan", "Timing", "alarm_labels", "plan"]
+__all__ = ["Alert", "Delivery", "Plan", "Stored", "Timing", "alarm_labels", "plan"]
 
 
 @dataclass(frozen=True)
-class Alarm:
-    """The columns of an alarm row the notifier reads."""
+class Stored:
+    """An alarm as the notifier reads it: the stream's columns, and whether a person
+    acknowledged it (which the stream never writes)."""
 
-    id: str
-    tenant_id: str
-    entity_id: str
-    equipment_id: str
-    usage_id: str
-    device_id: str | None
-    type: str
-    severity: str
-    start_ts: datetime
-    end_ts: datetime | None
-    cleared: bool
+    alarm: Alarm
     acknowledged: bool
-    flapping: bool
-    occurrences: int
 
 
 @dataclass(frozen=True)
@@ -106,7 +96,7 @@ def alarm_labels(alarm: Alarm) -> dict[str, str]:
         "equipment": alarm.equipment_id,
         "usage": alarm.usage_id,
         "alarm_type": alarm.type,
-        "severity": alarm.severity,
+        "severity": alarm.severity.value,
         "alarm_id": alarm.id,
     }
     if alarm.device_id:
@@ -115,17 +105,17 @@ def alarm_labels(alarm: Alarm) -> dict[str, str]:
 
 
 def plan(
-    alarm: Alarm,
+    stored: Stored,
     sent: Delivery | None,
     notifications: Notifications | None,
     now: datetime,
     timing: Timing,
     zone: ZoneInfo,
 ) -> Plan:
-    """What to send for `alarm`, given what was sent (`sent`) and the tenant's routing."""
-    if alarm.cleared:
-        return _plan_cleared(alarm, sent, now, zone)
-    return _plan_active(alarm, sent, notifications, now, timing, zone)
+    """What to send for an alarm, given what was sent (`sent`) and the tenant's routing."""
+    if stored.alarm.cleared:
+        return _plan_cleared(stored.alarm, sent, now, zone)
+    return _plan_active(stored, sent, notifications, now, timing, zone)
 
 
 def _plan_cleared(alarm: Alarm, sent: Delivery | None, now: datetime, zone: ZoneInfo) -> Plan:
@@ -144,23 +134,24 @@ def _plan_cleared(alarm: Alarm, sent: Delivery | None, now: datetime, zone: Zone
 
 
 def _plan_active(
-    alarm: Alarm,
+    stored: Stored,
     sent: Delivery | None,
     notifications: Notifications | None,
     now: datetime,
     timing: Timing,
     zone: ZoneInfo,
 ) -> Plan:
+    alarm, acknowledged = stored.alarm, stored.acknowledged
     labels = alarm_labels(alarm)
     if sent is not None and alarm.flapping:
         labels = sent.labels  # a flapping alarm's changes are held: it was told once
     first_sent = sent.first_sent_at if sent is not None else now
     level = sent.level if sent is not None else 0
-    if notifications is not None and not alarm.acknowledged:
+    if notifications is not None and not acknowledged:
         level = max(level, notifications.escalation_level((now - first_sent).total_seconds()))
     changed = sent is None or labels != sent.labels or level != sent.level
     due = sent is None or now - sent.last_sent_at >= timedelta(seconds=timing.resend_s)
-    silence = alarm.acknowledged and (sent is None or sent.silence_id is None)
+    silence = acknowledged and (sent is None or sent.silence_id is None)
     if not (changed or due or silence):
         return NOTHING
     alerts: list[Alert] = []

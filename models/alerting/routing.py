@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Self
 from zoneinfo import ZoneInfo
 
 from pydantic import (
@@ -22,8 +22,9 @@ from pydantic import (
     model_validator,
 )
 
+from models.alarms.model import AlarmSeverity
+
 __all__ = [
-    "AlarmSeverity",
     "EmailReceiver",
     "Escalation",
     "Language",
@@ -37,7 +38,6 @@ __all__ = [
     "Weekday",
 ]
 
-AlarmSeverity = Literal["critical", "major", "minor", "warning"]
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -177,7 +177,8 @@ class Notifications(_Strict):
         description="alarm types that, at an inhibiting severity, hold the device's other alarms",
     )
     inhibiting_severities: tuple[AlarmSeverity, ...] = Field(
-        default=("major", "critical"), description="a transmission red (cut) is major at once"
+        default=(AlarmSeverity.MAJOR, AlarmSeverity.CRITICAL),
+        description="a transmission red (cut) is major at once",
     )
 
     @model_validator(mode="after")
