@@ -165,19 +165,18 @@ class Notifier:
         for alert in alerts:
             ALERTS.labels("resolved" if alert.ends_at <= now else "firing").inc()
         for sent, p in todo:
-            delivery = self._silenced(p, now)
-            assert delivery is not None
+            assert p.delivery is not None
+            delivery = self._silenced(p, p.delivery, now)
             save_delivery(conn, delivery)
             if delivery.level > (sent.level if sent is not None else 0):
                 ESCALATIONS.inc()
 
-    def _silenced(self, p: Plan, now: datetime) -> Delivery | None:
+    def _silenced(self, p: Plan, delivery: Delivery, now: datetime) -> Delivery:
         """The plan's delivery once its silence is created or expired."""
-        delivery = p.delivery
         if p.expire_silence is not None:
             self.api.expire_silence(p.expire_silence)
             SILENCES.labels("expired").inc()
-        if p.silence and delivery is not None:
+        if p.silence:
             silence_id = self.api.silence_alarm(delivery.labels, now, SILENCE_DAYS)
             SILENCES.labels("created").inc()
             delivery = dataclasses.replace(delivery, silence_id=silence_id)
