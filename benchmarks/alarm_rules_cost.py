@@ -2,10 +2,11 @@
 
     python -m benchmarks.alarm_rules_cost
 
-Three cases, each timed over many readings of one usage with the built-in rules: a quiet
-usage (no detection, nothing open: most readings), a usage whose threshold alarm is open
-(each reading counts towards the rule), and a reading with a detection that updates the
-open alarm. Also the JSON size the alarm state adds to the usage's saved state.
+Each case timed over many readings of one usage with the built-in rules: a quiet usage
+(no detection, nothing open: most readings), a usage whose threshold alarm was just
+raised (each reading still counts towards the rule and its flap history) or has been open
+for 30 readings, and a reading with a detection that updates the open alarm. Also the
+JSON size the alarm state adds to the usage's saved state.
 """
 
 from __future__ import annotations
@@ -40,13 +41,26 @@ def high(at: datetime) -> list[DetectionEvent]:
     return [DetectionEvent.of(DetectionKind.THRESHOLD_HIGH, "t", "u", at, Severity.MAJOR)]
 
 
+def after(state: UsageAlarms, readings: int) -> UsageAlarms:
+    """The state once `readings` more readings without detection came in."""
+    for n in range(1, readings + 1):
+        step = Step(T0 + timedelta(minutes=n))
+        state, _ = observe_alarms(state, SUBJECT, USAGE, DEFAULT_ALARM_RULES, step)
+    return state
+
+
 def main() -> None:
     quiet = UsageAlarms()
-    open_alarm, _ = observe_alarms(quiet, SUBJECT, USAGE, DEFAULT_ALARM_RULES, Step(T0, high(T0)))
-    print(f"quiet usage:            {per_reading_us(quiet, lambda at: []):8.2f} us/reading")
-    print(f"threshold alarm open:   {per_reading_us(open_alarm, lambda at: []):8.2f} us/reading")
-    print(f"detection on open alarm:{per_reading_us(open_alarm, high):8.2f} us/reading")
-    print(f"alarm state saved:      {len(open_alarm.model_dump_json()):8d} bytes (open alarm)")
+    raised, _ = observe_alarms(quiet, SUBJECT, USAGE, DEFAULT_ALARM_RULES, Step(T0, high(T0)))
+    cases = [
+        ("quiet usage", quiet, lambda at: []),
+        ("threshold alarm just raised", raised, lambda at: []),
+        ("threshold alarm open 30 readings", after(raised, 30), lambda at: []),
+        ("detection on an open alarm", raised, high),
+    ]
+    for name, state, events in cases:
+        print(f"{name:<34} {per_reading_us(state, events):8.2f} us/reading")
+    print(f"{'alarm state with an open alarm':<34} {len(raised.model_dump_json()):8d} bytes")
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ SILENT_DEVICE = "paris-water-01"
 """A device that stops transmitting when the history ends: it turns orange, then red,
 which raises its transmission alarm, whose severity rises; it comes back after
 SILENT_S seconds of live simulation, which clears the alarm."""
-SILENT_S = 40.0
+SILENT_S = 30.0
 HISTORY_DAYS = 730
 """The hourly past published before the demo's hour, for the reports."""
 
@@ -77,7 +77,8 @@ def run_demo(
         url = settings.database_url.get_secret_value()
         click.echo(
             f"transmission status while it runs: smati --database-url '{url}' status "
-            f"(the {SILENT_DEVICE} meter stops transmitting when the history ends)"
+            f"(the {SILENT_DEVICE} meter stops transmitting when the history ends, and "
+            f"comes back {SILENT_S:.0f} s later: its alarm is raised, rises, then clears)"
         )
         migrate(url)
         registry = notified.registry
@@ -244,7 +245,7 @@ def _print_summary(settings: Settings, url: str, published: int, stored: int, lo
         latest = recent_events(conn, limit=8)
         transmission = transmission_of(conn)
         alarms = alarm_counts_by_type(conn)
-        silent_alarms = alarm_history_of(conn, silent)
+        silent_alarms = alarm_history_of(conn, silent, types=["transmission", "gap"])
     dead = dead_letter_counts(settings)
     click.echo(f"\nMQTT messages published: {published}")
     click.echo(f"readings stored: {stored}")
@@ -261,7 +262,7 @@ def _print_summary(settings: Settings, url: str, published: int, stored: int, lo
     click.echo(f"alarms of the meter that stopped transmitting ({SILENT_DEVICE}):")
     for change in silent_alarms:
         click.echo(
-            f"  {change['ts']:%H:%M:%S}Z {change['type']:<14} {change['transition']:<18} "
+            f"  {change['ts']:%Y-%m-%d %H:%M:%S}Z {change['type']:<14} {change['transition']:<18} "
             f"{change['severity']}"
         )
     click.echo("dead letters by reason:")

@@ -142,19 +142,19 @@ def alarm_counts_by_type(conn: psycopg.Connection) -> dict[str, tuple[int, int]]
 
 
 def alarm_history_of(
-    conn: psycopg.Connection, usage_ids: list[str], limit: int = 20
+    conn: psycopg.Connection, usage_ids: list[str], types: list[str], limit: int = 20
 ) -> list[dict[str, Any]]:
-    """The latest alarm transitions of these usages, oldest first."""
+    """The latest transitions of these usages' alarms of these types, oldest first."""
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             """
             SELECT * FROM (
                 SELECT h.ts, a.usage_id, a.type, h.transition, h.severity, h.recorded_at
                 FROM alarm_history h JOIN alarms a ON a.id = h.alarm_id
-                WHERE a.usage_id = ANY(%s)
+                WHERE a.usage_id = ANY(%s) AND a.type = ANY(%s)
                 ORDER BY h.ts DESC, h.recorded_at DESC LIMIT %s
             ) AS latest ORDER BY ts, recorded_at
             """,
-            [usage_ids, limit],
+            [usage_ids, types, limit],
         )
         return cur.fetchall()

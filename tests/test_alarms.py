@@ -123,10 +123,9 @@ def test_orange_then_red_is_one_alarm_whose_severity_rises() -> None:
     usage.clock(50, status("red", 50))
     assert usage.transitions() == [
         (Transition.RAISED, S.WARNING),
-        (Transition.REPEATED, S.WARNING),
         (Transition.SEVERITY_CHANGED, S.MAJOR),
     ]
-    assert len(usage.ids()) == 1
+    assert len(usage.ids()) == 1 and usage.changes[-1].alarm.occurrences == 2
 
 
 def test_red_for_fifteen_minutes_turns_critical_on_the_clock_at_the_data_time() -> None:

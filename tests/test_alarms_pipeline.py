@@ -2,7 +2,8 @@
 
 A small fleet reports every PERIOD seconds straight to the raw topic: one usage goes out
 of range and back, one falls silent (orange, a gap, red, then red long enough to be
-critical) and comes back; the worker is killed with -9 while the silent usage's alarm is
+critical) and comes back, a meter's index glitches then is reset and its consumption
+goes negative once; the worker is killed with -9 while the silent usage's alarm is
 open and its duration timer runs. Each defect must give one alarm per (usage, type),
 raised then cleared, dated from the data; the critical step exactly when the red status
 has lasted its duration, not restarted by the restart; every change stored once and
@@ -31,6 +32,7 @@ from benchmarks.fleet import device_id, fleet_registry, raw_uplink, usage_id
 from models.alarms import DEFAULT_ALARM_RULES
 from models.registry import Registry
 from models.settings import Settings
+from models.uplink import RawUplink
 from services import ApacheKafka
 from stream.topics import read_topic
 
@@ -41,16 +43,38 @@ SILENCE = (6.0, 44.0)  # offsets (s) during which SILENT says nothing
 OUT = (4.0, 6.0)  # offsets at which OUT_OF_RANGE reads 120 °C (its max is 100)
 CRITICAL_AFTER_S = 10.0
 SECONDS = 54.0
+METER, INDEX, CONSUMPTION = "fleet-meter", "fleet.index", "fleet.consumption"
+GLITCH, RESET, NEGATIVE = 5, 10, 6  # steps at which the meter misbehaves
 
 
 def registry() -> Registry:
-    """The fleet, its tenant's transmission rule turning critical after CRITICAL_AFTER_S."""
+    """The fleet and a meter, its tenant's transmission rule turning critical after
+    CRITICAL_AFTER_S."""
     document = fleet_registry(3, PERIOD).model_dump(mode="json", exclude_defaults=True)
+    meter = [
+        {"id": u, "type": u.split(".")[1], "unit": "kWh", "period_s": PERIOD}
+        for u in (INDEX, CONSUMPTION)
+    ]
+    document["tenants"][0]["entities"][0]["equipment"][0]["usages"] += meter
+    channels = {"index": INDEX, "consumption": CONSUMPTION}
+    document["devices"].append({"id": METER, "tenant": "fleet", "channels": channels})
     rules = [rule.model_dump(mode="json") for rule in DEFAULT_ALARM_RULES]
     (transmission,) = (rule for rule in rules if rule["type"] == "transmission")
     transmission["create"][2]["duration_s"] = CRITICAL_AFTER_S
     document["tenants"][0]["alarm_rules"] = rules
     return Registry.model_validate(document)
+
+
+def meter_uplink(step: int, at: datetime) -> bytes:
+    """The meter's index climbs, glitches down once, is reset near zero; its consumption
+    is negative once."""
+    index = 1000.0 + 10 * step if step < RESET else 5.0 + 10 * (step - RESET)
+    values = {
+        "index": 500.0 if step == GLITCH else index,
+        "consumption": -5.0 if step == NEGATIVE else 1.0,
+    }
+    payload = json.dumps({"time": at.isoformat(), "values": values}).encode()
+    return RawUplink(source="fleet", device_id=METER, received_at=at, payload=payload).to_json()
 
 
 class Sender(threading.Thread):
@@ -78,6 +102,7 @@ class Sender(threading.Thread):
                 value = 120.0 if n == OUT_OF_RANGE and offset in OUT else 20.0 + step % 3
                 uplink = raw_uplink(n, self.at(offset), value)
                 self.producer.produce(self.topic, uplink, device_id(n))
+            self.producer.produce(self.topic, meter_uplink(step, self.at(offset)), METER)
             self.producer.flush(10)
 
 
@@ -134,7 +159,6 @@ def test_alarms_raised_and_cleared_once_across_a_kill_9(fleet: Fleet, database: 
     back = sender.at(SILENCE[1])
     assert history(database, silent, "transmission") == [
         ("raised", "warning", orange),
-        ("repeated", "warning", red),
         ("severity_changed", "major", red),
         ("severity_changed", "critical", red + timedelta(seconds=CRITICAL_AFTER_S)),
         ("cleared", "critical", back),
@@ -147,10 +171,22 @@ def test_alarms_raised_and_cleared_once_across_a_kill_9(fleet: Fleet, database: 
         ("raised", "major", sender.at(OUT[0])),
         ("cleared", "major", sender.at(OUT[-1] + PERIOD)),
     ]
+    for usage, alarm_type, severity, step in [
+        (INDEX, "decreasing_index", "major", GLITCH),
+        (INDEX, "meter_reset", "warning", RESET),
+        (CONSUMPTION, "negative_consumption", "major", NEGATIVE),
+    ]:
+        assert history(database, usage, alarm_type) == [
+            ("raised", severity, sender.at(step * PERIOD)),
+            ("cleared", severity, sender.at((step + 1) * PERIOD)),
+        ], alarm_type
     alarms = query(
         database, "SELECT usage_id, type, cleared, occurrences FROM alarms ORDER BY 1, 2"
     )
     assert alarms == [
+        (CONSUMPTION, "negative_consumption", True, 1),
+        (INDEX, "decreasing_index", True, 1),
+        (INDEX, "meter_reset", True, 1),
         (usage_id(OUT_OF_RANGE), "threshold", True, 1),
         (silent, "gap", True, 1),
         (silent, "transmission", True, 2),

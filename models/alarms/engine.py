@@ -101,12 +101,14 @@ class _Work:
                 held = Holding(since=event.ts) if held is None else _again(held)
                 holding[condition.severity] = _met(held, condition, event.ts)
         self._update(holding=holding, normal=0)
-        open_alarm = self.track.open
+        open_alarm, changes = self.track.open, len(self.changes)
         if open_alarm is not None:
             seen = max(open_alarm.last_seen_ts, event.ts)
             update = {"occurrences": open_alarm.occurrences + 1, "last_seen_ts": seen}
-            self._change(open_alarm.model_copy(update=update), Transition.REPEATED, event.ts)
+            self._update(open=open_alarm.model_copy(update=update))
         self._fire_timers(event.ts)
+        if open_alarm is not None and len(self.changes) == changes:  # else the severity changed
+            self._change(self.track.open or open_alarm, Transition.REPEATED, event.ts)
         self._sample(True, event.ts)  # after a raise: its flapping is the open alarm's
 
     def _clear_signal(self, event: DetectionEvent) -> None:
@@ -119,7 +121,9 @@ class _Work:
         counts towards `repeat`); a one-shot defect counts towards `normal_readings`."""
         needed = self.rule.clear.normal_readings
         if needed is None and self.track.holding:
-            self._update(holding=self._held_again(at))
+            holding = self._held_again(at)
+            if holding != self.track.holding:
+                self._update(holding=holding)
             self._sample(True, at)
             self._fire_timers(at)
         elif needed is None or not (self.track.holding or self.track.open):
@@ -134,8 +138,8 @@ class _Work:
 
     def _held_again(self, at: datetime) -> dict[AlarmSeverity, Holding]:
         conditions = {c.severity: c for c in self.rule.create}
-        return {
-            severity: _met(_again(held), conditions[severity], at)
+        return {  # a condition met needs no more counting
+            severity: held if held.met_at else _met(_again(held), conditions[severity], at)
             for severity, held in self.track.holding.items()
         }
 
@@ -168,6 +172,8 @@ class _Work:
 
     def _sample(self, problem: bool, at: datetime) -> None:
         history = remember(self.track.history, problem)
+        if history == self.track.history:  # 21 alike and one more: nothing changes
+            return
         self._update(history=history)
         percent = percent_state_change(history)
         flapping = self.rule.flapping
