@@ -162,6 +162,10 @@ class Notifier:
     ) -> None:
         alerts = [alert for _, p in todo for alert in p.alerts]
         self.api.post_alerts(alerts)
+        log.debug(
+            "posted %s",
+            [(a.labels["alarm_id"], a.labels["severity"], a.ends_at > now) for a in alerts],
+        )
         for alert in alerts:
             ALERTS.labels("resolved" if alert.ends_at <= now else "firing").inc()
         for sent, p in todo:

@@ -113,6 +113,16 @@ def test_a_cleared_alarm_is_resolved_at_its_end_once_and_its_silence_expired() -
     )
 
 
-def test_an_alarm_cleared_before_it_was_posted_sends_nothing() -> None:
+def test_an_alarm_cleared_before_it_was_posted_is_told_then_resolved() -> None:
     cleared = _changed(cleared=True, end_ts=T0)
-    assert plan(cleared, None, ROUTING, T0, TIMING, PARIS).delivery is None
+    told = plan(cleared, None, ROUTING, T0, TIMING, PARIS)
+    assert [a.ends_at for a in told.alerts] == [T0 + timedelta(seconds=240)]
+    assert told.delivery == _sent()
+    # Alertmanager notifies a group group_wait_s (30 s here) after its first alert:
+    early = T0 + timedelta(seconds=31)
+    assert plan(cleared, told.delivery, ROUTING, early, TIMING, PARIS).delivery is None
+    later = T0 + timedelta(seconds=33)
+    resolved = plan(cleared, told.delivery, ROUTING, later, TIMING, PARIS)
+    assert [a.ends_at for a in resolved.alerts] == [T0]
+    acked = Stored(cleared.alarm, acknowledged=True)
+    assert plan(acked, None, ROUTING, T0, TIMING, PARIS).delivery is None

@@ -277,6 +277,18 @@ def test_a_cleared_alarm_is_resolved_once(
     assert len(_about(hooks.received("/beta"), alarm_id, "firing")) == 1
 
 
+def test_an_alarm_cleared_before_the_notifier_saw_it_is_told_then_resolved(
+    db: psycopg.Connection, notifier: NotifierThread, hooks: WebhookReceiver
+) -> None:
+    with db.transaction():  # raised and cleared in one of the stream's batches
+        alarm_id = _raise(db, "beta")
+        _clear(db, alarm_id)
+    wait_for(lambda: _about(hooks.received("/beta"), alarm_id, "resolved"), bool, timeout=30)
+    (firing,) = _about(hooks.received("/beta"), alarm_id, "firing")
+    (resolved,) = _about(hooks.received("/beta"), alarm_id, "resolved")
+    assert firing.at < resolved.at
+
+
 def test_an_acknowledged_alarm_gets_no_reminder(
     db: psycopg.Connection,
     notifier: NotifierThread,

@@ -86,6 +86,9 @@ class Plan:
 
 
 NOTHING = Plan()
+RESOLVE_MARGIN_S = 2.0
+"""Past its group's `group_wait`, how long an alert stays firing at least before it is
+resolved: Alertmanager's first notification of the group has gone by then."""
 
 
 def alarm_labels(alarm: Alarm) -> dict[str, str]:
@@ -113,19 +116,29 @@ def plan(
     zone: ZoneInfo,
 ) -> Plan:
     """What to send for an alarm, given what was sent (`sent`) and the tenant's routing."""
-    if stored.alarm.cleared:
-        return _plan_cleared(stored.alarm, sent, now, zone)
-    return _plan_active(stored, sent, notifications, now, timing, zone)
+    if not stored.alarm.cleared:
+        return _plan_active(stored, sent, notifications, now, timing, zone)
+    if sent is None:  # raised and cleared before it was seen open (one batch of the stream):
+        # told firing, resolved by a later pass; unless a person acknowledged it meanwhile
+        return (
+            NOTHING if stored.acknowledged else _plan_active(stored, None, None, now, timing, zone)
+        )
+    group_wait_s = notifications.group_wait_s if notifications is not None else 0.0
+    return _plan_cleared(stored.alarm, sent, now, group_wait_s, zone)
 
 
-def _plan_cleared(alarm: Alarm, sent: Delivery | None, now: datetime, zone: ZoneInfo) -> Plan:
-    """Resolved once, with the alarm's end; an alarm cleared before it was ever posted
-    has nothing to resolve."""
-    if sent is None or sent.resolved:
-        if sent is not None and sent.silence_id is not None:
+def _plan_cleared(
+    alarm: Alarm, sent: Delivery, now: datetime, group_wait_s: float, zone: ZoneInfo
+) -> Plan:
+    """Resolved once, with the alarm's end, once Alertmanager has had the time to notify
+    it firing: it drops, untold, an alert resolved before its group's first notification."""
+    if sent.resolved:
+        if sent.silence_id is not None:
             gone = dataclasses.replace(sent, silence_id=None)
             return Plan(expire_silence=sent.silence_id, delivery=gone)
         return NOTHING
+    if now - sent.first_sent_at < timedelta(seconds=group_wait_s + RESOLVE_MARGIN_S):
+        return NOTHING  # a later pass resolves it
     assert alarm.end_ts is not None
     ends = min(alarm.end_ts, now)
     alerts = _copies(alarm, sent.labels, sent.level, ends, zone)
