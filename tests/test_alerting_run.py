@@ -18,8 +18,10 @@ from models.alerting import alertmanager_config
 from models.registry import Registry
 from services import free_port
 from services.alertmanager import Alertmanager
+from services.postgres import PostgresServer
 from services.processes import RoleProcess
 from services.webhook_receiver import WebhookReceiver
+from storage.migrate import migrate
 from storage.registry_store import save_registry
 
 pytestmark = pytest.mark.integration
@@ -59,6 +61,7 @@ def _notifier(database: str, alertmanager_url: str, log: Path) -> RoleProcess:
 
 
 def _raise(database: str) -> str:
+    """An open alarm of tenant acme, inserted as the stream does; its id."""
     alarm_id = uuid.uuid4().hex
     with psycopg.connect(database) as conn:
         conn.execute(
@@ -103,3 +106,27 @@ def test_an_absent_alertmanager_is_one_line_and_the_notifier_goes_on(
         code = notifier.stop()
     assert code == 0
     assert "Traceback" not in notifier.log()
+
+
+def test_the_notifier_waits_out_a_database_outage(
+    registry: Registry, hooks: WebhookReceiver, tmp_path: Path
+) -> None:
+    with (
+        PostgresServer(use_env=False) as postgres,
+        Alertmanager(alertmanager_config(registry)) as am,
+    ):
+        migrate(postgres.url)
+        with psycopg.connect(postgres.url) as conn:
+            save_registry(conn, registry)
+        notifier = _notifier(postgres.url, am.url, tmp_path / "notifier.log")
+        try:
+            notifier.wait_for_line("notifier listening on channel alarms")
+            postgres.interrupt()
+            notifier.wait_for_line("notifier lost the database")
+            postgres.resume()
+            alarm_id = _raise(postgres.url)
+            wait_for(lambda: [r for r in hooks.received("/ops") if alarm_id in str(r.body)], bool)
+            notifier.raise_if_dead()
+        finally:
+            code = notifier.stop()
+    assert code == 0, notifier.log()
