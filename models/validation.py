@@ -10,8 +10,10 @@ import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from models.bindings import Bindings
 from models.codecs import ChannelValue, DecodeError, WrongLength, WrongPort, codec_for
 from models.dead_letter import RejectCode, Rejection
+from models.identity import identify
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError, RadioFrame
 from models.reading import QualityFlag, Reading
@@ -44,6 +46,8 @@ class DeviceIndex:
     usages: dict[str, UsageRef] = field(default_factory=dict)
     """Every usage by its id: the same objects the devices' channels point to (a worker
     holds one copy of each, a hundred thousand of them)."""
+    bindings: Bindings = field(default_factory=lambda: Bindings.of(()))
+    """Which tenant each network server's application is bound to."""
 
     @classmethod
     def of(cls, registry: Registry) -> DeviceIndex:
@@ -59,6 +63,7 @@ class DeviceIndex:
                 if device.transceiver is not None
             },
             usages,
+            Bindings.of(registry.bindings),
         )
 
     def find(self, *names: str | None) -> DeviceEntry | None:
@@ -114,17 +119,12 @@ def decode_uplink(
             decoded.frame = parse(uplink.payload, uplink.received_at)
         except FrameFormatError as error:
             return _refused(decoded, RejectCode.MALFORMED_PAYLOAD, str(error))
-    dev_eui = decoded.frame.dev_eui if decoded.frame else None
-    entry = index.find(uplink.device_id, dev_eui)
-    if entry is None:
-        reason = f"unknown device {uplink.device_id!r}: not in the registry"
-        return _refused(decoded, RejectCode.UNKNOWN_DEVICE, reason)
+    entry = identify(uplink, decoded.frame, index)
+    if isinstance(entry, Rejection):
+        decoded.rejections.append(entry)
+        return decoded
     device, channels = entry
     decoded.device = device
-    tenant = uplink.metadata.get("tenant")
-    if tenant is not None and tenant != device.tenant:
-        reason = f"device {uplink.device_id!r} is not registered for tenant {tenant!r}"
-        return _refused(decoded, RejectCode.UNKNOWN_DEVICE, reason)
     try:
         values = _channel_values(uplink, device, decoded.frame, trusted_sources)
     except DecodeError as error:

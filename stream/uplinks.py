@@ -26,6 +26,7 @@ from models.anomaly import AnomalyConfig
 from models.dead_letter import RejectCode, Rejection, dead_letter
 from models.radio_health import RadioState
 from models.reading import Reading
+from models.replay import replay_origin
 from models.rules import UsageState, check_reading
 from models.settings import Settings
 from models.transmission import TransmissionPolicy
@@ -109,13 +110,15 @@ class UplinkChecker:
     def _decode(
         self, event: EventT[bytes], batch: BatchOutcome
     ) -> tuple[EventT[bytes], RawUplink, Decoded] | None:
-        original, origin = original_bytes(event), origin_of(event)
+        original = original_bytes(event)
         try:
             uplink = RawUplink.from_json(original)
         except ValidationError as error:
             reason = f"not a raw uplink envelope: {error.errors(include_url=False)}"
-            _refuse(batch, Rejection(code=RejectCode.BAD_ENVELOPE, reason=reason), origin, original)
+            rejection = Rejection(code=RejectCode.BAD_ENVELOPE, reason=reason)
+            _refuse(batch, rejection, origin_of(event), original)
             return None
+        origin = _origin(event, uplink)
         try:
             found = decode_uplink(
                 uplink,
@@ -127,11 +130,11 @@ class UplinkChecker:
         except Exception as error:  # a codec bug must not stop the worker
             log.exception("decoding %s failed", origin, extra=_place(event, uplink.device_id))
             rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=repr(error))
-            _refuse(batch, rejection, origin, original)
+            _refuse(batch, rejection, origin, original, uplink=uplink)
             return None
         READINGS_DECODED.inc(len(found.readings))
         for rejection in found.rejections:
-            _refuse(batch, rejection, origin, uplink.payload, uplink.device_id)
+            _refuse(batch, rejection, origin, uplink.payload, uplink.device_id, uplink)
         return event, uplink, found
 
     def _admit(
@@ -140,14 +143,14 @@ class UplinkChecker:
         """The uplink's readings, none for a radio frame already received."""
         message = event.message
         admitted, record = admit_frame(
-            self.radio_states, uplink, found, origin_of(event), message.partition
+            self.radio_states, uplink, found, _origin(event, uplink), message.partition
         )
         if record is not None:
             batch.store(RADIO_FRAMES, [record])
         if not admitted:
             return []
         batch.readings += found.readings
-        heard = datetime.fromtimestamp(message.timestamp, UTC)
+        heard = _heard(message.timestamp, uplink)
         return [Admitted(reading, message.partition, heard) for reading in found.readings]
 
     def _detect(self, admitted: Admitted, batch: BatchOutcome) -> None:
@@ -188,16 +191,36 @@ class UplinkChecker:
         batch.alarms += changes
 
 
+def _heard(published: float, uplink: RawUplink) -> datetime:
+    """When the uplink was published: a replayed one, when its connector first received
+    it, so that a replay does not make its usages look heard now."""
+    if replay_origin(uplink) is not None:
+        return uplink.received_at
+    return datetime.fromtimestamp(published, UTC)
+
+
+def _origin(event: EventT[bytes], uplink: RawUplink) -> str:
+    """Where the uplink's readings come from: its place in the raw topic, or for a replay,
+    the place of its first pass (models.replay)."""
+    return replay_origin(uplink) or origin_of(event)
+
+
 def _refuse(
     batch: BatchOutcome,
     rejection: Rejection,
     origin: str,
     original: bytes,
     device_id: str | None = None,
+    uplink: RawUplink | None = None,
 ) -> None:
-    """A dead letter of the decoding step."""
+    """A dead letter of the decoding step, with the uplink to replay after a fix."""
     letter = dead_letter(
-        rejection, stage="decode", origin=origin, original=original, device_id=device_id
+        rejection,
+        stage="decode",
+        origin=origin,
+        original=original,
+        device_id=device_id,
+        uplink=uplink,
     )
     batch.refuse(letter)
 

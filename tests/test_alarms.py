@@ -128,6 +128,24 @@ def test_orange_then_red_is_one_alarm_whose_severity_rises() -> None:
     assert len(usage.ids()) == 1 and usage.changes[-1].alarm.occurrences == 2
 
 
+def test_a_detection_of_a_lower_condition_lowers_the_severity() -> None:
+    two_levels = rule(
+        create=[
+            {"severity": "major", "when": ["threshold_high"]},
+            {"severity": "warning", "when": ["threshold_low"]},
+        ],
+        clear={"when": ["threshold_cleared"]},
+    )
+    usage = Usage([two_levels])
+    usage.reading(0, event(K.THRESHOLD_HIGH, 0))
+    usage.reading(10, event(K.THRESHOLD_LOW, 10))
+    assert usage.transitions() == [
+        (Transition.RAISED, S.MAJOR),
+        (Transition.SEVERITY_CHANGED, S.WARNING),
+    ]
+    assert len(usage.ids()) == 1
+
+
 def test_red_for_fifteen_minutes_turns_critical_on_the_clock_at_the_data_time() -> None:
     usage = Usage()
     usage.clock(50, status("red", 50))

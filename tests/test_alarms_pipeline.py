@@ -39,10 +39,10 @@ from stream.topics import read_topic
 pytestmark = pytest.mark.integration
 PERIOD = 2.0
 STEADY, OUT_OF_RANGE, SILENT = 0, 1, 2
-SILENCE = (6.0, 44.0)  # offsets (s) during which SILENT says nothing
+SILENCE = (6.0, 60.0)  # offsets (s) during which SILENT says nothing
 OUT = (4.0, 6.0)  # offsets at which OUT_OF_RANGE reads 120 °C (its max is 100)
 CRITICAL_AFTER_S = 10.0
-SECONDS = 54.0
+SECONDS = 66.0
 METER, INDEX, CONSUMPTION = "fleet-meter", "fleet.index", "fleet.consumption"
 GLITCH, RESET, NEGATIVE = 5, 10, 6  # steps at which the meter misbehaves
 
@@ -163,6 +163,13 @@ def test_alarms_raised_and_cleared_once_across_a_kill_9(fleet: Fleet, database: 
         ("severity_changed", "critical", red + timedelta(seconds=CRITICAL_AFTER_S)),
         ("cleared", "critical", back),
     ]
+    (critical_recorded,) = query(
+        database,
+        "SELECT h.recorded_at FROM alarm_history h JOIN alarms a ON a.id = h.alarm_id "
+        "WHERE a.usage_id = %s AND h.severity = 'critical' AND h.transition <> 'cleared'",
+        (silent,),
+    )
+    assert critical_recorded[0] < back  # by the clock, before any reading came back
     assert history(database, silent, "gap") == [  # a gap's events are dated at its start
         ("raised", "minor", last_before),
         ("cleared", "minor", back),

@@ -181,7 +181,7 @@ def test_receivers_speak_their_language() -> None:
         ({"receivers": [{"name": "ops"}]}, "receiver 'ops' has no email, teams nor webhook"),
         (
             {"routes": [{"receiver": "ops", "severities": ["urgent"]}]},
-            "Input should be 'warning', 'minor', 'major' or 'critical'",
+            "Input should be 'critical', 'major', 'minor' or 'warning'",
         ),
         (
             {

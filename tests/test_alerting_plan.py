@@ -6,7 +6,8 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from models.alarms.model import Alarm, AlarmSeverity
+from models.alarm_status import AlarmSeverity
+from models.alarms.model import Alarm
 from models.alerting import Delivery, Notifications, Stored, Timing, alarm_labels, plan
 
 T0 = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)

@@ -23,6 +23,7 @@ from models.registry import Registry
 from services.alertmanager import Alertmanager
 from services.smtp import SmtpServer
 from services.webhook_receiver import Received, WebhookReceiver
+from storage.alarms import acknowledge_alarm
 from storage.registry_store import save_registry
 from stream.alertmanager_api import AlertmanagerApi
 from stream.notifier import Notifier
@@ -170,11 +171,8 @@ def _clear(db: psycopg.Connection, alarm_id: str) -> None:
 
 
 def _acknowledge(db: psycopg.Connection, alarm_id: str) -> None:
-    db.execute(
-        "UPDATE alarms SET acknowledged = true, ack_ts = now(), ack_by = 'jeanne', "
-        "updated_at = now() WHERE id = %s",
-        (alarm_id,),
-    )
+    """As `smati alarms ack` and the HTTP API do it."""
+    acknowledge_alarm(db, alarm_id, "jeanne", tenant_id=None)
 
 
 def _about(received: list[Received], alarm_id: str, status: str | None = None) -> list[Received]:

@@ -7,15 +7,9 @@
 - `state`: what a usage's rules remember, saved with the usage's state.
 """
 
+from models.alarm_status import AlarmSeverity
 from models.alarms.engine import Step, observe_alarms, signal_of
-from models.alarms.model import (
-    Alarm,
-    AlarmChange,
-    AlarmSeverity,
-    Subject,
-    Transition,
-    alarm_id,
-)
+from models.alarms.model import Alarm, AlarmChange, Subject, Transition, alarm_id
 from models.alarms.rules import DEFAULT_ALARM_RULES, AlarmRule, ClearCondition, CreateCondition
 from models.alarms.state import UsageAlarms
 

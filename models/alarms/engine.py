@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from models.alarm_status import AlarmSeverity
 from models.alarms.flapping import percent_state_change, remember
-from models.alarms.model import Alarm, AlarmChange, AlarmSeverity, Subject, Transition
+from models.alarms.model import Alarm, AlarmChange, Subject, Transition
 from models.alarms.rules import AlarmRule, CreateCondition
 from models.alarms.state import AlarmTrack, Holding, UsageAlarms
 from models.detection import DetectionEvent, DetectionKind

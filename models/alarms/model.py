@@ -15,21 +15,7 @@ from typing import Any
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-
-class AlarmSeverity(StrEnum):
-    """From the least to the most severe (`rank`)."""
-
-    WARNING = "warning"
-    MINOR = "minor"
-    MAJOR = "major"
-    CRITICAL = "critical"
-
-    @property
-    def rank(self) -> int:
-        return _RANKS[self]
-
-
-_RANKS = {severity: rank for rank, severity in enumerate(AlarmSeverity)}
+from models.alarm_status import AlarmSeverity
 
 
 class Transition(StrEnum):

@@ -34,7 +34,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
-from models.alarms.model import AlarmSeverity
+from models.alarm_status import AlarmSeverity
 from models.detection import DetectionKind
 from models.reading import UsageType
 

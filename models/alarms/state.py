@@ -12,7 +12,8 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from models.alarms.model import Alarm, AlarmSeverity
+from models.alarm_status import AlarmSeverity
+from models.alarms.model import Alarm
 
 
 class _Frozen(BaseModel):

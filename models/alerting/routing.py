@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from models.alarms.model import AlarmSeverity
+from models.alarm_status import AlarmSeverity
 
 __all__ = [
     "EmailReceiver",
