@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from models.alarms.rules import AlarmRule
+from models.alerting.routing import Notifications
 from models.codecs.catalogue import JsCodec
 from models.errors import SmatiError
 from models.reading import UsageType
@@ -138,6 +139,9 @@ class Tenant(_Strict):
     entities: tuple[Entity, ...] = ()
     alarm_rules: tuple[AlarmRule, ...] | None = Field(
         default=None, description="replaces the built-in alarm rules (models.alarms.rules)"
+    )
+    notifications: Notifications | None = Field(
+        default=None, description="who hears of its alarms (models.alerting)"
     )
 
 

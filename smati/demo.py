@@ -29,6 +29,7 @@ from models.settings import Settings
 from services import BrokerChoice, ServiceStack, free_port
 from services.processes import RoleProcess
 from services.waiting import WaitTimeout, wait_until
+from smati.demo_notifications import demo_notifications
 from smati.simulator import Message, bad_messages, building_messages
 from smati.status import status_table
 from storage.migrate import migrate
@@ -65,7 +66,7 @@ def run_demo(
     settings: Settings, duration: float | None, broker: BrokerChoice, history_minutes: float
 ) -> None:
     logs = tempfile.mkdtemp(prefix="smati-demo-logs-")
-    with ServiceStack(broker=broker) as stack:
+    with ServiceStack(broker=broker) as stack, demo_notifications(demo_registry()) as notified:
         started = ", ".join(f"{name} {secs:.1f} s" for name, secs in stack.startup_s.items())
         click.echo(f"services up ({stack.kafka_kind} Kafka): {started}; logs in {logs}")
         settings = settings.but(
@@ -80,7 +81,7 @@ def run_demo(
             f"comes back {SILENT_S:.0f} s later: its alarm is raised, rises, then clears)"
         )
         migrate(url)
-        registry = demo_registry()
+        registry = notified.registry
         with psycopg.connect(url) as conn:
             save_registry(conn, registry)
         ensure_topics(settings)
@@ -90,18 +91,23 @@ def run_demo(
             **stack.env(),
             "SMATI_WEB_PORT": str(free_port()),
             "SMATI_MQTT_WEB_PORT": "0",
+            **notified.env(),
         }
         worker = RoleProcess(["worker"], env, Path(logs) / "worker.log")
         connector = RoleProcess(["connector", "mqtt"], env, Path(logs) / "connector.log")
+        notifier = RoleProcess(["alerting", "run"], env, Path(logs) / "notifier.log")
         try:
             connector.wait_for_line("subscribed to")
             published = _simulate(settings, registry, duration, history_minutes)
             click.echo("simulation over: waiting for the pipeline to store what it received")
             stored = _wait_until_settled(url)
-            for role in (worker, connector):
+            notified.wait_until_notified(url)
+            for role in (worker, connector, notifier):
                 role.raise_if_dead()
             _print_summary(settings, url, published, stored, Path(logs))
+            notified.print_summary(silent_usages())
         finally:
+            notifier.stop()
             connector.stop()
             worker.stop()
 
@@ -225,10 +231,15 @@ def dead_letter_counts(settings: Settings) -> Counter[str]:
     return Counter(json.loads(letter)["code"] for letter in letters)
 
 
-def _print_summary(settings: Settings, url: str, published: int, stored: int, logs: Path) -> None:
-    silent = [
+def silent_usages() -> list[str]:
+    """The usages of the meter that stops transmitting."""
+    return [
         u for d in demo_registry().devices if d.id == SILENT_DEVICE for u in d.channels.values()
     ]
+
+
+def _print_summary(settings: Settings, url: str, published: int, stored: int, logs: Path) -> None:
+    silent = silent_usages()
     with psycopg.connect(url) as conn:
         detections = event_counts_by_kind(conn)
         latest = recent_events(conn, limit=8)

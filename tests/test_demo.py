@@ -48,3 +48,5 @@ def test_demo_on_tansu_stores_detects_and_dead_letters() -> None:
         assert re.search(rf"^ +{alarm_type} +[1-9]\d* +[1-9]", out, re.M), alarm_type
     for code in ("malformed_payload", "unknown_device", "invalid_value", "duplicate"):
         assert re.search(rf"^\s+{code}\s+[1-9]", out, re.M), code
+    mails = re.search(r"notifications through Alertmanager .*: (\d+) e-mails", out)
+    assert mails is not None and int(mails.group(1)) >= 1, out[-2000:]
