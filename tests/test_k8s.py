@@ -4,6 +4,7 @@ agree on with the code: commands, SMATI_* settings, partitions, shutdown."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +17,20 @@ from deployment import help_fails, smati_variables, unknown_variables
 from mode import Service
 
 from services.go_tools import KUSTOMIZE
+from services.npm import NpmPackages, need_program
 
 K8S = Path(__file__).parent.parent / "k8s"
 OVERLAYS = sorted(p.name for p in (K8S / "overlays").iterdir())
-#: Operators' resources: no schema of theirs is served by a registry reached here.
+#: Operators' resources, unknown to kubernetes-validate; KEDA's and the Prometheus
+#: Operator's are checked against their CRD schemas as @kubernetes-models (npm) ships them,
+#: Strimzi's and CloudNativePG's against nothing (no registry reached here ships theirs).
 CUSTOM_KINDS = {"ScaledObject", "ServiceMonitor"}
+CRD_SCHEMAS = NpmPackages(
+    Path(__file__).parent / "crd_schemas",
+    ("package.json", "package-lock.json", "validate.mjs"),
+    "the CRD schemas of KEDA and the Prometheus Operator",
+    "crd-schemas",
+)
 OPERATOR_KINDS = CUSTOM_KINDS | {"Kafka", "KafkaNodePool", "KafkaTopic", "Cluster"}
 
 Resource = dict[str, Any]
@@ -70,6 +80,21 @@ def test_every_resource_validates_against_kubernetes_schemas(
             unvalidated.add(resource["kind"])
     expected = OPERATOR_KINDS if name == "operators-example" else CUSTOM_KINDS
     assert unvalidated == expected
+
+
+def test_keda_and_prometheus_operator_resources_follow_their_crd_schemas(
+    rendered: tuple[str, list[Resource]],
+) -> None:
+    _, resources = rendered
+    node = need_program("node", "is needed for the CRD schemas' check")
+    script = CRD_SCHEMAS.ensure() / "validate.mjs"
+    result = subprocess.run(
+        [node, str(script)], input=json.dumps(resources), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["errors"] == []
+    assert sorted(report["validated"]) == sorted(CUSTOM_KINDS)
 
 
 def test_workers_scale_on_lag_within_the_raw_partitions(
