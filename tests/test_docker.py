@@ -4,10 +4,12 @@ mounts and runs, and the Dockerfile through hadolint. No Docker engine runs here
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import tomllib
 from importlib.metadata import distribution
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jsonschema
@@ -106,3 +108,24 @@ def test_the_dockerfile_passes_hadolint() -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_image_holds_every_package_the_project_installs() -> None:
+    pyproject = tomllib.loads((DOCKER.parent / "pyproject.toml").read_text())
+    packages = {
+        p.rstrip("*") for p in pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
+    }
+    copied = set(re.findall(r"^COPY (\w+)/ \1/$", (DOCKER / "Dockerfile").read_text(), re.M))
+    assert copied == packages
+
+
+def test_alertmanager_reads_the_configuration_the_job_writes() -> None:
+    services = COMPOSE["services"]
+    command = services["alerting-config"]["command"]
+    written = PurePosixPath(command[command.index("--out") + 1])
+    (read,) = [a for a in services["alertmanager"]["command"] if a.startswith("--config.file=")]
+    read_path = PurePosixPath(read.split("=", 1)[1])
+    writer_mounts = dict(v.split(":")[:2] for v in services["alerting-config"]["volumes"])
+    reader_mounts = {v.split(":")[1]: v.split(":")[0] for v in services["alertmanager"]["volumes"]}
+    assert writer_mounts[reader_mounts[str(read_path.parent)]] == str(written.parent)
+    assert written.name == read_path.name
