@@ -1,7 +1,7 @@
 """Command-line tools built once from the Go module proxy with `go install` into the cache.
 
 No registry reached here serves these tools as binaries; the module proxy serves their
-source, which `go install` builds (kustomize in about 36 s the first time).
+source, which `go install` builds.
 """
 
 from __future__ import annotations
