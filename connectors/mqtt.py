@@ -24,15 +24,14 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
 from confluent_kafka import KafkaError, Message, Producer
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 from prometheus_client import Counter, Gauge
 
 from connectors.dead_letters import connector_dead_letter
+from connectors.mqtt_session import mqtt_client
 from connectors.status import StatusServer, kafka_reachable
 from connectors.topics import TopicTemplate
 from models.dead_letter import RejectCode
@@ -78,7 +77,6 @@ class MqttConnector:
         source: str = "mqtt",
         web_address: tuple[str, int] | None = None,
     ) -> None:
-        self._url = urlparse(mqtt_url)
         self._source = source
         self._parse_frame = FRAME_PARSERS.get(source)
         self._templates = templates
@@ -89,18 +87,9 @@ class MqttConnector:
         self._web_address = web_address
         self._stopping = threading.Event()
         self._needs_reconnect = threading.Event()
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
-            manual_ack=True,
+        self.client, self._url = mqtt_client(
+            mqtt_url, client_id, clean_session=False, manual_ack=True
         )
-        if self._url.username:  # percent-encoded in the URL: a TTS user is `app@tenant`
-            password = self._url.password
-            self.client.username_pw_set(
-                unquote(self._url.username), unquote(password) if password else None
-            )
         self.client.reconnect_delay_set(min_delay=1, max_delay=30)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect

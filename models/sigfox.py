@@ -3,8 +3,9 @@
 Configure the callback's body as (quoted or not: the numbers may arrive as text)
 `{"device": "{device}", "time": {time}, "data": "{data}", "seqNumber": {seqNumber},
 "station": "{station}", "rssi": {rssi}, "snr": {snr}, "avgSnr": {avgSnr},
-"duplicate": {duplicate}}`. `time` is in epoch seconds, `data` up to 12 bytes in hex;
-the sequence number is 12 bits and rolls over at 4096.
+"duplicate": {duplicate}, "ack": {ack}}` (`ack`: a bidirectional callback). `time` is in
+epoch seconds, `data` up to 12 bytes in hex; the sequence number is 12 bits and rolls over
+at 4096.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class SigfoxCallback(BaseModel):
     station: str | None = None
     rssi: float | None = None
     snr: float | None = None
+    ack: bool = False
+    """A bidirectional callback: the device listens for a downlink in the reply."""
 
     @field_validator("data", mode="before")
     @classmethod
@@ -58,4 +61,5 @@ def parse_sigfox(raw: bytes, _: datetime) -> RadioFrame:
         counter_modulus=SEQUENCE_MODULUS,
         payload=callback.data,
         receptions=receptions,
+        downlink_requested=callback.ack,
     )
