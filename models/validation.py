@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from models.bindings import Bindings
 from models.codecs import ChannelValue, DecodeError, WrongLength, WrongPort, codec_for
 from models.dead_letter import RejectCode, Rejection
 from models.network_servers import FRAME_PARSERS
@@ -44,6 +45,8 @@ class DeviceIndex:
     usages: dict[str, UsageRef] = field(default_factory=dict)
     """Every usage by its id: the same objects the devices' channels point to (a worker
     holds one copy of each, a hundred thousand of them)."""
+    bindings: Bindings = field(default_factory=lambda: Bindings.of(()))
+    """Which tenant each network server's application is bound to."""
 
     @classmethod
     def of(cls, registry: Registry) -> DeviceIndex:
@@ -59,6 +62,7 @@ class DeviceIndex:
                 if device.transceiver is not None
             },
             usages,
+            Bindings.of(registry.bindings),
         )
 
     def find(self, *names: str | None) -> DeviceEntry | None:

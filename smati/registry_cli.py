@@ -67,11 +67,17 @@ def _tree(stored: Registry) -> Iterator[str]:
                 yield f"    {item.id}  {item.name}".rstrip()
                 for usage in item.usages:
                     yield f"      {usage.id}  {_usage_facts(usage)}"
+    if stored.bindings:
+        yield "bindings:"
+    for binding in stored.bindings:
+        yield f"  {binding.id}  ({binding.tenant}): {binding.describe()}"
     if stored.devices:
         yield "devices:"
     for device in stored.devices:
         channels = ", ".join(f"{ch} -> {usage}" for ch, usage in device.channels.items())
-        radio = f", {device.transceiver}" if device.transceiver else ""
+        radio = "".join(
+            f", {value}" for value in (device.transceiver, device.binding) if value is not None
+        )
         yield f"  {device.id}  ({device.tenant}, {device.model}{radio}): {channels}"
 
 

@@ -26,6 +26,8 @@ from models.registry import (
     Equipment,
     Gateway,
     Network,
+    NetworkBinding,
+    NetworkServer,
     Plausible,
     Registry,
     Tenant,
@@ -89,12 +91,23 @@ _UPSERT_TRANSCEIVER = """
         network = EXCLUDED.network, gateway_id = EXCLUDED.gateway_id,
         sort_order = EXCLUDED.sort_order
 """
+_UPSERT_BINDING = """
+    INSERT INTO network_bindings (id, tenant_id, server, application, network_tenant, sort_order)
+    VALUES (%s, %s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET
+        tenant_id = EXCLUDED.tenant_id, server = EXCLUDED.server,
+        application = EXCLUDED.application, network_tenant = EXCLUDED.network_tenant,
+        sort_order = EXCLUDED.sort_order
+"""
 _UPSERT_DEVICE = """
-    INSERT INTO devices (id, tenant_id, model, transceiver_id, sort_order)
-    VALUES (%s, %s, %s, %s, %s)
+    INSERT INTO devices (
+        id, tenant_id, model, transceiver_id, binding_id, network_id, sort_order
+    )
+    VALUES (%s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (id) DO UPDATE SET
         tenant_id = EXCLUDED.tenant_id, model = EXCLUDED.model,
-        transceiver_id = EXCLUDED.transceiver_id, sort_order = EXCLUDED.sort_order
+        transceiver_id = EXCLUDED.transceiver_id, binding_id = EXCLUDED.binding_id,
+        network_id = EXCLUDED.network_id, sort_order = EXCLUDED.sort_order
 """
 _UPSERT_CHANNEL = """
     INSERT INTO device_channels (device_id, channel, usage_id, sort_order)
@@ -134,6 +147,7 @@ def save_registry(conn: psycopg.Connection, registry: Registry) -> dict[str, int
         ("usages", _UPSERT_USAGE, usages),
         ("gateways", _UPSERT_GATEWAY, _gateway_rows(registry.gateways)),
         ("transceivers", _UPSERT_TRANSCEIVER, _transceiver_rows(registry.transceivers)),
+        ("network_bindings", _UPSERT_BINDING, _binding_rows(registry.bindings)),
         ("devices", _UPSERT_DEVICE, _device_rows(registry.devices)),
         ("device_channels", _UPSERT_CHANNEL, channels),
     ]
@@ -219,8 +233,18 @@ def _transceiver_rows(transceivers: Sequence[Transceiver]) -> list[Values]:
     return [(t.id, t.network.value, t.gateway, pos) for pos, t in enumerate(transceivers)]
 
 
+def _binding_rows(bindings: Sequence[NetworkBinding]) -> list[Values]:
+    return [
+        (b.id, b.tenant, b.server.value, b.application, b.network_tenant, pos)
+        for pos, b in enumerate(bindings)
+    ]
+
+
 def _device_rows(devices: Sequence[Device]) -> list[Values]:
-    return [(d.id, d.tenant, d.model, d.transceiver, pos) for pos, d in enumerate(devices)]
+    return [
+        (d.id, d.tenant, d.model, d.transceiver, d.binding, d.network_id, pos)
+        for pos, d in enumerate(devices)
+    ]
 
 
 def _channel_rows(devices: Sequence[Device]) -> list[Values]:
@@ -260,6 +284,7 @@ def load_registry(conn: psycopg.Connection) -> Registry:
             tenants = _load_tenants(cur)
             gateways = [_gateway(row) for row in _select(cur, "gateways")]
             transceivers = [_transceiver(row) for row in _select(cur, "transceivers")]
+            bindings = [_binding(row) for row in _select(cur, "network_bindings")]
             devices = _load_devices(cur)
             device_ids = [device.id for device in devices]
             return Registry(
@@ -267,6 +292,7 @@ def load_registry(conn: psycopg.Connection) -> Registry:
                 gateways=tuple(gateways),
                 transceivers=tuple(transceivers),
                 devices=tuple(devices),
+                bindings=tuple(bindings),
             )
         except ValidationError as error:
             raise StoredRegistryError(_describe(error, device_ids)) from None
@@ -302,7 +328,14 @@ _SELECTS = {
     "transceivers": """
         SELECT id, network, gateway_id FROM transceivers ORDER BY sort_order, id
     """,
-    "devices": "SELECT id, tenant_id, model, transceiver_id FROM devices ORDER BY sort_order, id",
+    "network_bindings": """
+        SELECT id, tenant_id, server, application, network_tenant
+        FROM network_bindings ORDER BY sort_order, id
+    """,
+    "devices": """
+        SELECT id, tenant_id, model, transceiver_id, binding_id, network_id
+        FROM devices ORDER BY sort_order, id
+    """,
     "device_channels": """
         SELECT device_id, channel, usage_id FROM device_channels
         ORDER BY device_id, sort_order, channel
@@ -393,6 +426,16 @@ def _transceiver(row: Row) -> Transceiver:
     return Transceiver(id=row["id"], network=Network(row["network"]), gateway=row["gateway_id"])
 
 
+def _binding(row: Row) -> NetworkBinding:
+    return NetworkBinding(
+        id=row["id"],
+        tenant=row["tenant_id"],
+        server=NetworkServer(row["server"]),
+        application=row["application"],
+        network_tenant=row["network_tenant"],
+    )
+
+
 def _load_devices(cur: psycopg.Cursor[Row]) -> list[Device]:
     channels = _grouped(_select(cur, "device_channels"), "device_id")
     return [
@@ -401,6 +444,8 @@ def _load_devices(cur: psycopg.Cursor[Row]) -> list[Device]:
             tenant=row["tenant_id"],
             model=row["model"],
             transceiver=row["transceiver_id"],
+            binding=row["binding_id"],
+            network_id=row["network_id"],
             channels={c["channel"]: c["usage_id"] for c in channels[row["id"]]},
         )
         for row in _select(cur, "devices")
