@@ -20,13 +20,9 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
 from connectors.mqtt_session import mqtt_client
-from models.downlink import (
-    EVENT_PARSERS,
-    DownlinkEvent,
-    DownlinkEventError,
-    NetworkServer,
-)
+from models.downlink import EVENT_PARSERS, DownlinkEvent, DownlinkEventError
 from models.errors import SmatiError
+from models.registry import NetworkServer
 
 log = logging.getLogger(__name__)
 

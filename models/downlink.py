@@ -31,7 +31,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from models.bindings import DeviceBinding
 from models.errors import SmatiError
+from models.registry import NetworkServer
 
 CORRELATION_PREFIX = "smati:downlink:"
 LORAWAN_PORTS = range(1, 224)
@@ -39,12 +41,6 @@ LORAWAN_PORTS = range(1, 224)
 LORAWAN_MAX_BYTES = 242
 """The largest application payload LoRaWAN carries, at the fastest data rate."""
 SIGFOX_DOWNLINK_BYTES = 8
-
-
-class NetworkServer(StrEnum):
-    TTS = "tts"
-    CHIRPSTACK = "chirpstack"
-    SIGFOX = "sigfox"
 
 
 class DownlinkState(StrEnum):
@@ -73,25 +69,14 @@ class DownlinkRefused(SmatiError, ValueError):
 
 
 @dataclass(frozen=True)
-class Route:
-    """Where a device's downlinks go: its network server, its application there (TTS
-    application id and tenant id, ChirpStack application UUID, Sigfox device type), and
-    the device as the server names it (TTS device id, DevEUI, Sigfox id)."""
-
-    server: NetworkServer
-    application: str
-    network_tenant: str | None
-    network_device_id: str
-
-
-@dataclass(frozen=True)
 class Downlink:
     """One downlink as asked: checked against what its network can carry."""
 
     id: uuid.UUID
     tenant_id: str
     device_id: str
-    route: Route
+    route: DeviceBinding
+    """Where it goes: the device's network server, application and id there."""
     f_port: int | None
     payload: bytes
     confirmed: bool = False
@@ -167,7 +152,8 @@ class DownlinkEvent:
     """What a network server said of one of SMATI's downlinks."""
 
     downlink_id: uuid.UUID
-    route: Route
+    route: DeviceBinding
+    """Where it goes: the device's network server, application and id there."""
     state: DownlinkState
     detail: str = ""
 
@@ -212,7 +198,7 @@ def parse_tts_event(topic: str, body: bytes) -> DownlinkEvent | None:
     downlink_id = _smati_id(ids)
     if downlink_id is None:
         return None
-    route = Route(NetworkServer.TTS, match["app"], match["tenant"], match["dev"])
+    route = DeviceBinding(NetworkServer.TTS, match["app"], match["tenant"], match["dev"])
     detail = _tts_error(message) if match["kind"] == "failed" else ""
     return DownlinkEvent(downlink_id, route, _TTS_STATES[match["kind"]], detail)
 
@@ -236,7 +222,7 @@ def parse_chirpstack_event(topic: str, body: bytes) -> DownlinkEvent | None:
         raise DownlinkEventError(
             f"{topic}: not a ChirpStack {match['kind']} event: {error}"
         ) from None
-    route = Route(NetworkServer.CHIRPSTACK, match["app"], None, match["dev"].upper())
+    route = DeviceBinding(NetworkServer.CHIRPSTACK, match["app"], None, match["dev"].upper())
     if match["kind"] == "txack":
         detail = f"gateway {event.gatewayId}" if event.gatewayId else ""
         return DownlinkEvent(event.queueItemId, route, DownlinkState.SENT, detail)

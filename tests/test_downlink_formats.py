@@ -9,26 +9,26 @@ import uuid
 import pytest
 from network_downlinks import chirpstack_downlink_event, tts_downlink_event
 
+from models.bindings import DeviceBinding
 from models.downlink import (
     Downlink,
     DownlinkEventError,
     DownlinkRefused,
     DownlinkState,
-    NetworkServer,
-    Route,
     parse_chirpstack_event,
     parse_tts_event,
     push_message,
     sigfox_reply,
     states_before,
 )
+from models.registry import NetworkServer
 
 ID = uuid.UUID("0f9c3c1e-2b7a-4d0e-9a55-7c2f3e8d1b10")
-TTS = Route(NetworkServer.TTS, "hq", "acme-tti", "valve-3")
-CHIRPSTACK = Route(
+TTS = DeviceBinding(NetworkServer.TTS, "hq", "acme-tti", "valve-3")
+CHIRPSTACK = DeviceBinding(
     NetworkServer.CHIRPSTACK, "8d3c0e9a-6a86-4c1e-9b1f-0c2d3e4f5a6b", None, "70B3D57ED0000001"
 )
-SIGFOX = Route(NetworkServer.SIGFOX, "5f2a1b3c4d5e6f7a8b9c0d1e", None, "1A2B3C")
+SIGFOX = DeviceBinding(NetworkServer.SIGFOX, "5f2a1b3c4d5e6f7a8b9c0d1e", None, "1A2B3C")
 
 
 def test_the_things_stack_push_is_its_documented_message() -> None:
@@ -49,7 +49,7 @@ def test_the_things_stack_push_is_its_documented_message() -> None:
 
 
 def test_an_open_source_the_things_stack_has_no_tenant_in_its_topic() -> None:
-    route = Route(NetworkServer.TTS, "hq", None, "valve-3")
+    route = DeviceBinding(NetworkServer.TTS, "hq", None, "valve-3")
     topic, _ = push_message(Downlink(ID, "acme", "valve-3", route, 1, b"\x01"))
     assert topic == "v3/hq/devices/valve-3/down/push"
 
@@ -87,7 +87,7 @@ def test_sigfox_reply_is_the_backends_format_and_nothing_is_pushed() -> None:
     ],
 )
 def test_what_the_network_cannot_carry_is_refused(
-    route: Route, port: int | None, payload: bytes, message: str
+    route: DeviceBinding, port: int | None, payload: bytes, message: str
 ) -> None:
     with pytest.raises(DownlinkRefused, match=message):
         Downlink(ID, "acme", "d", route, port, payload)

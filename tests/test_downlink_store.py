@@ -9,13 +9,15 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
-from models.downlink import Downlink, DownlinkEvent, DownlinkState, NetworkServer, Route
+from models.bindings import DeviceBinding
+from models.downlink import Downlink, DownlinkEvent, DownlinkState
+from models.registry import NetworkServer
 from storage.downlinks import downlinks_of, insert_downlink, record_event, take_sigfox
 
 pytestmark = pytest.mark.integration
 
-TTS = Route(NetworkServer.TTS, "hq", "acme-tti", "valve-3")
-SIGFOX = Route(NetworkServer.SIGFOX, "5f2a1b3c", None, "1A2B3C")
+TTS = DeviceBinding(NetworkServer.TTS, "hq", "acme-tti", "valve-3")
+SIGFOX = DeviceBinding(NetworkServer.SIGFOX, "5f2a1b3c", None, "1A2B3C")
 
 
 @pytest.fixture
@@ -66,10 +68,10 @@ def test_an_event_of_another_device_or_application_changes_nothing(
     downlink = Downlink(uuid.uuid4(), "acme", "valve-3", TTS, 15, b"\x01")
     insert_downlink(conn, downlink)
     elsewhere = [
-        Route(NetworkServer.TTS, "hq", "acme-tti", "valve-4"),
-        Route(NetworkServer.TTS, "other-app", "acme-tti", "valve-3"),
-        Route(NetworkServer.TTS, "hq", "globex-tti", "valve-3"),
-        Route(NetworkServer.CHIRPSTACK, "hq", None, "valve-3"),
+        DeviceBinding(NetworkServer.TTS, "hq", "acme-tti", "valve-4"),
+        DeviceBinding(NetworkServer.TTS, "other-app", "acme-tti", "valve-3"),
+        DeviceBinding(NetworkServer.TTS, "hq", "globex-tti", "valve-3"),
+        DeviceBinding(NetworkServer.CHIRPSTACK, "hq", None, "valve-3"),
     ]
     for route in elsewhere:
         assert not record_event(conn, DownlinkEvent(downlink.id, route, DownlinkState.SENT))
@@ -79,7 +81,7 @@ def test_an_event_of_another_device_or_application_changes_nothing(
 
 def test_sigfox_queue_answers_each_uplink_once_oldest_first(conn: psycopg.Connection) -> None:
     device = f"{uuid.uuid4().int % 0xFFFFFF:06X}"
-    route = Route(NetworkServer.SIGFOX, "5f2a1b3c", None, device)
+    route = DeviceBinding(NetworkServer.SIGFOX, "5f2a1b3c", None, device)
     first, second = (
         Downlink(uuid.uuid4(), "acme", "temp-1", route, None, bytes([n]) * 8) for n in (1, 2)
     )
