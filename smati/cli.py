@@ -13,6 +13,7 @@ from models.settings import Settings
 from services import BrokerChoice
 from smati.bench import bench
 from smati.context import settings_of
+from smati.downlink_cli import downlink, downlink_events
 from smati.errors import OneLineErrors
 from smati.logs import configure_logging
 from smati.reads import dead_letters, events, readings
@@ -148,26 +149,30 @@ def connector_webhooks(ctx: click.Context, host: str | None, port: int | None) -
     """Serve The Things Stack webhooks (POST /tts/TENANT) and Sigfox data callbacks
     (POST /sigfox/TENANT), each authenticated by its tenant's secret
     (`Authorization: Bearer SECRET`, secrets in SMATI_WEBHOOK_SECRETS as a JSON object).
+    A bidirectional Sigfox callback is answered with the device's queued downlink.
     """
     from aiohttp import web
 
     from connectors.delivery import KafkaDelivery
     from connectors.mqtt import kafka_producer
     from connectors.webhooks import WebhookConnector
+    from storage.downlinks import SigfoxQueue
     from stream.registry_cache import RegistryCache
 
     settings = settings_of(ctx)
     _ensure_topics_if_kafka_is_up(settings)
     delivery = KafkaDelivery(kafka_producer(settings.kafka_bootstrap))
+    database_url = settings.database_url.get_secret_value()
     webhooks = WebhookConnector(
         delivery,
         settings.topic("raw"),
         settings.topic("dead-letter"),
         settings.webhook_secrets,
-        RegistryCache(settings.database_url.get_secret_value()),
+        RegistryCache(database_url),
         settings.registry_refresh_s,
         frozenset(settings.trusted_decoders),
         settings.max_payload_bytes,
+        SigfoxQueue(database_url),
     )
     try:
         web.run_app(
@@ -251,6 +256,8 @@ def demo(
 
 
 main.add_command(bench)
+main.add_command(downlink)
+connector.add_command(downlink_events)
 main.add_command(registry)
 main.add_command(dead_letters)
 main.add_command(events)

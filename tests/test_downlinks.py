@@ -1,0 +1,323 @@
+"""Item 6 of issue 21, end to end on real services: `smati downlink send` puts a downlink
+on The Things Stack's or ChirpStack's MQTT topic (Mosquitto) in the server's own format,
+`smati connector downlinks` follows the server's events into the downlink's state, and
+the webhook connector answers a bidirectional Sigfox callback with the queued downlink.
+
+The network servers are played by an MQTT client that reads what SMATI pushes and
+publishes their events in their documented formats (network_downlinks).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import threading
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import psycopg
+import pytest
+from conditions import wait_for
+from conftest import pipeline_settings, prepared_run
+from network_downlinks import chirpstack_downlink_event, tts_downlink_event
+from paho.mqtt.enums import CallbackAPIVersion
+from radio_messages import radio_site, sigfox_callback
+
+from services import ApacheKafka, MqttBroker, free_port
+from services.processes import RoleProcess
+
+pytestmark = pytest.mark.integration
+
+TTS_APP, CHIRPSTACK_APP = "smati-hq@acme-corp", "17c82e96-be03-4f38-aef3-f83d48582d97"
+TTS_DEVICE, CHIRPSTACK_DEVICE, SIGFOX_DEVICE = "elsys-meeting-room", "milesight-pulse-01", "1A2B3C"
+SECRET = "acme-webhook-secret"
+
+
+@dataclass
+class NetworkServers:
+    """An MQTT client in the network servers' place: what SMATI pushed, by topic."""
+
+    client: mqtt.Client
+    pushed: dict[str, list[bytes]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def on_message(self, _: object, __: object, message: mqtt.MQTTMessage) -> None:
+        with self.lock:
+            self.pushed.setdefault(message.topic, []).append(bytes(message.payload))
+
+    def received(self, topic: str) -> dict[str, Any]:
+        """The one message pushed on `topic`, once it came."""
+        bodies = wait_for(lambda: list(self.pushed.get(topic, [])), lambda got: len(got) > 0)
+        assert len(bodies) == 1, bodies
+        message: dict[str, Any] = json.loads(bodies[0])
+        return message
+
+    def publish(self, topic: str, body: bytes) -> None:
+        self.client.publish(topic, body, qos=1).wait_for_publish(timeout=10)
+
+
+@dataclass
+class Site:
+    env: dict[str, str]
+    database: str
+    network: NetworkServers
+    webhooks: str
+    processes: list[RoleProcess]
+
+    def smati(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "smati.cli", *args],
+            env={**self.env, **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def send(self, *args: str, **env: str) -> uuid.UUID:
+        """`smati downlink send ARGS`; the id it printed."""
+        result = self.smati("downlink", "send", "--tenant", "acme", *args, **env)
+        assert result.returncode == 0, result.stderr
+        return uuid.UUID(result.stdout.split()[1])
+
+    def downlinks(self, device: str) -> dict[uuid.UUID, dict[str, Any]]:
+        """`smati downlink list --json` of an acme device, by id."""
+        result = self.smati("downlink", "list", "--tenant", "acme", "--device", device, "--json")
+        assert result.returncode == 0, result.stderr
+        rows = (json.loads(line) for line in result.stdout.splitlines())
+        return {uuid.UUID(row["id"]): row for row in rows}
+
+    def state(self, downlink_id: uuid.UUID) -> tuple[str, str]:
+        with psycopg.connect(self.database) as conn:
+            row = conn.execute(
+                "SELECT state, detail FROM downlinks WHERE id = %s", (downlink_id,)
+            ).fetchone()
+        assert row is not None
+        return row[0], row[1]
+
+    def wait_for_state(self, downlink_id: uuid.UUID, state: str) -> str:
+        """Until the downlink is in `state`; its detail."""
+        return wait_for(lambda: self.state(downlink_id), lambda seen: seen[0] == state)[1]
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: "), result.stderr
+    return last.removeprefix("Error: ")
+
+
+@pytest.fixture(scope="module")
+def site(
+    kafka_broker: ApacheKafka,
+    mqtt_broker: MqttBroker,
+    database: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Site]:
+    run = uuid.uuid4().hex[:8]
+    overrides = pipeline_settings(kafka_broker, mqtt_broker, database, "downlinks", run) | {
+        "webhook_port": free_port(),
+        "webhook_secrets": {"acme": SECRET, "globex": "globex-secret"},
+        "mqtt_client_id": f"downlinks-{run}",
+    }
+    settings, env = prepared_run(overrides, database, radio_site())
+    logs = tmp_path_factory.mktemp("downlink-logs")
+    followers = [
+        RoleProcess(["connector", "downlinks", "--source", s], env, logs / f"{s}.log")
+        for s in ("tts", "chirpstack")
+    ]
+    webhooks = RoleProcess(["connector", "webhooks"], env, logs / "webhooks.log")
+    network = NetworkServers(mqtt.Client(CallbackAPIVersion.VERSION2, f"network-{run}"))
+    network.client.on_message = network.on_message
+    assert mqtt_broker.port is not None
+    network.client.connect(mqtt_broker.host, mqtt_broker.port)
+    network.client.subscribe(
+        [("v3/+/devices/+/down/push", 1), ("application/+/device/+/command/down", 1)]
+    )
+    network.client.loop_start()
+    try:
+        for process in followers:
+            process.wait_for_line("subscribed to")
+        webhooks.wait_for_line("Running on")
+        url = f"http://127.0.0.1:{settings.webhook_port}"
+        yield Site(env, database, network, url, [*followers, webhooks])
+    finally:
+        network.client.loop_stop()
+        network.client.disconnect()
+        for process in [*followers, webhooks]:
+            process.stop()
+
+
+def test_a_tts_downlink_is_pushed_in_its_format_and_follows_its_events(site: Site) -> None:
+    downlink_id = site.send(
+        "--device", TTS_DEVICE, "--port", "15", "--payload", "BEEF", "--confirmed"
+    )
+    topic = f"v3/{TTS_APP}/devices/{TTS_DEVICE}/down"
+    assert site.network.received(f"{topic}/push") == {
+        "downlinks": [
+            {
+                "f_port": 15,
+                "frm_payload": "vu8=",
+                "priority": "NORMAL",
+                "confirmed": True,
+                "correlation_ids": [f"smati:downlink:{downlink_id}"],
+            }
+        ]
+    }
+    assert site.state(downlink_id) == ("queued", "")
+
+    def event(kind: str, of: uuid.UUID = downlink_id) -> None:
+        correlation = f"smati:downlink:{of}"
+        body = tts_downlink_event(kind, TTS_APP, TTS_DEVICE, correlation, b"\xbe\xef", f_port=15)
+        site.network.publish(f"{topic}/{kind}", body)
+
+    event("queued")
+    event("sent")
+    site.wait_for_state(downlink_id, "sent")
+    event("nack")  # The Things Stack queues it again: no outcome
+    event("ack")
+    site.wait_for_state(downlink_id, "acknowledged")
+    stored = site.downlinks(TTS_DEVICE)[downlink_id]
+    assert (stored["payload"], stored["f_port"], stored["confirmed"]) == ("beef", 15, True)
+
+    # The same events again, then a second downlink's failure: once that one is recorded,
+    # the repeated events before it were too, and changed nothing.
+    failing = site.send("--device", TTS_DEVICE, "--port", "15", "--payload", "00" * 60)
+    event("sent")
+    event("ack")
+    event("failed", of=failing)
+    assert site.wait_for_state(failing, "failed") == (
+        "pkg/networkserver:application_downlink_too_long application downlink payload is too long"
+    )
+    assert site.downlinks(TTS_DEVICE)[downlink_id] == stored
+
+
+def test_a_chirpstack_downlink_is_its_command_and_follows_txack_and_ack(site: Site) -> None:
+    downlink_id = site.send("--device", CHIRPSTACK_DEVICE, "--port", "10", "--payload", "0102")
+    dev_eui = "24e124136b000002"
+    device_topic = f"application/{CHIRPSTACK_APP}/device/{dev_eui}"
+    assert site.network.received(f"{device_topic}/command/down") == {
+        "id": str(downlink_id),
+        "devEui": dev_eui,
+        "confirmed": False,
+        "fPort": 10,
+        "data": base64.b64encode(b"\x01\x02").decode(),
+    }
+    txack = chirpstack_downlink_event("txack", CHIRPSTACK_APP, dev_eui, str(downlink_id))
+    site.network.publish(f"{device_topic}/event/txack", txack)
+    assert site.wait_for_state(downlink_id, "sent") == "gateway 0016c001ff1a05c4"
+    # An ack event naming this downlink on another device's topic changes nothing.
+    other_topic = f"application/{CHIRPSTACK_APP}/device/70b3d57ed0000001/event/ack"
+    acked = chirpstack_downlink_event(
+        "ack", CHIRPSTACK_APP, dev_eui, str(downlink_id), acknowledged=True
+    )
+    site.network.publish(other_topic, acked)
+    timed_out = chirpstack_downlink_event("ack", CHIRPSTACK_APP, dev_eui, str(downlink_id))
+    site.network.publish(f"{device_topic}/event/ack", timed_out)
+    assert site.wait_for_state(downlink_id, "failed") == "the device did not acknowledge it in time"
+
+
+def test_a_sigfox_downlink_answers_the_next_bidirectional_callback(site: Site) -> None:
+    downlink_id = site.send("--device", "sigfox-store-room", "--payload", "0011223344556677")
+    assert site.state(downlink_id) == ("queued", "")
+    now = datetime.now(UTC).replace(microsecond=0)
+
+    def callback(
+        seq: int, ack: bool, tenant: str = "acme", device: str = SIGFOX_DEVICE
+    ) -> tuple[int, bytes]:
+        body = json.loads(sigfox_callback(device, bytes.fromhex("01012c"), seq=seq, at=now))
+        body["ack"] = "true" if ack else "false"  # as a template quoting {ack} sends it
+        secret = SECRET if tenant == "acme" else "globex-secret"
+        request = urllib.request.Request(
+            f"{site.webhooks}/sigfox/{tenant}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {secret}"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+
+    assert callback(100, ack=False)[0] == 200  # not listening: the downlink waits
+    assert site.state(downlink_id) == ("queued", "")
+    reply = (200, json.dumps({SIGFOX_DEVICE: {"downlinkData": "0011223344556677"}}).encode())
+    assert callback(101, ack=True) == reply
+    assert site.state(downlink_id) == ("sent", "")
+    assert callback(101, ack=True) == reply  # the backend retried the same callback
+    assert callback(102, ack=True) == (204, b"")  # nothing more queued
+    assert callback(7, ack=True, tenant="globex", device="BEEF01") == (204, b"")
+
+
+def test_another_tenants_or_an_unknown_device_is_refused_in_one_line(site: Site) -> None:
+    def count() -> int:
+        with psycopg.connect(site.database) as conn:
+            row = conn.execute("SELECT count(*) FROM downlinks").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    before = count()
+    as_globex = site.smati(
+        "downlink",
+        "send",
+        "--tenant",
+        "globex",
+        "--device",
+        TTS_DEVICE,
+        "--port",
+        "1",
+        "--payload",
+        "01",
+    )
+    assert one_line_error(as_globex) == f"tenant 'globex' has no device '{TTS_DEVICE}'"
+    unknown = site.smati(
+        "downlink",
+        "send",
+        "--tenant",
+        "acme",
+        "--device",
+        "nobody",
+        "--port",
+        "1",
+        "--payload",
+        "01",
+    )
+    assert one_line_error(unknown) == "tenant 'acme' has no device 'nobody'"
+    listed = site.smati("downlink", "list", "--tenant", "globex", "--device", TTS_DEVICE, "--json")
+    assert listed.returncode == 0 and listed.stdout == ""
+    bad = {
+        "port 0": (
+            ["--device", TTS_DEVICE, "--port", "0", "--payload", "01"],
+            "a LoRaWAN downlink needs a port from 1 to 223, got 0",
+        ),
+        "sigfox 7 bytes": (
+            ["--device", "sigfox-store-room", "--payload", "00" * 7],
+            "a Sigfox downlink is exactly 8 bytes, got 7",
+        ),
+        "not hex": (
+            ["--device", TTS_DEVICE, "--port", "1", "--payload", "zz"],
+            "Invalid value for --payload: 'zz' is not hexadecimal",
+        ),
+    }
+    for args, message in bad.values():
+        assert one_line_error(site.smati("downlink", "send", "--tenant", "acme", *args)) == message
+    assert count() == before
+
+
+def test_a_broker_out_of_reach_fails_the_downlink_in_one_line(site: Site) -> None:
+    nowhere = f"mqtt://127.0.0.1:{free_port()}"
+    args = ["--device", TTS_DEVICE, "--port", "1", "--payload", "01"]
+    result = site.smati("downlink", "send", "--tenant", "acme", *args, SMATI_MQTT_URL=nowhere)
+    error = one_line_error(result)
+    assert error.startswith(f"MQTT broker 127.0.0.1:{nowhere.rsplit(':', 1)[1]} unreachable: ")
+    failed = [row for row in site.downlinks(TTS_DEVICE).values() if row["state"] == "failed"]
+    assert any(row["detail"] == error for row in failed)
+
+
+def test_the_connectors_survived_everything(site: Site) -> None:
+    for process in site.processes:
+        process.raise_if_dead()
