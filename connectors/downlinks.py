@@ -13,13 +13,12 @@ the listener or the database is away.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 
-from connectors.mqtt_session import mqtt_client
+from connectors.mqtt_session import PersistentSubscriber, mqtt_client
 from models.downlink import EVENT_PARSERS, DownlinkEvent, DownlinkEventError
 from models.errors import SmatiError
 from models.registry import NetworkServer
@@ -62,7 +61,7 @@ def push(
         client.loop_stop()
 
 
-class DownlinkEventListener:
+class DownlinkEventListener(PersistentSubscriber):
     """Follows one network server's downlink events until `stop()` is called."""
 
     def __init__(
@@ -76,31 +75,14 @@ class DownlinkEventListener:
         self._parse = EVENT_PARSERS[server]
         self._topics = topics
         self._record = record
-        self._stopping = threading.Event()
-        self._needs_reconnect = threading.Event()
-        self.client, self._url = mqtt_client(
-            mqtt_url, client_id, clean_session=False, manual_ack=True
-        )
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        super().__init__(mqtt_url, client_id)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
 
     def run(self) -> None:
-        self.client.connect_async(self._url.hostname or "127.0.0.1", self._url.port or 1883)
-        self.client.loop_start()
-        try:
-            while not self._stopping.wait(0.2):
-                if self._needs_reconnect.is_set():
-                    self._needs_reconnect.clear()
-                    log.warning("reconnecting to MQTT so that unrecorded events come again")
-                    self.client.reconnect()
-        finally:
-            self.client.disconnect()
-            self.client.loop_stop()
-
-    def stop(self) -> None:
-        self._stopping.set()
+        """Follow the events until `stop()` is called."""
+        self._serve(lambda: self._stopping.wait(0.2), lambda: None)
 
     def _on_connect(
         self, client: mqtt.Client, _: object, __: object, reason: ReasonCode, ___: object
@@ -124,6 +106,6 @@ class DownlinkEventListener:
                 log.info("downlink %s %s (%s)", event.downlink_id, event.state, message.topic)
         except Exception as error:  # the database away: not acknowledged, so it comes again
             log.error("could not record the event of %s: %s", message.topic, error)
-            self._needs_reconnect.set()
+            self.redeliver()
             return
         client.ack(message.mid, message.qos)
