@@ -186,6 +186,12 @@ def test_a_tts_downlink_is_pushed_in_its_format_and_follows_its_events(site: Sit
     site.wait_for_state(downlink_id, "acknowledged")
     stored = site.downlinks(TTS_DEVICE)[downlink_id]
     assert (stored["payload"], stored["f_port"], stored["confirmed"]) == ("beef", 15, True)
+    shown = site.smati("downlink", "list", "--tenant", "acme", "--device", TTS_DEVICE).stdout
+    assert shown.splitlines()[0].split() == [
+        *("QUEUED", "AT", "ID", "PORT", "PAYLOAD", "STATE", "SINCE", "DETAIL")
+    ]
+    line = next(line for line in shown.splitlines() if str(downlink_id) in line)
+    assert f"{downlink_id} 15 beef acknowledged" in " ".join(line.split())
 
     # The same events again, then a second downlink's failure: once that one is recorded,
     # the repeated events before it were too, and changed nothing.
