@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system demo test lint
+.PHONY: setup system codecs demo test lint
 
-setup: system $(VENV)/.installed
+setup: system $(VENV)/.installed codecs
 
 system:
 	@services/install-system-packages.sh
@@ -17,6 +17,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
+
+# The makers' codecs from the npm registry (services/codecs/package.json), into the cache.
+codecs: $(VENV)/.installed
+	$(BIN)/python -m services.codec_packages
 
 demo: setup
 	$(BIN)/smati demo $(ARGS)

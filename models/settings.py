@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         default=[],
         description="sources (tts, chirpstack) whose decoded payload is used instead of a codec",
     )
+    codec_time_limit_s: float = Field(
+        default=0.5, gt=0, description="time limit of one call into a JavaScript codec"
+    )
+    codec_memory_limit_mb: int = Field(
+        default=64, ge=8, description="memory limit of a JavaScript codec's context"
+    )
     webhook_host: str = Field(default="127.0.0.1", description="webhook server bind address")
     webhook_port: int = Field(default=8090, ge=0, description="webhook server port")
     webhook_secrets: dict[str, SecretStr] = Field(

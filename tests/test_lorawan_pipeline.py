@@ -387,8 +387,8 @@ def test_bad_mqtt_input_is_dead_lettered(radio: Radio) -> None:
     published = radio.confirmed("chirpstack", PUBLISHED)
     radio.publish(f"v3/hq-{radio.run}@acme/devices/elsys-meeting-room/up", b'{"uplink_message": 1}')
     radio.publish(
-        f"application/{radio.run}/device/{MILESIGHT_EUI.lower()}/event/up",
-        chirpstack_uplink(MILESIGHT_EUI, bytes.fromhex("01755C"), f_port=10, f_cnt=2, at=NOW),
+        f"application/{radio.run}/device/{AXIOMA_EUI.lower()}/event/up",
+        chirpstack_uplink(AXIOMA_EUI, bytes.fromhex("01755C"), f_port=10, f_cnt=2, at=NOW),
     )
     radio.wait_until_confirmed("tts", malformed, 1)
     radio.wait_until_confirmed("chirpstack", PUBLISHED, published + 1)
@@ -400,8 +400,8 @@ def test_bad_mqtt_input_is_dead_lettered(radio: Radio) -> None:
     assert [d["code"] for d in connector] == ["malformed_payload"]
     assert "not a The Things Stack uplink message" in connector[0]["reason"]
     (wrong_port,) = [d for d in letters if d["code"] == "wrong_port" and d["stage"] == "decode"]
-    assert wrong_port["device_id"] == MILESIGHT_EUI.lower()
-    assert "f_port 10 carries no measurements (expected [85])" in wrong_port["reason"]
+    assert wrong_port["device_id"] == AXIOMA_EUI.lower()
+    assert "f_port 10 carries no measurements (expected [100])" in wrong_port["reason"]
 
 
 def test_radio_state_lives_on_the_partition_of_its_raw_uplinks(radio: Radio, database: str) -> None:

@@ -168,9 +168,9 @@ def test_server_decoded_payload_used_only_from_a_trusted_source() -> None:
     ("raw", "code", "reason"),
     [
         (
-            chirpstack_uplink("24E124136B000002", EM300_DI, f_port=2, f_cnt=3, at=AT),
+            chirpstack_uplink("0004A30B00000003", EM300_DI, f_port=2, f_cnt=3, at=AT),
             RejectCode.WRONG_PORT,
-            "f_port 2 carries no measurements (expected [85])",
+            "f_port 2 carries no measurements (expected [100])",
         ),
         (
             chirpstack_uplink("24E124136B000002", EM300_DI[:-1], f_port=85, f_cnt=3, at=AT),

@@ -22,6 +22,15 @@ class WrongPort(DecodeError):
     """The uplink came on a LoRaWAN port that does not carry this device's measurements."""
 
 
+class CodecError(DecodeError):
+    """A JavaScript codec did not decode the payload: its own errors, an exception, or its
+    memory limit reached."""
+
+
+class CodecTimeout(DecodeError):
+    """A JavaScript codec did not finish decoding one payload within its time limit."""
+
+
 class ChannelValue(NamedTuple):
     channel: str
     ts: datetime

@@ -1,0 +1,33 @@
+// SMATI's adapter from the `decodeUplink(input)` format (The Things Stack, ChirpStack v4)
+// to the Adeunis codecs of @adeunis/codecs, loaded before this file with the package's
+// buffer shim: `codec.Decoder` decodes a hexadecimal frame for a device type and a
+// network. The device model's codec entry gives both in `codecOptions`:
+// {device_type: "temp" | "pulse" | "ticCbeLinkyMono" | ..., network: "sigfox" | "lora868"}.
+var adeunisDecoder = new codec.Decoder();
+
+function adeunisHex(bytes) {
+  var hex = "";
+  for (var i = 0; i < bytes.length; i++) {
+    hex += (bytes[i] < 16 ? "0" : "") + bytes[i].toString(16);
+  }
+  return hex;
+}
+
+function decodeUplink(input) {
+  var deviceType = codecOptions.device_type;
+  var network = codecOptions.network || "unknown";
+  if (!deviceType) {
+    return { errors: ["the codec entry gives no device_type (e.g. temp, pulse)"] };
+  }
+  // One stored device type and configuration per device type and network.
+  var devId = deviceType + "@" + network;
+  adeunisDecoder.setDeviceType(deviceType, devId);
+  var content = adeunisDecoder.decode(adeunisHex(input.bytes), devId, network);
+  if (content.type === "Invalid" || content.type === "Unsupported") {
+    return { errors: [content.type + " frame for an Adeunis " + deviceType] };
+  }
+  if (content.error) {
+    return { errors: [String(content.error)] };
+  }
+  return { data: content };
+}
