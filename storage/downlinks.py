@@ -30,13 +30,13 @@ _INSERT = """
     VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'queued')
     ON CONFLICT (id) DO NOTHING
 """
-# The event must come from the downlink's own server, application and device: an event
-# naming another device's downlink changes nothing.
+# The event must come from the downlink's own server, application and device (EUIs and
+# Sigfox ids in either case): an event naming another device's downlink changes nothing.
 _ADVANCE = sql.SQL("""
     UPDATE downlinks
     SET state = %(state)s, detail = %(detail)s, {at} = coalesce({at}, now())
     WHERE id = %(id)s AND state = ANY(%(from)s)
-      AND server = %(server)s AND network_device_id = %(device)s
+      AND server = %(server)s AND upper(network_device_id) = upper(%(device)s)
       AND lower(application) = lower(%(application)s)
       AND network_tenant IS NOT DISTINCT FROM %(network_tenant)s
 """)
@@ -46,13 +46,14 @@ _TAKE_SIGFOX = """
     WITH given AS (
         SELECT id, payload FROM downlinks
         WHERE server = 'sigfox' AND tenant_id = %(tenant)s
-          AND network_device_id = %(device)s AND answered_uplink = %(uplink)s
+          AND upper(network_device_id) = upper(%(device)s) AND answered_uplink = %(uplink)s
     ), taken AS (
         UPDATE downlinks SET state = 'sent', sent_at = now(), answered_uplink = %(uplink)s
         WHERE id = (
             SELECT id FROM downlinks
             WHERE server = 'sigfox' AND state = 'queued' AND tenant_id = %(tenant)s
-              AND network_device_id = %(device)s AND NOT EXISTS (SELECT 1 FROM given)
+              AND upper(network_device_id) = upper(%(device)s)
+              AND NOT EXISTS (SELECT 1 FROM given)
             ORDER BY queued_at, id
             LIMIT 1
             FOR UPDATE SKIP LOCKED

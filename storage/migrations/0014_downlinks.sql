@@ -24,5 +24,6 @@ CREATE TABLE downlinks (
 );
 CREATE INDEX downlinks_device_idx ON downlinks (tenant_id, device_id, queued_at);
 -- The Sigfox queue: the oldest downlink still queued for a device answers its next callback.
-CREATE INDEX downlinks_sigfox_queue_idx ON downlinks (tenant_id, network_device_id, queued_at)
+CREATE INDEX downlinks_sigfox_queue_idx
+    ON downlinks (tenant_id, upper(network_device_id), queued_at)
     WHERE server = 'sigfox' AND state = 'queued';
