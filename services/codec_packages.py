@@ -40,8 +40,7 @@ PACKAGE_CODECS = {
     "@adeunis/codecs": PackageCodec(
         files=("dist/buffer-custom-shim.js", "dist/lib.public.js"),
         adapter="adeunis.js",
-        options="device_type (temp, pulse, ticCbeLinkyMono... see the package's README), "
-        "network (sigfox or lora868)",
+        options="device_type (one of those below), network (sigfox or lora868)",
     ),
 }
 

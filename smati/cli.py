@@ -12,6 +12,7 @@ import click
 from models.settings import Settings
 from services import BrokerChoice
 from smati.bench import bench
+from smati.codecs_cli import codecs
 from smati.context import settings_of
 from smati.downlink_cli import downlink, downlink_events
 from smati.errors import OneLineErrors
@@ -258,6 +259,7 @@ def demo(
 main.add_command(bench)
 main.add_command(downlink)
 connector.add_command(downlink_events)
+main.add_command(codecs)
 main.add_command(registry)
 main.add_command(dead_letters)
 main.add_command(events)

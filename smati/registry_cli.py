@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from models.registry import Registry, Usage
+from smati.codecs_cli import with_programs
 from smati.context import settings_of
 from smati.database import migrated_database
 
@@ -23,11 +24,14 @@ def registry() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def registry_load(ctx: click.Context, file: Path) -> None:
-    """Validate FILE (YAML) and upsert it into the database; errors name the line at fault."""
+    """Validate FILE (YAML) and upsert it into the database; errors name the line at fault.
+
+    Each codec entry's program is read from its file (relative to FILE) or its npm package
+    and stored with it."""
     from models.registry_file import parse_registry
     from storage.registry_store import save_registry
 
-    parsed = parse_registry(file.read_text(), str(file))
+    parsed = with_programs(parse_registry(file.read_text(), str(file)), file.parent)
     with migrated_database(settings_of(ctx)) as conn:
         counts = save_registry(conn, parsed)
     click.echo(", ".join(f"{count} {kind}" for kind, count in counts.items()))

@@ -16,8 +16,10 @@ from typing import Any
 import psycopg
 from psycopg import pq
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
+from models.codecs.catalogue import CodecChannel, JsCodec
 from models.errors import SmatiError
 from models.reading import UsageType
 from models.registry import (
@@ -109,6 +111,14 @@ _UPSERT_DEVICE = """
         transceiver_id = EXCLUDED.transceiver_id, binding_id = EXCLUDED.binding_id,
         network_id = EXCLUDED.network_id, sort_order = EXCLUDED.sort_order
 """
+_UPSERT_CODEC = """
+    INSERT INTO codecs (id, file, package, program, options, f_ports, channels, sort_order)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET
+        file = EXCLUDED.file, package = EXCLUDED.package, program = EXCLUDED.program,
+        options = EXCLUDED.options, f_ports = EXCLUDED.f_ports, channels = EXCLUDED.channels,
+        sort_order = EXCLUDED.sort_order
+"""
 _UPSERT_CHANNEL = """
     INSERT INTO device_channels (device_id, channel, usage_id, sort_order)
     VALUES (%s, %s, %s, %s)
@@ -148,6 +158,7 @@ def save_registry(conn: psycopg.Connection, registry: Registry) -> dict[str, int
         ("gateways", _UPSERT_GATEWAY, _gateway_rows(registry.gateways)),
         ("transceivers", _UPSERT_TRANSCEIVER, _transceiver_rows(registry.transceivers)),
         ("network_bindings", _UPSERT_BINDING, _binding_rows(registry.bindings)),
+        ("codecs", _UPSERT_CODEC, _codec_rows(registry.codecs)),
         ("devices", _UPSERT_DEVICE, _device_rows(registry.devices)),
         ("device_channels", _UPSERT_CHANNEL, channels),
     ]
@@ -247,6 +258,22 @@ def _device_rows(devices: Sequence[Device]) -> list[Values]:
     ]
 
 
+def _codec_rows(codecs: Sequence[JsCodec]) -> list[Values]:
+    return [
+        (
+            c.id,
+            c.file,
+            c.package,
+            c.program,
+            Jsonb(c.options),
+            list(c.f_ports) if c.f_ports is not None else None,
+            Jsonb({name: channel.model_dump() for name, channel in c.channels.items()}),
+            pos,
+        )
+        for pos, c in enumerate(codecs)
+    ]
+
+
 def _channel_rows(devices: Sequence[Device]) -> list[Values]:
     return [
         (device.id, channel, usage_id, pos)
@@ -293,6 +320,7 @@ def load_registry(conn: psycopg.Connection) -> Registry:
                 transceivers=tuple(transceivers),
                 devices=tuple(devices),
                 bindings=tuple(bindings),
+                codecs=tuple(_codec(row) for row in _select(cur, "codecs")),
             )
         except ValidationError as error:
             raise StoredRegistryError(_describe(error, device_ids)) from None
@@ -335,6 +363,10 @@ _SELECTS = {
     "devices": """
         SELECT id, tenant_id, model, transceiver_id, binding_id, network_id
         FROM devices ORDER BY sort_order, id
+    """,
+    "codecs": """
+        SELECT id, file, package, program, options, f_ports, channels
+        FROM codecs ORDER BY sort_order, id
     """,
     "device_channels": """
         SELECT device_id, channel, usage_id FROM device_channels
@@ -433,6 +465,18 @@ def _binding(row: Row) -> NetworkBinding:
         server=NetworkServer(row["server"]),
         application=row["application"],
         network_tenant=row["network_tenant"],
+    )
+
+
+def _codec(row: Row) -> JsCodec:
+    return JsCodec(
+        id=row["id"],
+        file=row["file"],
+        package=row["package"],
+        program=row["program"],
+        options=row["options"],
+        f_ports=tuple(row["f_ports"]) if row["f_ports"] is not None else None,
+        channels={name: CodecChannel(**channel) for name, channel in row["channels"].items()},
     )
 
 

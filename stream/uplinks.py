@@ -11,9 +11,10 @@ worker that owns the device's raw partition, so their states live on that partit
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import cast
 
@@ -22,6 +23,7 @@ from faust.types import EventT
 from pydantic import ValidationError
 
 from models.anomaly import AnomalyConfig
+from models.codecs.javascript import JsEngine, Limits
 from models.dead_letter import RejectCode, Rejection, dead_letter
 from models.radio_health import RadioState
 from models.reading import Reading
@@ -29,7 +31,7 @@ from models.rules import UsageState, check_reading
 from models.settings import Settings
 from models.transmission import TransmissionPolicy
 from models.uplink import RawUplink
-from models.validation import Decoded, TimePolicy, decode_uplink
+from models.validation import Decoded, TimePolicy, decode_uplinks
 from storage.writer import EVENTS, RADIO_FRAMES
 from stream.commit import BatchOutcome, CommitChain
 from stream.dead_letters import origin_of, original_bytes, row_dead_letter
@@ -49,6 +51,7 @@ class CheckSettings:
     trusted_decoders: frozenset[str]
     transmission: TransmissionPolicy
     anomaly: AnomalyConfig
+    codec_limits: Limits
 
     @classmethod
     def of(cls, settings: Settings) -> CheckSettings:
@@ -57,6 +60,7 @@ class CheckSettings:
             frozenset(settings.trusted_decoders),
             settings.transmission_policy,
             settings.anomaly_config,
+            Limits(settings.codec_time_limit_s, settings.codec_memory_limit_mb << 20),
         )
 
 
@@ -79,6 +83,11 @@ class UplinkChecker:
     usage_states: StateCache[UsageState]
     radio_states: StateCache[RadioState]
     commits: CommitChain
+    engine: JsEngine = field(init=False)
+    """The JavaScript codecs' contexts, kept from batch to batch."""
+
+    def __post_init__(self) -> None:
+        self.engine = JsEngine(self.settings.codec_limits)
 
     async def check(self, events: Sequence[EventT[bytes]]) -> None:
         """Decode and check one batch under the worker's lock, then submit it to be
@@ -91,7 +100,9 @@ class UplinkChecker:
             await self.commits.submit(batch)
 
     async def _check(self, events: Sequence[EventT[bytes]], batch: BatchOutcome) -> None:
-        decoded = [d for event in events if (d := self._decode(event, batch)) is not None]
+        envelopes = [e for event in events if (e := self._envelope(event, batch)) is not None]
+        # Off the event loop: a JavaScript codec may run up to its time limit.
+        decoded = await asyncio.to_thread(self._decode, envelopes, batch)
         await self.radio_states.fetch({k for d in decoded if (k := radio_key(d[1], d[2]))})
         admitted = [
             admitted
@@ -103,32 +114,59 @@ class UplinkChecker:
             self._detect(one, batch)
         batch.take_changes(self.usage_states, self.radio_states)
 
-    def _decode(
+    def _envelope(
         self, event: EventT[bytes], batch: BatchOutcome
-    ) -> tuple[EventT[bytes], RawUplink, Decoded] | None:
-        original, origin = original_bytes(event), origin_of(event)
+    ) -> tuple[EventT[bytes], RawUplink] | None:
+        original = original_bytes(event)
         try:
-            uplink = RawUplink.from_json(original)
+            return event, RawUplink.from_json(original)
         except ValidationError as error:
             reason = f"not a raw uplink envelope: {error.errors(include_url=False)}"
-            _refuse(batch, Rejection(code=RejectCode.BAD_ENVELOPE, reason=reason), origin, original)
+            rejection = Rejection(code=RejectCode.BAD_ENVELOPE, reason=reason)
+            _refuse(batch, rejection, origin_of(event), original)
             return None
+
+    def _decode(
+        self, envelopes: list[tuple[EventT[bytes], RawUplink]], batch: BatchOutcome
+    ) -> list[tuple[EventT[bytes], RawUplink, Decoded]]:
+        """The batch decoded at once (one call per JavaScript codec); if that fails, each
+        uplink alone, so that only the one at fault is refused."""
         try:
-            found = decode_uplink(
-                uplink,
-                origin,
-                self.registry.devices,
-                self.settings.time,
-                self.settings.trusted_decoders,
-            )
-        except Exception as error:  # a codec bug must not stop the worker
+            found = self._decode_all(envelopes)
+        except Exception:  # a codec bug must not stop the worker
+            log.exception("decoding a batch failed; decoding its uplinks one by one")
+            return [d for e in envelopes if (d := self._decode_one(*e, batch)) is not None]
+        pairs = zip(envelopes, found, strict=True)
+        return [self._refuse_decoded(event, uplink, d, batch) for (event, uplink), d in pairs]
+
+    def _decode_all(self, envelopes: list[tuple[EventT[bytes], RawUplink]]) -> list[Decoded]:
+        return decode_uplinks(
+            [(uplink, origin_of(event)) for event, uplink in envelopes],
+            self.registry.devices,
+            self.settings.time,
+            self.settings.trusted_decoders,
+            self.engine,
+        )
+
+    def _decode_one(
+        self, event: EventT[bytes], uplink: RawUplink, batch: BatchOutcome
+    ) -> tuple[EventT[bytes], RawUplink, Decoded] | None:
+        try:
+            (found,) = self._decode_all([(event, uplink)])
+        except Exception as error:
+            origin = origin_of(event)
             log.exception("decoding %s failed", origin, extra=_place(event, uplink.device_id))
             rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=repr(error))
-            _refuse(batch, rejection, origin, original)
+            _refuse(batch, rejection, origin, original_bytes(event))
             return None
+        return self._refuse_decoded(event, uplink, found, batch)
+
+    def _refuse_decoded(
+        self, event: EventT[bytes], uplink: RawUplink, found: Decoded, batch: BatchOutcome
+    ) -> tuple[EventT[bytes], RawUplink, Decoded]:
         READINGS_DECODED.inc(len(found.readings))
         for rejection in found.rejections:
-            _refuse(batch, rejection, origin, uplink.payload, uplink.device_id)
+            _refuse(batch, rejection, origin_of(event), uplink.payload, uplink.device_id)
         return event, uplink, found
 
     def _admit(

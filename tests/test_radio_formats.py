@@ -98,7 +98,7 @@ def test_sigfox_callback_with_numbers_as_text() -> None:
         (
             "tts",
             tts_uplink("d", "E", ELSYS, f_port=5, f_cnt=1, at=AT).replace(
-                b'"f_port": 5', b'"f_port": 0'
+                b'"f_port": 5', b'"f_port": 256'
             ),
             "f_port",
         ),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -63,6 +64,9 @@ var __smati = (function (RealDate) {
       return "[" + completed.join(",") + "]";
     },
     completed: function () { return "[" + completed.join(",") + "]"; },
+    names: function () {
+      return JSON.stringify(typeof codecNames === "function" ? codecNames() : []);
+    },
     encode: function (data, fPort, options) {
       globalThis.codecOptions = options;
       if (typeof encodeDownlink !== "function") {
@@ -111,17 +115,36 @@ class JsEngine:
     def __init__(self, limits: Limits = Limits()) -> None:
         self.limits = limits
         self._contexts: dict[str, MiniRacer] = {}
+        # mini-racer applies its time limit only off an asyncio loop's thread: the contexts
+        # live on a thread of their own, whoever calls (a worker, a web server, the CLI),
+        # which also serialises their use.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="js-codecs")
 
     def decode(self, codec: JsCodec, inputs: Sequence[CodecInput]) -> list[Output | DecodeError]:
         """Each input's output, or why it has none, decoding all of them in one call when
         none reaches a limit."""
+        return self._thread.submit(self._decode, codec, inputs).result()
+
+    def encode(self, codec: JsCodec, data: object, f_port: int) -> Output:
+        """`encodeDownlink`'s result for `data` on `f_port`."""
+        return self._thread.submit(self._encode, codec, data, f_port).result()
+
+    def names(self, codec: JsCodec) -> list[str]:
+        """The codecs a program holds, where it names them (`codecNames()`): an npm
+        package's device types."""
+        return self._thread.submit(self._names, codec).result()
+
+    def close(self) -> None:
+        self._thread.submit(self._close).result()
+        self._thread.shutdown()
+
+    def _decode(self, codec: JsCodec, inputs: Sequence[CodecInput]) -> list[Output | DecodeError]:
         results: list[Output | DecodeError] = []
         while len(results) < len(inputs):
             results += self._decode_from(codec, inputs[len(results) :])
         return results
 
-    def encode(self, codec: JsCodec, data: object, f_port: int) -> Output:
-        """`encodeDownlink`'s result for `data` on `f_port`."""
+    def _encode(self, codec: JsCodec, data: object, f_port: int) -> Output:
         context = self._context(codec)
         try:
             text = context.call(
@@ -132,6 +155,12 @@ class JsEngine:
             raise _failure(codec, error) from None
         result: Output = json.loads(text)
         return result
+
+    def _names(self, codec: JsCodec) -> list[str]:
+        names: list[str] = json.loads(
+            self._context(codec).call("__smati.names", **self._call_limits())
+        )
+        return names
 
     def _decode_from(
         self, codec: JsCodec, inputs: Sequence[CodecInput]
@@ -205,7 +234,7 @@ class JsEngine:
         if context is not None:
             context.close()
 
-    def close(self) -> None:
+    def _close(self) -> None:
         for context in self._contexts.values():
             context.close()
         self._contexts.clear()

@@ -13,6 +13,14 @@ function adeunisHex(bytes) {
   return hex;
 }
 
+// The device types the package decodes, for `smati codecs list`.
+function codecNames() {
+  var names = adeunisDecoder.getSupported().map(function (p) { return p.deviceType; });
+  return names.filter(function (name, at) {
+    return name !== "any" && names.indexOf(name) === at;
+  }).sort();
+}
+
 function decodeUplink(input) {
   var deviceType = codecOptions.device_type;
   var network = codecOptions.network || "unknown";
