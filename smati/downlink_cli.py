@@ -39,6 +39,10 @@ class NoSuchDevice(SmatiError, LookupError):
     """A device the acting tenant does not have (unknown, or another tenant's)."""
 
 
+class NoEncoder(SmatiError, LookupError):
+    """An object to send to a device whose codec cannot encode one."""
+
+
 @click.group()
 def downlink() -> None:
     """Remote actions: payloads sent to devices through The Things Stack, ChirpStack or
@@ -50,6 +54,11 @@ def downlink() -> None:
 @_device
 @click.option("--port", type=int, help="LoRaWAN port, 1 to 223 (none for Sigfox)")
 @click.option("--payload", "hex_payload", help="the bytes to send, in hexadecimal")
+@click.option(
+    "--object",
+    "json_object",
+    help="or a JSON object, encoded by the encodeDownlink of the device's JavaScript codec",
+)
 @click.option("--confirmed", is_flag=True, help="ask the device to acknowledge (LoRaWAN)")
 @click.pass_context
 def downlink_send(
@@ -58,6 +67,7 @@ def downlink_send(
     device: str,
     port: int | None,
     hex_payload: str | None,
+    json_object: str | None,
     confirmed: bool,
 ) -> None:
     """Queue a downlink for DEVICE on its network server; prints its id.
@@ -70,10 +80,11 @@ def downlink_send(
     from storage.registry_store import load_registry
 
     settings = settings_of(ctx)
-    payload = _hex(hex_payload)
     with migrated_database(settings) as conn:
-        target = _device_of(load_registry(conn), tenant, device)
-        message = Downlink(uuid.uuid4(), tenant, device, target[1], port, payload, confirmed)
+        registry = load_registry(conn)
+        target, route = _device_of(registry, tenant, device)
+        payload = _payload(registry, target, hex_payload, json_object, port)
+        message = Downlink(uuid.uuid4(), tenant, device, route, port, payload, confirmed)
         insert_downlink(conn, message)
         if message.route.server is NetworkServer.SIGFOX:
             click.echo(f"downlink {message.id} queued for {device}'s next Sigfox callback")
@@ -87,13 +98,42 @@ def downlink_send(
     click.echo(f"downlink {message.id} queued on {topic}")
 
 
-def _hex(text: str | None) -> bytes:
-    if text is None:
-        raise click.UsageError("give the bytes to send with --payload HEX")
+def _payload(
+    registry: Registry,
+    device: Device,
+    hex_payload: str | None,
+    json_object: str | None,
+    port: int | None,
+) -> bytes:
+    if hex_payload is not None and json_object is None:
+        return _hex(hex_payload)
+    if json_object is not None and hex_payload is None:
+        return _encoded(registry, device, json_object, port)
+    raise click.UsageError("give either the bytes (--payload HEX) or an object (--object JSON)")
+
+
+def _hex(text: str) -> bytes:
     try:
         return bytes.fromhex(text)
     except ValueError:
         raise click.BadParameter(f"{text!r} is not hexadecimal", param_hint="--payload") from None
+
+
+def _encoded(registry: Registry, device: Device, json_object: str, port: int | None) -> bytes:
+    """`json_object` encoded by the device's codec (a Sigfox device's is given port 0)."""
+    from models.codecs.javascript import encode_downlink
+
+    try:
+        data = json.loads(json_object)
+    except ValueError as error:
+        raise click.BadParameter(f"not JSON: {error}", param_hint="--object") from None
+    codec = next((codec for codec in registry.codecs if codec.id == device.model), None)
+    if codec is None:
+        raise NoEncoder(
+            f"device {device.id!r} is decoded by {device.model!r}, not a JavaScript codec: "
+            "give the bytes with --payload"
+        )
+    return encode_downlink(codec, data, 0 if port is None else port)
 
 
 def _device_of(registry: Registry, tenant: str, device_id: str) -> tuple[Device, DeviceBinding]:

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -30,6 +31,7 @@ from network_downlinks import chirpstack_downlink_event, tts_downlink_event
 from paho.mqtt.enums import CallbackAPIVersion
 from radio_messages import radio_site, sigfox_callback
 
+from models.registry import Registry
 from services import ApacheKafka, MqttBroker, free_port
 from services.processes import RoleProcess
 
@@ -38,6 +40,22 @@ pytestmark = pytest.mark.integration
 TTS_APP, CHIRPSTACK_APP = "smati-hq@acme-corp", "17c82e96-be03-4f38-aef3-f83d48582d97"
 TTS_DEVICE, CHIRPSTACK_DEVICE, SIGFOX_DEVICE = "elsys-meeting-room", "milesight-pulse-01", "1A2B3C"
 SECRET = "acme-webhook-secret"
+CLIMATE_EUI = "24E124136B0000AA"
+
+
+def downlink_site() -> Registry:
+    """The radio site, and a ChirpStack device decoded by a JavaScript codec the project
+    wrote (tests/codecs/tlv-climate.js), whose `encodeDownlink` sets its interval."""
+    site = radio_site().model_dump()
+    program = (Path(__file__).parent / "codecs" / "tlv-climate.js").read_text()
+    site["codecs"] = [{"id": "tlv-climate", "program": program}]
+    site["transceivers"] += ({"id": CLIMATE_EUI, "network": "lorawan"},)
+    climate = {"temperature": "hq.store-temperature"}
+    site["devices"] += (
+        {"id": "climate-01", "tenant": "acme", "model": "tlv-climate", "channels": climate}
+        | {"transceiver": CLIMATE_EUI, "binding": "acme-chirpstack"},
+    )
+    return Registry.model_validate(site)
 
 
 @dataclass
@@ -127,7 +145,7 @@ def site(
         "webhook_secrets": {"acme": SECRET, "globex": "globex-secret"},
         "mqtt_client_id": f"downlinks-{run}",
     }
-    settings, env = prepared_run(overrides, database, radio_site())
+    settings, env = prepared_run(overrides, database, downlink_site())
     logs = tmp_path_factory.mktemp("downlink-logs")
     followers = [
         RoleProcess(["connector", "downlinks", "--source", s], env, logs / f"{s}.log")
@@ -228,6 +246,28 @@ def test_a_chirpstack_downlink_is_its_command_and_follows_txack_and_ack(site: Si
     timed_out = chirpstack_downlink_event("ack", CHIRPSTACK_APP, dev_eui, str(downlink_id))
     site.network.publish(f"{device_topic}/event/ack", timed_out)
     assert site.wait_for_state(downlink_id, "failed") == "the device did not acknowledge it in time"
+
+
+def test_an_object_is_encoded_by_the_devices_codec(site: Site) -> None:
+    args = ["--device", "climate-01", "--port", "85", "--object", '{"interval_minutes": 10}']
+    downlink_id = site.send(*args)
+    topic = f"application/{CHIRPSTACK_APP}/device/{CLIMATE_EUI.lower()}/command/down"
+    command = site.network.received(topic)
+    assert (command["id"], command["fPort"]) == (str(downlink_id), 85)
+    assert base64.b64decode(command["data"]) == bytes.fromhex("ff035802")  # 600 s, LE
+
+    refused = ["--port", "85", "--object", '{"interval_minutes": 0}']
+    assert one_line_error(
+        site.smati("downlink", "send", "--tenant", "acme", "--device", "climate-01", *refused)
+    ) == ("codec 'tlv-climate' cannot encode: interval_minutes must be between 1 and 1092")
+    native = ["--device", TTS_DEVICE, "--port", "1", "--object", "{}"]
+    assert one_line_error(site.smati("downlink", "send", "--tenant", "acme", *native)) == (
+        f"device '{TTS_DEVICE}' is decoded by 'elsys-ers', not a JavaScript codec: "
+        "give the bytes with --payload"
+    )
+    both = ["--device", TTS_DEVICE, "--port", "1", "--object", "{}", "--payload", "01"]
+    error = one_line_error(site.smati("downlink", "send", "--tenant", "acme", *both))
+    assert error == "give either the bytes (--payload HEX) or an object (--object JSON)"
 
 
 def test_a_sigfox_downlink_answers_the_next_bidirectional_callback(site: Site) -> None:
