@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import sys
 import threading
 import urllib.request
 import uuid
@@ -25,6 +24,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import psycopg
 import pytest
+from commands import smati
 from conditions import wait_for
 from conftest import pipeline_settings, prepared_run
 from network_downlinks import chirpstack_downlink_event, tts_downlink_event
@@ -90,13 +90,7 @@ class Site:
     processes: list[RoleProcess]
 
     def smati(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "smati.cli", *args],
-            env={**self.env, **env},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return smati(*args, **{**self.env, **env})
 
     def send(self, *args: str, **env: str) -> uuid.UUID:
         """`smati downlink send ARGS`; the id it printed."""
