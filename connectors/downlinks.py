@@ -13,6 +13,7 @@ the listener or the database is away.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
@@ -41,24 +42,44 @@ def push(
     timeout_s: float = 10.0,
 ) -> None:
     """Publish `body` on `topic` and return once the broker has it (QoS 1) or it is
-    written to the connection (QoS 0); DownlinkNotPushed otherwise."""
+    written to the connection (QoS 0), the broker having accepted the connection first (a
+    QoS 0 message sent on a refused connection would be lost unseen); DownlinkNotPushed
+    otherwise."""
     client, url = mqtt_client(mqtt_url, client_id)
     where = f"{url.hostname}:{url.port or 1883}"
+    answered, answers = threading.Event(), list[ReasonCode]()
+
+    def on_connect(_: object, __: object, ___: object, reason: ReasonCode, ____: object) -> None:
+        answers.append(reason)
+        answered.set()
+
+    client.on_connect = on_connect
     try:
-        code = client.connect(url.hostname or "127.0.0.1", url.port or 1883, keepalive=30)
+        client.connect(url.hostname or "127.0.0.1", url.port or 1883, keepalive=30)
     except OSError as error:
         raise DownlinkNotPushed(f"MQTT broker {where} unreachable: {error}") from None
     client.loop_start()
     try:
+        _require_accepted(answered, answers, where, timeout_s)
         message = client.publish(topic, body, qos=PUSH_QOS[server])
         message.wait_for_publish(timeout=timeout_s)
-        if code != mqtt.MQTT_ERR_SUCCESS or not message.is_published():
+        if not message.is_published():
             raise DownlinkNotPushed(f"MQTT broker {where} did not take the downlink in time")
-    except (RuntimeError, ValueError) as error:  # paho: not connected, or refused us
+    except (RuntimeError, ValueError) as error:  # paho: the connection was lost meanwhile
         raise DownlinkNotPushed(f"MQTT broker {where}: {error}") from None
     finally:
         client.disconnect()
         client.loop_stop()
+
+
+def _require_accepted(
+    answered: threading.Event, answers: list[ReasonCode], where: str, timeout_s: float
+) -> None:
+    """Wait for the broker's CONNACK: accepted, or a one-line error."""
+    if not answered.wait(timeout_s):
+        raise DownlinkNotPushed(f"MQTT broker {where} did not answer within {timeout_s:g} s")
+    if answers[0].is_failure:
+        raise DownlinkNotPushed(f"MQTT broker {where} refused the connection: {answers[0]}")
 
 
 class DownlinkEventListener(PersistentSubscriber):
