@@ -41,6 +41,7 @@ TTS_APP, CHIRPSTACK_APP = "smati-hq@acme-corp", "17c82e96-be03-4f38-aef3-f83d485
 TTS_DEVICE, CHIRPSTACK_DEVICE, SIGFOX_DEVICE = "elsys-meeting-room", "milesight-pulse-01", "1A2B3C"
 SECRET = "acme-webhook-secret"
 CLIMATE_EUI = "24E124136B0000AA"
+SIGFOX_TYPES = {"acme": "5f3a1e8c9b7d6e0012345678", "globex": "6b4c2f9dab8e7f0012345678"}
 
 
 def downlink_site() -> Registry:
@@ -274,6 +275,7 @@ def test_a_sigfox_downlink_answers_the_next_bidirectional_callback(site: Site) -
     ) -> tuple[int, bytes]:
         body = json.loads(sigfox_callback(device, bytes.fromhex("01012c"), seq=seq, at=now))
         body["ack"] = "true" if ack else "false"  # as a template quoting {ack} sends it
+        body["deviceTypeId"] = SIGFOX_TYPES[tenant]  # the application the registry binds
         secret = SECRET if tenant == "acme" else "globex-secret"
         request = urllib.request.Request(
             f"{site.webhooks}/sigfox/{tenant}",
