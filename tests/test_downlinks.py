@@ -55,6 +55,7 @@ def downlink_site() -> Registry:
     site["devices"] += (
         {"id": "climate-01", "tenant": "acme", "model": "tlv-climate", "channels": climate}
         | {"transceiver": CLIMATE_EUI, "binding": "acme-chirpstack"},
+        {"id": "mqtt-probe", "tenant": "acme", "channels": climate},  # on no network server
     )
     return Registry.model_validate(site)
 
@@ -343,6 +344,10 @@ def test_another_tenants_or_an_unknown_device_is_refused_in_one_line(site: Site)
         "not hex": (
             ["--device", TTS_DEVICE, "--port", "1", "--payload", "zz"],
             "Invalid value for --payload: 'zz' is not hexadecimal",
+        ),
+        "no network": (
+            ["--device", "mqtt-probe", "--payload", "01"],
+            "device 'mqtt-probe' names no network binding in the registry",
         ),
     }
     for args, message in bad.values():
