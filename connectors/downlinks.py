@@ -103,7 +103,9 @@ class DownlinkEventListener(PersistentSubscriber):
 
     def run(self) -> None:
         """Follow the events until `stop()` is called."""
-        self._serve(lambda: self._stopping.wait(0.2), lambda: None)
+        # An event that could not be recorded comes again at the next reconnection: at
+        # most one a second while the database is away.
+        self._serve(lambda: self._stopping.wait(1.0), lambda: None)
 
     def _on_connect(
         self, client: mqtt.Client, _: object, __: object, reason: ReasonCode, ___: object

@@ -32,7 +32,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from radio_messages import radio_site, sigfox_callback
 
 from models.registry import Registry
-from services import ApacheKafka, MqttBroker, free_port
+from services import ApacheKafka, MqttBroker, PostgresServer, free_port
 from services.processes import RoleProcess
 
 pytestmark = pytest.mark.integration
@@ -72,11 +72,16 @@ class NetworkServers:
         with self.lock:
             self.pushed.setdefault(message.topic, []).append(bytes(message.payload))
 
-    def received(self, topic: str) -> dict[str, Any]:
-        """The one message pushed on `topic`, once it came."""
-        bodies = wait_for(lambda: list(self.pushed.get(topic, [])), lambda got: len(got) > 0)
-        assert len(bodies) == 1, bodies
-        message: dict[str, Any] = json.loads(bodies[0])
+    def received(self, topic: str, downlink_id: uuid.UUID) -> dict[str, Any]:
+        """The one message pushed on `topic` for that downlink, once it came."""
+
+        def bodies() -> list[bytes]:
+            with self.lock:
+                return [b for b in self.pushed.get(topic, []) if str(downlink_id).encode() in b]
+
+        ours = wait_for(bodies, lambda got: len(got) > 0)
+        assert len(ours) == 1, ours
+        message: dict[str, Any] = json.loads(ours[0])
         return message
 
     def publish(self, topic: str, body: bytes) -> None:
@@ -174,7 +179,7 @@ def test_a_tts_downlink_is_pushed_in_its_format_and_follows_its_events(site: Sit
         "--device", TTS_DEVICE, "--port", "15", "--payload", "BEEF", "--confirmed"
     )
     topic = f"v3/{TTS_APP}/devices/{TTS_DEVICE}/down"
-    assert site.network.received(f"{topic}/push") == {
+    assert site.network.received(f"{topic}/push", downlink_id) == {
         "downlinks": [
             {
                 "f_port": 15,
@@ -219,11 +224,30 @@ def test_a_tts_downlink_is_pushed_in_its_format_and_follows_its_events(site: Sit
     assert site.downlinks(TTS_DEVICE)[downlink_id] == stored
 
 
+def test_an_event_that_comes_while_the_database_is_away_is_recorded_after(
+    site: Site, postgres: PostgresServer
+) -> None:
+    downlink_id = site.send("--device", TTS_DEVICE, "--port", "2", "--payload", "02")
+    topic = f"v3/{TTS_APP}/devices/{TTS_DEVICE}/down"
+    site.network.received(f"{topic}/push", downlink_id)
+    follower = site.processes[0]
+    failures = follower.log().count("could not record the event")
+    postgres.interrupt()
+    try:
+        correlation = f"smati:downlink:{downlink_id}"
+        sent = tts_downlink_event("sent", TTS_APP, TTS_DEVICE, correlation, b"\x02", f_port=2)
+        site.network.publish(f"{topic}/sent", sent)
+        wait_for(follower.log, lambda log: log.count("could not record the event") > failures)
+    finally:
+        postgres.resume()
+    site.wait_for_state(downlink_id, "sent")
+
+
 def test_a_chirpstack_downlink_is_its_command_and_follows_txack_and_ack(site: Site) -> None:
     downlink_id = site.send("--device", CHIRPSTACK_DEVICE, "--port", "10", "--payload", "0102")
     dev_eui = "24e124136b000002"
     device_topic = f"application/{CHIRPSTACK_APP}/device/{dev_eui}"
-    assert site.network.received(f"{device_topic}/command/down") == {
+    assert site.network.received(f"{device_topic}/command/down", downlink_id) == {
         "id": str(downlink_id),
         "devEui": dev_eui,
         "confirmed": False,
@@ -248,7 +272,7 @@ def test_an_object_is_encoded_by_the_devices_codec(site: Site) -> None:
     args = ["--device", "climate-01", "--port", "85", "--object", '{"interval_minutes": 10}']
     downlink_id = site.send(*args)
     topic = f"application/{CHIRPSTACK_APP}/device/{CLIMATE_EUI.lower()}/command/down"
-    command = site.network.received(topic)
+    command = site.network.received(topic, downlink_id)
     assert (command["id"], command["fPort"]) == (str(downlink_id), 85)
     assert base64.b64decode(command["data"]) == bytes.fromhex("ff035802")  # 600 s, LE
 
