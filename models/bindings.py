@@ -50,19 +50,20 @@ class Bindings:
     ) -> NetworkBinding | None:
         """The binding of a message's application. Without the network tenant (a TTS
         webhook's body has none), the binding of that application to `tenant`, the SMATI
-        tenant that authenticated the call."""
+        tenant that authenticated the call, or without one, its binding to whichever
+        tenant, if only one tenant binds it."""
         application = normal_application(server, application)
         found = self.by_key.get((server, application, network_tenant))
-        if found is not None or network_tenant is not None or tenant is None:
+        if found is not None or network_tenant is not None:
             return found
-        return next(
-            (
-                binding
-                for (s, a, _), binding in self.by_key.items()
-                if s is server and a == application and binding.tenant == tenant
-            ),
-            None,
-        )
+        candidates = [
+            binding
+            for (s, a, _), binding in self.by_key.items()
+            if s is server and a == application and tenant in (None, binding.tenant)
+        ]
+        if len({binding.tenant for binding in candidates}) != 1:
+            return None
+        return candidates[0]
 
     def of_device(self, device: Device) -> DeviceBinding:
         """Where `device` is on its network; NoBinding when the registry does not say."""

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -42,8 +43,14 @@ class _TtsUplinkMessage(BaseModel):
     rx_metadata: list[_TtsRxMetadata] = []
 
 
+class _TtsApplicationIds(BaseModel):
+    application_id: str = Field(min_length=1)
+    tenant_id: str | None = None
+
+
 class _TtsEndDeviceIds(BaseModel):
     device_id: str = Field(min_length=1)
+    application_ids: _TtsApplicationIds
     dev_eui: str | None = None
 
 
@@ -60,10 +67,12 @@ def parse_tts(raw: bytes, _: datetime) -> RadioFrame:
         message = TtsUplink.model_validate_json(raw)
     except ValidationError as error:
         raise describe("a The Things Stack uplink message", error) from None
-    uplink = message.uplink_message
+    uplink, ids = message.uplink_message, message.end_device_ids
     return RadioFrame(
-        network_id=message.end_device_ids.device_id,
-        dev_eui=_eui(message.end_device_ids.dev_eui),
+        network_id=ids.device_id,
+        dev_eui=_eui(ids.dev_eui),
+        application=ids.application_ids.application_id,
+        network_tenant=ids.application_ids.tenant_id,
         time=message.received_at,
         f_port=uplink.f_port,
         f_cnt=uplink.f_cnt,
@@ -78,6 +87,7 @@ def parse_tts(raw: bytes, _: datetime) -> RadioFrame:
 
 class _ChirpstackDeviceInfo(BaseModel):
     devEui: str = Field(pattern=r"^[0-9A-Fa-f]{16}$")
+    applicationId: str = Field(min_length=1)
 
 
 class _ChirpstackRxInfo(BaseModel):
@@ -108,6 +118,7 @@ def parse_chirpstack(raw: bytes, received_at: datetime) -> RadioFrame:
     return RadioFrame(
         network_id=dev_eui,
         dev_eui=dev_eui,
+        application=event.deviceInfo.applicationId,
         time=event.time or received_at,
         f_port=event.fPort,
         f_cnt=event.fCnt,
@@ -119,9 +130,32 @@ def parse_chirpstack(raw: bytes, received_at: datetime) -> RadioFrame:
     )
 
 
+_TOPIC_APPLICATION = {
+    "tts": re.compile(r"^v3/(?P<application>[^/@]+)(@(?P<tenant>[^/]+))?/devices/[^/]+/up$"),
+    "chirpstack": re.compile(r"^application/(?P<application>[^/]+)/device/[^/]+/event/up$"),
+}
+
+
+def topic_application(source: str, topic: str) -> tuple[str, str | None] | None:
+    """The application (and The Things Stack's tenant id) an uplink's MQTT topic names, in
+    its network server's layout; None for a topic in another layout."""
+    pattern = _TOPIC_APPLICATION.get(source)
+    match = pattern.match(topic) if pattern else None
+    if match is None:
+        return None
+    return match.group("application"), match.groupdict().get("tenant")
+
+
 def _eui(value: str | None) -> str | None:
     """EUIs compare in upper case: ChirpStack writes them in lower case, TTS in upper."""
     return value.upper() if value else None
 
 
-__all__ = ["ChirpstackUplink", "FrameFormatError", "TtsUplink", "parse_chirpstack", "parse_tts"]
+__all__ = [
+    "ChirpstackUplink",
+    "FrameFormatError",
+    "TtsUplink",
+    "parse_chirpstack",
+    "parse_tts",
+    "topic_application",
+]

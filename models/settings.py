@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default=256 * 1024, gt=0, description="larger uplinks are dead-lettered by connectors"
     )
     mqtt_client_id: str = Field(default="smati-mqtt-connector", description="MQTT session id")
+    mqtt_tenant_passwords: dict[str, SecretStr] = Field(
+        default={},
+        description="tenant -> password of its MQTT user, for `smati mqtt credentials` "
+        "(never logged)",
+    )
     topic_prefix: str = Field(default="smati", description="prefix of every Kafka topic")
     topic_partitions: int = Field(default=4, ge=1, description="partitions of new topics")
     app_id: str = Field(default="smati-stream", description="Faust app id = consumer group")
@@ -94,6 +99,10 @@ class Settings(BaseSettings):
         default={},
         description="tenant -> secret that webhook callers send (never logged)",
     )
+    api_host: str = Field(
+        default="127.0.0.1", description="bind address of the HTTP API (`smati serve`)"
+    )
+    api_port: int = Field(default=8080, ge=0, le=65535, description="HTTP API port")
     log_level: str = Field(default="info")
     log_format: Literal["auto", "json", "console"] = Field(
         default="auto", description="auto: console on a terminal, JSON lines otherwise"

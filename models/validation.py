@@ -24,6 +24,7 @@ from models.codecs import (
 from models.codecs.catalogue import JsCodec, channel_values
 from models.codecs.javascript import CodecInput, JsEngine, Output, default_engine, outputs_or_errors
 from models.dead_letter import RejectCode, Rejection
+from models.identity import identify
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError, RadioFrame
 from models.reading import QualityFlag, Reading
@@ -173,22 +174,18 @@ def _locate(
         except FrameFormatError as error:
             return _refused(decoded, RejectCode.MALFORMED_PAYLOAD, str(error))
     frame = decoded.frame
-    entry = index.find(uplink.device_id, frame.dev_eui if frame else None)
-    if entry is None:
-        reason = f"unknown device {uplink.device_id!r}: not in the registry"
-        return _refused(decoded, RejectCode.UNKNOWN_DEVICE, reason)
+    entry = identify(uplink, frame, index)
+    if isinstance(entry, Rejection):
+        decoded.rejections.append(entry)
+        return decoded
     device, channels = entry
     decoded.device = device
-    tenant = uplink.metadata.get("tenant")
-    if tenant is not None and tenant != device.tenant:
-        reason = f"device {uplink.device_id!r} is not registered for tenant {tenant!r}"
-        return _refused(decoded, RejectCode.UNKNOWN_DEVICE, reason)
     if frame is not None and frame.f_port == 0:
         return decoded
     given = (
-        CodecInput(frame.payload, frame.f_port, frame.time)
+        CodecInput(frame.payload, frame.f_port, frame.time, device.id)
         if frame is not None
-        else CodecInput(uplink.payload, None, uplink.received_at)
+        else CodecInput(uplink.payload, None, uplink.received_at, device.id)
     )
     located = _Located(uplink, origin, decoded, channels, given, index.codecs.get(device.model))
     if frame is not None and frame.decoded is not None and uplink.source in trusted:

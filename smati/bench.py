@@ -142,3 +142,23 @@ def report_bench(as_json: bool) -> None:
         return
     for name, value in figures.items():
         click.echo(f"{name:<12} {value}")
+
+
+@bench.command("codecs")
+@click.option("--uplinks", type=click.IntRange(1), default=2000, show_default=True)
+@click.option("--batch", type=click.IntRange(1), default=500, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def codecs_bench(uplinks: int, batch: int, as_json: bool) -> None:
+    """The cost per uplink of a JavaScript codec (a `decodeUplink` file in the embedded
+    engine, per call and per batch) beside the native codec of the same EM300-TH frame,
+    alone and through the stream's decoding step, and the maker's Adeunis TEMP codec from
+    npm, measured in one run. See benchmarks/codecs/run.py.
+    """
+    from benchmarks.codecs.run import run_benchmark
+
+    figures = run_benchmark(uplinks, batch).as_dict()
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    for name, value in figures.items():
+        click.echo(f"{name:<24} {value}")

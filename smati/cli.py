@@ -11,16 +11,21 @@ import click
 
 from models.settings import Settings
 from services import BrokerChoice
+from smati.alarms_cli import alarms
 from smati.bench import bench
 from smati.codecs_cli import codecs
 from smati.context import settings_of
 from smati.downlink_cli import downlink, downlink_events
 from smati.errors import OneLineErrors
 from smati.logs import configure_logging
+from smati.mqtt_cli import mqtt
 from smati.reads import dead_letters, events, readings
 from smati.registry_cli import registry
+from smati.replay import replay
 from smati.report import report
+from smati.serve_cli import serve
 from smati.services_cli import broker_option, services
+from smati.tokens_cli import tokens
 
 
 @click.group(
@@ -148,8 +153,10 @@ def connector_mqtt(ctx: click.Context, topics: tuple[str, ...], source: str) -> 
 @click.pass_context
 def connector_webhooks(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve The Things Stack webhooks (POST /tts/TENANT) and Sigfox data callbacks
-    (POST /sigfox/TENANT), each authenticated by its tenant's secret
+    (POST /sigfox/TENANT, form-encoded or JSON), each authenticated by its tenant's secret
     (`Authorization: Bearer SECRET`, secrets in SMATI_WEBHOOK_SECRETS as a JSON object).
+    An uplink of the tenant's device, from an application the registry binds to it, is
+    answered 2xx once on Kafka, whatever its payload: the worker decodes it.
     A bidirectional Sigfox callback is answered with the device's queued downlink.
     """
     from aiohttp import web
@@ -171,7 +178,6 @@ def connector_webhooks(ctx: click.Context, host: str | None, port: int | None) -
         settings.webhook_secrets,
         RegistryCache(database_url),
         settings.registry_refresh_s,
-        frozenset(settings.trusted_decoders),
         settings.max_payload_bytes,
         SigfoxQueue(database_url),
     )
@@ -261,11 +267,16 @@ main.add_command(downlink)
 connector.add_command(downlink_events)
 main.add_command(codecs)
 main.add_command(registry)
+dead_letters.add_command(replay)
 main.add_command(dead_letters)
 main.add_command(events)
 main.add_command(readings)
 main.add_command(services)
+main.add_command(mqtt)
 main.add_command(report)
+main.add_command(alarms)
+main.add_command(tokens)
+main.add_command(serve)
 
 if __name__ == "__main__":
     main(prog_name="smati")

@@ -6,10 +6,7 @@ no building, in UTC, marked as such. `--json` prints one JSON object per line in
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 import click
 
@@ -18,7 +15,7 @@ from models.detection import DetectionKind
 from models.errors import SmatiError
 from smati.context import settings_of
 from smati.database import migrated_database
-from smati.tables import table
+from smati.tables import echo_json, echo_table, json_option
 from smati.times import Moment, shown
 
 __all__ = ["dead_letters", "events", "readings"]
@@ -31,7 +28,6 @@ _since = click.option(
     help="from this time (2026-11-25T10:00+01:00) or this age back (30min, 2h, 7d)",
 )
 _limit = click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
-_as_json = click.option("--json", "as_json", is_flag=True, help="one JSON object per line")
 
 
 class UnknownUsage(SmatiError, LookupError):
@@ -51,7 +47,7 @@ def dead_letters() -> None:
 )
 @_since
 @_limit
-@_as_json
+@json_option
 @click.pass_context
 def dead_letters_list(
     ctx: click.Context, reason: str | None, since: datetime, limit: int, as_json: bool
@@ -70,10 +66,10 @@ def dead_letters_list(
     chosen = [letter for letter in letters if reason is None or letter.code == reason]
     rows = [_letter_row(letter) for letter in chosen[:limit]]
     if as_json:
-        _echo_json([letter.model_dump(mode="json") for letter in chosen[:limit]])
+        echo_json([letter.model_dump(mode="json") for letter in chosen[:limit]])
     else:
         header = ("FAILED AT", "CODE", "STAGE", "DEVICE", "USAGE", "REASON")
-        _echo_table(header, rows, len(chosen), limit)
+        echo_table(header, rows, len(chosen), limit)
 
 
 def _letter_row(letter: DeadLetter) -> tuple[str, ...]:
@@ -100,7 +96,7 @@ def events() -> None:
 @click.option("--tenant", help="only this tenant's events")
 @_since
 @_limit
-@_as_json
+@json_option
 @click.pass_context
 def events_list(
     ctx: click.Context,
@@ -120,7 +116,7 @@ def events_list(
             conn, since, usage_id=usage, kind=kind, tenant_id=tenant, limit=limit + 1
         )
     if as_json:
-        _echo_json(rows[:limit])
+        echo_json(rows[:limit])
         return
     cells = [
         (
@@ -134,14 +130,14 @@ def events_list(
         for row in rows[:limit]
     ]
     header = ("TIME", "TENANT", "USAGE", "KIND", "SEVERITY", "DETAILS")
-    _echo_table(header, cells, len(rows), limit)
+    echo_table(header, cells, len(rows), limit)
 
 
 @click.command("readings")
 @click.option("--usage", required=True, help="the usage whose readings to show")
 @_since
 @click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True)
-@_as_json
+@json_option
 @click.pass_context
 def readings(ctx: click.Context, usage: str, since: datetime, limit: int, as_json: bool) -> None:
     """A usage's stored readings since a time, oldest first, in its building's zone."""
@@ -153,7 +149,7 @@ def readings(ctx: click.Context, usage: str, since: datetime, limit: int, as_jso
             raise UnknownUsage(f"usage {usage!r} is not in the registry")
         rows = readings_since(conn, usage, since, limit=limit + 1)
     if as_json:
-        _echo_json(rows[:limit])
+        echo_json(rows[:limit])
         return
     cells = [
         (
@@ -165,24 +161,4 @@ def readings(ctx: click.Context, usage: str, since: datetime, limit: int, as_jso
         )
         for row in rows[:limit]
     ]
-    _echo_table(("TIME", "VALUE", "UNIT", "FLAGS", "DEVICE"), cells, len(rows), limit)
-
-
-def _echo_table(
-    header: Sequence[str], rows: Sequence[Sequence[str]], found: int, limit: int
-) -> None:
-    if not rows:
-        click.echo("none found", err=True)
-        return
-    click.echo(table(header, rows))
-    if found > limit:
-        click.echo(f"(the first {limit} shown: narrow with --since or --limit)", err=True)
-
-
-def _echo_json(rows: Sequence[dict[str, Any]]) -> None:
-    for row in rows:
-        click.echo(json.dumps(row, default=_plain, ensure_ascii=False))
-
-
-def _plain(value: object) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+    echo_table(("TIME", "VALUE", "UNIT", "FLAGS", "DEVICE"), cells, len(rows), limit)

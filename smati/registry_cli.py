@@ -48,10 +48,14 @@ def registry_show(ctx: click.Context) -> None:
 @registry.command("export")
 @click.pass_context
 def registry_export(ctx: click.Context) -> None:
-    """The stored registry as a registry file (YAML), which `smati registry load` takes back."""
+    """The stored registry as a registry file (YAML), which `smati registry load` takes back
+    (a codec read from a file or an npm package is named by it, without its program)."""
     import yaml
 
     document = _stored(ctx).model_dump(mode="json", exclude_defaults=True)
+    for codec in document.get("codecs", []):
+        if "file" in codec or "package" in codec:  # read again from there when loaded
+            del codec["program"]
     click.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)
 
 
@@ -83,6 +87,11 @@ def _tree(stored: Registry) -> Iterator[str]:
             f", {value}" for value in (device.transceiver, device.binding) if value is not None
         )
         yield f"  {device.id}  ({device.tenant}, {device.model}{radio}): {channels}"
+    if stored.codecs:
+        yield "codecs:"
+    for codec in stored.codecs:
+        source = codec.file or codec.package or "inline program"
+        yield f"  {codec.id}  ({source}, {len(codec.program)} characters) {codec.options or ''}"
 
 
 def _usage_facts(usage: Usage) -> str:

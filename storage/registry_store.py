@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
-from models.codecs.catalogue import CodecChannel, JsCodec
+from models.codecs.catalogue import JsCodec
 from models.errors import SmatiError
 from models.reading import UsageType
 from models.registry import (
@@ -320,7 +320,7 @@ def load_registry(conn: psycopg.Connection) -> Registry:
                 transceivers=tuple(transceivers),
                 devices=tuple(devices),
                 bindings=tuple(bindings),
-                codecs=tuple(_codec(row) for row in _select(cur, "codecs")),
+                codecs=tuple(JsCodec.model_validate(row) for row in _select(cur, "codecs")),
             )
         except ValidationError as error:
             raise StoredRegistryError(_describe(error, device_ids)) from None
@@ -465,18 +465,6 @@ def _binding(row: Row) -> NetworkBinding:
         server=NetworkServer(row["server"]),
         application=row["application"],
         network_tenant=row["network_tenant"],
-    )
-
-
-def _codec(row: Row) -> JsCodec:
-    return JsCodec(
-        id=row["id"],
-        file=row["file"],
-        package=row["package"],
-        program=row["program"],
-        options=row["options"],
-        f_ports=tuple(row["f_ports"]) if row["f_ports"] is not None else None,
-        channels={name: CodecChannel(**channel) for name, channel in row["channels"].items()},
     )
 
 

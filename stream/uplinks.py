@@ -27,6 +27,7 @@ from models.codecs.javascript import JsEngine, Limits
 from models.dead_letter import RejectCode, Rejection, dead_letter
 from models.radio_health import RadioState
 from models.reading import Reading
+from models.replay import replay_origin
 from models.rules import UsageState, check_reading
 from models.settings import Settings
 from models.transmission import TransmissionPolicy
@@ -141,7 +142,7 @@ class UplinkChecker:
 
     def _decode_all(self, envelopes: list[tuple[EventT[bytes], RawUplink]]) -> list[Decoded]:
         return decode_uplinks(
-            [(uplink, origin_of(event)) for event, uplink in envelopes],
+            [(uplink, _origin(event, uplink)) for event, uplink in envelopes],
             self.registry.devices,
             self.settings.time,
             self.settings.trusted_decoders,
@@ -154,10 +155,10 @@ class UplinkChecker:
         try:
             (found,) = self._decode_all([(event, uplink)])
         except Exception as error:
-            origin = origin_of(event)
+            origin = _origin(event, uplink)
             log.exception("decoding %s failed", origin, extra=_place(event, uplink.device_id))
             rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=repr(error))
-            _refuse(batch, rejection, origin, original_bytes(event))
+            _refuse(batch, rejection, origin, original_bytes(event), uplink=uplink)
             return None
         return self._refuse_decoded(event, uplink, found, batch)
 
@@ -166,7 +167,9 @@ class UplinkChecker:
     ) -> tuple[EventT[bytes], RawUplink, Decoded]:
         READINGS_DECODED.inc(len(found.readings))
         for rejection in found.rejections:
-            _refuse(batch, rejection, origin_of(event), uplink.payload, uplink.device_id)
+            _refuse(
+                batch, rejection, _origin(event, uplink), uplink.payload, uplink.device_id, uplink
+            )
         return event, uplink, found
 
     def _admit(
@@ -175,14 +178,14 @@ class UplinkChecker:
         """The uplink's readings, none for a radio frame already received."""
         message = event.message
         admitted, record = admit_frame(
-            self.radio_states, uplink, found, origin_of(event), message.partition
+            self.radio_states, uplink, found, _origin(event, uplink), message.partition
         )
         if record is not None:
             batch.store(RADIO_FRAMES, [record])
         if not admitted:
             return []
         batch.readings += found.readings
-        heard = datetime.fromtimestamp(message.timestamp, UTC)
+        heard = _heard(message.timestamp, uplink)
         return [Admitted(reading, message.partition, heard) for reading in found.readings]
 
     def _detect(self, admitted: Admitted, batch: BatchOutcome) -> None:
@@ -217,16 +220,36 @@ class UplinkChecker:
         batch.store(EVENTS, found)
 
 
+def _heard(published: float, uplink: RawUplink) -> datetime:
+    """When the uplink was published: a replayed one, when its connector first received
+    it, so that a replay does not make its usages look heard now."""
+    if replay_origin(uplink) is not None:
+        return uplink.received_at
+    return datetime.fromtimestamp(published, UTC)
+
+
+def _origin(event: EventT[bytes], uplink: RawUplink) -> str:
+    """Where the uplink's readings come from: its place in the raw topic, or for a replay,
+    the place of its first pass (models.replay)."""
+    return replay_origin(uplink) or origin_of(event)
+
+
 def _refuse(
     batch: BatchOutcome,
     rejection: Rejection,
     origin: str,
     original: bytes,
     device_id: str | None = None,
+    uplink: RawUplink | None = None,
 ) -> None:
-    """A dead letter of the decoding step."""
+    """A dead letter of the decoding step, with the uplink to replay after a fix."""
     letter = dead_letter(
-        rejection, stage="decode", origin=origin, original=original, device_id=device_id
+        rejection,
+        stage="decode",
+        origin=origin,
+        original=original,
+        device_id=device_id,
+        uplink=uplink,
     )
     batch.refuse(letter)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 from radio_messages import SITE_YAML, radio_site
 
 from models.bindings import Bindings, DeviceBinding, NoBinding
 from models.registry import NetworkBinding, NetworkServer
 from models.registry_file import RegistryFileError, parse_registry
+from smati.cli import main
 from storage.registry_store import load_registry, save_registry
 
 
@@ -42,7 +44,18 @@ def test_without_the_network_tenant_only_the_calling_tenant_s_binding_is_found()
     bindings = Bindings.of(radio_site().bindings)
     assert tenant_of(bindings.find(NetworkServer.TTS, "smati-hq", tenant="acme")) == "acme"
     assert bindings.find(NetworkServer.TTS, "smati-hq", tenant="globex") is None
-    assert bindings.find(NetworkServer.TTS, "smati-hq") is None
+    # nor a caller: found if only one tenant binds that application
+    assert tenant_of(bindings.find(NetworkServer.TTS, "smati-hq")) == "acme"
+    same_id_elsewhere = NetworkBinding(
+        id="globex-hq",
+        tenant="globex",
+        server=NetworkServer.TTS,
+        application="smati-hq",
+        network_tenant="globex",
+    )
+    both = Bindings.of((*radio_site().bindings, same_id_elsewhere))
+    assert both.find(NetworkServer.TTS, "smati-hq") is None  # whose? not told
+    assert tenant_of(both.find(NetworkServer.TTS, "smati-hq", tenant="globex")) == "globex"
 
 
 def test_a_device_s_binding_tells_where_a_downlink_goes() -> None:
@@ -114,3 +127,19 @@ def test_bindings_are_stored_and_loaded_back(database: str) -> None:
         counts = save_registry(conn, radio_site())
         assert counts["network_bindings"] == 5
         assert load_registry(conn) == radio_site()
+
+
+@pytest.mark.integration
+def test_registry_show_and_export_carry_the_bindings(database: str) -> None:
+    with psycopg.connect(database) as conn:
+        save_registry(conn, radio_site())
+    env = {"SMATI_DATABASE_URL": database}
+    shown = CliRunner().invoke(main, ["registry", "show"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "  acme-tts  (acme): The Things Stack application 'smati-hq'@acme-corp" in shown.output
+    assert "  axioma-water-01  (acme, axioma-qalcosonic-w1, 0004A30B00000003, acme-tts)" in (
+        shown.output
+    )
+    exported = CliRunner().invoke(main, ["registry", "export"], env=env)
+    assert exported.exit_code == 0, exported.output
+    assert parse_registry(exported.output) == radio_site()

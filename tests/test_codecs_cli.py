@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from services.codec_packages import package_program
@@ -75,9 +76,20 @@ def test_registry_load_stores_each_codecs_program(empty_database: str) -> None:
     assert "3 codecs" in loaded.output
     with psycopg.connect(empty_database) as conn:
         codecs = {codec.id: codec for codec in load_registry(conn).codecs}
-    assert codecs["tlv-climate"].program == (SITE.parent / "tlv-climate.js").read_text()
+    tlv_file = SITE.parent.parent.parent / "benchmarks" / "codecs" / "tlv-climate.js"
+    assert codecs["tlv-climate"].program == tlv_file.read_text()
     assert codecs["adeunis-temp-sigfox"].program == package_program("@adeunis/codecs")
     assert codecs["adeunis-temp-sigfox"].options == {"device_type": "temp", "network": "sigfox"}
+    exported = runner.invoke(main, ["--database-url", empty_database, "registry", "export"])
+    again = yaml.safe_load(exported.output)["codecs"]
+    assert [(c["id"], c.get("file"), c.get("package"), "program" in c) for c in again] == [
+        ("adeunis-temp-sigfox", None, "@adeunis/codecs", False),
+        ("tlv-climate", "../../benchmarks/codecs/tlv-climate.js", None, False),
+        ("misbehaving", "misbehaving.js", None, False),
+    ]
+    shown = runner.invoke(main, ["--database-url", empty_database, "registry", "show"]).output
+    assert f"  tlv-climate  (../../benchmarks/codecs/tlv-climate.js, {len(tlv_file.read_text())} " \
+        "characters)" in shown  # fmt: skip
 
 
 def test_registry_load_names_a_codec_file_it_cannot_read(tmp_path: Path) -> None:

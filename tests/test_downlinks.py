@@ -46,9 +46,9 @@ SIGFOX_TYPES = {"acme": "5f3a1e8c9b7d6e0012345678", "globex": "6b4c2f9dab8e7f001
 
 def downlink_site() -> Registry:
     """The radio site, and a ChirpStack device decoded by a JavaScript codec the project
-    wrote (tests/codecs/tlv-climate.js), whose `encodeDownlink` sets its interval."""
+    wrote (benchmarks/codecs/tlv-climate.js), whose `encodeDownlink` sets its interval."""
     site = radio_site().model_dump()
-    program = (Path(__file__).parent / "codecs" / "tlv-climate.js").read_text()
+    program = (Path(__file__).parents[1] / "benchmarks" / "codecs" / "tlv-climate.js").read_text()
     site["codecs"] = [{"id": "tlv-climate", "program": program}]
     site["transceivers"] += ({"id": CLIMATE_EUI, "network": "lorawan"},)
     climate = {"temperature": "hq.store-temperature"}

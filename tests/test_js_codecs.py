@@ -15,16 +15,21 @@ import pytest
 from models.codecs import CODECS, CodecError, CodecTimeout
 from models.codecs.catalogue import CodecChannel, JsCodec, channel_values
 from models.codecs.javascript import (
+    TIMEOUTS_PER_BATCH,
     CodecInput,
     JsEngine,
     Limits,
     encode_downlink,
     outputs_or_errors,
 )
+from models.dead_letter import RejectCode
+from models.registry_file import parse_registry
+from models.uplink import RawUplink
+from models.validation import DeviceIndex, decode_uplink
 from services.codec_packages import package_program
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-TLV_CODEC_FILE = Path(__file__).parent / "codecs" / "tlv-climate.js"
+TLV_CODEC_FILE = Path(__file__).parent.parent / "benchmarks" / "codecs" / "tlv-climate.js"
 # An EM300-TH frame as Milesight documents it: battery 100 %, 27.3 °C, 54 % (any port).
 EM300_TH = bytes.fromhex("0175640367110104686c")
 
@@ -148,6 +153,18 @@ def test_the_codec_sees_the_reception_time_as_its_clock(engine: JsEngine) -> Non
     assert data(engine, codec, "05")["now"] == NOW.timestamp() * 1000
 
 
+def test_the_codec_is_told_the_registrys_device(engine: JsEngine) -> None:
+    codec = JsCodec(id="device", program="function decodeUplink(i) { return {data: i}; }")
+    (output,) = engine.decode(codec, [CodecInput(b"\x01", 7, NOW, "store-temp-01")])
+    assert isinstance(output, dict)
+    assert output["data"] == {
+        "bytes": [1],
+        "fPort": 7,
+        "recvTime": NOW.isoformat().replace("+00:00", ".000Z"),
+        "device": "store-temp-01",
+    }
+
+
 def test_the_codec_has_no_module_loader_network_or_timers(engine: JsEngine) -> None:
     codec = JsCodec(
         id="probe",
@@ -173,6 +190,19 @@ def test_a_looping_and_a_hogging_codec_are_stopped_and_the_batch_goes_on() -> No
     assert "memory limit of 32 MB" in str(results[3])
     # Each stopped within its own call's limit (a call per refusal and one to go on).
     assert elapsed < 5 * 0.2 + 2
+
+
+def test_a_codec_timing_out_again_and_again_is_not_run_on_the_rest_of_its_batch() -> None:
+    engine = JsEngine(Limits(time_s=0.1))
+    codec = JsCodec(id="loops", program=LOOPS_ON_1_HOGS_ON_2)
+    results = engine.decode(codec, [CodecInput(b"\x01", 1, NOW)] * 6)
+    assert [type(r) for r in results] == [CodecTimeout] * 6
+    assert [str(r) for r in results[2:4]] == [
+        "codec 'loops' did not finish within 0.1 s",
+        f"codec 'loops' not run: it timed out on {TIMEOUTS_PER_BATCH} payloads of this batch",
+    ]
+    (after,) = engine.decode(codec, [CodecInput(b"\x05", 1, NOW)])  # the next batch runs it
+    assert isinstance(after, dict) and after["data"]["value"] == 5
 
 
 def test_a_codec_that_does_not_load_refuses_every_payload_with_its_reason() -> None:
@@ -213,3 +243,35 @@ def test_encode_downlink_uses_the_codecs_encode_downlink() -> None:
         encode_downlink(codec, {"interval_minutes": 0}, 85)
     with pytest.raises(CodecError, match="defines no encodeDownlink"):
         encode_downlink(JsCodec(id="no-encoder", program=LOOPS_ON_1_HOGS_ON_2), {}, 1)
+
+
+SITE = """
+tenants:
+  - id: acme
+    entities:
+      - id: lab
+        equipment:
+          - id: lab.room
+            usages:
+              - {id: lab.temperature, type: instant, unit: °C, period_s: 600}
+devices:
+  - {id: climate-01, tenant: acme, model: tlv-climate, channels: {temperature: lab.temperature}}
+"""
+
+
+def test_an_uplink_with_no_codec_yet_is_a_codec_error_then_decodes_once_it_is_added(
+    engine: JsEngine,
+) -> None:
+    uplink = RawUplink(source="mqtt", device_id="climate-01", received_at=NOW, payload=EM300_TH)
+    site = parse_registry(SITE)
+    (refused,) = decode_uplink(uplink, "o", DeviceIndex.of(site), engine=engine).rejections
+    assert refused.code == RejectCode.CODEC_ERROR
+    assert "no codec for device model 'tlv-climate'" in refused.reason
+    channels = {"temperature": CodecChannel(path="temperature", unit="°C")}
+    codec = JsCodec(id="tlv-climate", program=TLV_CODEC_FILE.read_text(), channels=channels)
+    fixed = DeviceIndex.of(site.model_copy(update={"codecs": (codec,)}))
+    decoded = decode_uplink(uplink, "o", fixed, engine=engine)
+    assert [(r.usage_id, r.value, r.unit) for r in decoded.readings] == [
+        ("lab.temperature", 27.3, "°C")
+    ]
+    assert decoded.rejections == []

@@ -32,6 +32,7 @@ DATA_TABLES = sql.SQL(", ").join(
             "readings",
             "detection_events",
             "device_channels",
+            "api_tokens",
             "devices",
             "network_bindings",
             "transceivers",

@@ -34,7 +34,10 @@ def codec_for(model: str) -> Codec:
     try:
         return CODECS[model]
     except KeyError:
-        raise DecodeError(f"no codec for device model {model!r}") from None
+        raise CodecError(
+            f"no codec for device model {model!r}: neither a native codec nor one of the "
+            "registry's codecs"
+        ) from None
 
 
 __all__ = [

@@ -20,11 +20,12 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, NamedTuple
 
 from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer
 
-from models.codecs.base import CodecError, CodecTimeout, DecodeError, WrongPort
+from models.codecs.base import CodecError, CodecTimeout, DecodeError, port_refusal
 from models.codecs.catalogue import JsCodec
 
 # Installed before the program, in its context: its clock, and the entry points SMATI calls.
@@ -50,6 +51,7 @@ var __smati = (function (RealDate) {
     try {
       var out = decodeUplink({
         bytes: input.bytes, fPort: input.fPort, recvTime: new CodecDate(input.recvTime),
+        device: input.device,
       });
       return JSON.stringify(out === undefined ? null : out);
     } catch (error) {
@@ -89,10 +91,19 @@ class CodecInput(NamedTuple):
     payload: bytes
     f_port: int | None
     received_at: datetime
+    device: str = ""
+    """The registry's device id: `input.device`, beyond the format, for codecs that keep
+    state per device (Adeunis keeps each device's configuration frames)."""
 
 
 Output = dict[str, Any]
 """A `decodeUplink` result: `data`, `warnings`, `errors`."""
+
+
+TIMEOUTS_PER_BATCH = 3
+"""A codec that timed out on this many payloads of a batch is not run on the rest of it
+(refused as `codec_timeout`, to replay once fixed): each time-out costs the time limit, and
+a codec that loops on every payload would hold the worker for the whole batch."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +152,12 @@ class JsEngine:
     def _decode(self, codec: JsCodec, inputs: Sequence[CodecInput]) -> list[Output | DecodeError]:
         results: list[Output | DecodeError] = []
         while len(results) < len(inputs):
+            if sum(isinstance(r, CodecTimeout) for r in results) >= TIMEOUTS_PER_BATCH:
+                skipped = CodecTimeout(
+                    f"codec {codec.id!r} not run: it timed out on {TIMEOUTS_PER_BATCH} "
+                    "payloads of this batch"
+                )
+                return results + [skipped] * (len(inputs) - len(results))
             results += self._decode_from(codec, inputs[len(results) :])
         return results
 
@@ -179,7 +196,12 @@ class JsEngine:
     def _call_decode(self, codec: JsCodec, inputs: Sequence[CodecInput]) -> list[Output]:
         context = self._context(codec)
         batch = [
-            {"bytes": list(i.payload), "fPort": i.f_port, "recvTime": _epoch_ms(i.received_at)}
+            {
+                "bytes": list(i.payload),
+                "fPort": i.f_port,
+                "recvTime": _epoch_ms(i.received_at),
+                "device": i.device,
+            }
             for i in inputs
         ]
         try:
@@ -246,7 +268,7 @@ def outputs_or_errors(
     """`engine.decode`, with a codec that cannot load refusing every input with its reason,
     and the inputs on a port the codec entry excludes refused without a call."""
     results: list[Output | DecodeError | None] = [
-        _port_refusal(codec, one.f_port) for one in inputs
+        port_refusal(one.f_port, codec.f_ports) for one in inputs
     ]
     todo = [n for n, result in enumerate(results) if result is None]
     try:
@@ -258,20 +280,10 @@ def outputs_or_errors(
     return [result for result in results if result is not None]
 
 
-def _port_refusal(codec: JsCodec, f_port: int | None) -> WrongPort | None:
-    if f_port is None or codec.f_ports is None or f_port in codec.f_ports:
-        return None
-    return WrongPort(f"f_port {f_port} carries no measurements (expected {list(codec.f_ports)})")
-
-
-_DEFAULT_ENGINE: list[JsEngine] = []
-
-
+@cache
 def default_engine() -> JsEngine:
     """One engine with the default limits for the process, made at first use."""
-    if not _DEFAULT_ENGINE:
-        _DEFAULT_ENGINE.append(JsEngine())
-    return _DEFAULT_ENGINE[0]
+    return JsEngine()
 
 
 def encode_downlink(codec: JsCodec, obj: object, f_port: int) -> bytes:

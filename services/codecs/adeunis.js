@@ -27,8 +27,9 @@ function decodeUplink(input) {
   if (!deviceType) {
     return { errors: ["the codec entry gives no device_type (e.g. temp, pulse)"] };
   }
-  // One stored device type and configuration per device type and network.
-  var devId = deviceType + "@" + network;
+  // The decoder keeps each device's configuration (0x10) frames, which later frames of
+  // some products need (Pulse 3 and 4 history): SMATI gives the device as input.device.
+  var devId = (input.device || "device") + "/" + deviceType + "@" + network;
   adeunisDecoder.setDeviceType(deviceType, devId);
   var content = adeunisDecoder.decode(adeunisHex(input.bytes), devId, network);
   if (content.type === "Invalid" || content.type === "Unsupported") {

@@ -18,3 +18,16 @@ CREATE UNIQUE INDEX network_bindings_application
 ALTER TABLE devices
     ADD COLUMN binding_id text REFERENCES network_bindings (id),
     ADD COLUMN network_id text;
+
+-- The same frame from several gateways or base stations (a Sigfox callback per base
+-- station, two integrations of one network server) is one row: the receptions of a
+-- repeated frame are merged into the row of its first, those of a gateway not yet there
+-- appended.
+CREATE FUNCTION merge_receptions(stored jsonb, more jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT stored || coalesce(jsonb_agg(reception ORDER BY position), '[]'::jsonb)
+    FROM jsonb_array_elements(more) WITH ORDINALITY AS m (reception, position)
+    WHERE NOT stored @> jsonb_build_array(
+        jsonb_build_object('gateway_id', reception -> 'gateway_id')
+    )
+$$;

@@ -1,4 +1,4 @@
-// A climate sensor codec written for SMATI's tests in the TTN Device Repository format
+// A climate sensor codec written for SMATI (tests, benchmark) in the TTN Device Repository format
 // (decodeUplink), for frames laid out as Milesight's EM300-TH documents them: items of a
 // channel byte, a type byte and a little-endian value. Any data port.
 function readInt16LE(bytes, at) {

@@ -1,0 +1,75 @@
+"""The HTTP API as one ASGI app: its routers, the database pool they share, the mapping of
+expected failures to HTTP statuses, the OpenAPI spec (/openapi.json) and its pages (/docs,
+/redoc, served without a CDN)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import psycopg
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
+from psycopg_pool import ConnectionPool
+
+from api import alarms, health
+from storage.alarms import AlarmConflict, AlarmNotFound
+
+__all__ = ["build_app"]
+
+_STATUS_OF: dict[type[Exception], int] = {
+    AlarmNotFound: status.HTTP_404_NOT_FOUND,
+    AlarmConflict: status.HTTP_409_CONFLICT,
+}
+
+
+def build_app(database_url: str, *, pool_size: int = 4) -> FastAPI:
+    """The API on the database at `database_url`; its pool opens and closes with the app."""
+    # In autocommit, a change commits where the storage function ends its transaction,
+    # before the answer is sent: a dependency's exit (the pool's commit) would run after.
+    pool = ConnectionPool(
+        database_url,
+        min_size=1,
+        max_size=pool_size,
+        open=False,
+        timeout=5,
+        kwargs={"autocommit": True},
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        pool.open()
+        try:
+            yield
+        finally:
+            pool.close()
+
+    app = FastAPIOffline(
+        title="SMATI stream",
+        summary="Alarms of smart buildings, per tenant: list, show, acknowledge, clear.",
+        description="Send `Authorization: Bearer TOKEN`, a token of your tenant "
+        "(`smati tokens create`). Times are UTC.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.pool = pool
+    app.include_router(health.router)
+    app.include_router(alarms.router)
+    for error, code in _STATUS_OF.items():
+        app.add_exception_handler(error, _answer(code))
+    app.add_exception_handler(psycopg.OperationalError, _unavailable)
+    return app
+
+
+def _answer(code: int) -> Callable[[Request, Exception], JSONResponse]:
+    def answer(_: Request, error: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=code)
+
+    return answer
+
+
+def _unavailable(_: Request, error: Exception) -> JSONResponse:
+    """The database is down or out of connections: the request may be retried."""
+    detail = f"database: {str(error).strip().splitlines()[0]}"
+    return JSONResponse({"detail": detail}, status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
