@@ -31,8 +31,10 @@ from network_downlinks import chirpstack_downlink_event, tts_downlink_event
 from paho.mqtt.enums import CallbackAPIVersion
 from radio_messages import radio_site, sigfox_callback
 
-from models.registry import Registry
+from connectors.downlinks import DownlinkNotPushed, push
+from models.registry import NetworkServer, Registry
 from services import ApacheKafka, MqttBroker, PostgresServer, free_port
+from services.mqtt import ACL_FILE, PASSWORD_FILE, MqttAccess, write_password_file
 from services.processes import RoleProcess
 
 pytestmark = pytest.mark.integration
@@ -392,3 +394,18 @@ def test_a_broker_out_of_reach_fails_the_downlink_in_one_line(site: Site) -> Non
 def test_the_connectors_survived_everything(site: Site) -> None:
     for process in site.processes:
         process.raise_if_dead()
+
+
+def test_a_broker_refusing_the_connection_takes_no_downlink(tmp_path: Path) -> None:
+    """The Things Stack takes QoS 0 only: a push on a refused connection would go unseen,
+    so the push waits for the broker to accept the connection."""
+    write_password_file(tmp_path / PASSWORD_FILE, {"smati-hq@acme-corp": "NNSXS.KEY"})
+    (tmp_path / ACL_FILE).write_text("user smati-hq@acme-corp\ntopic readwrite v3/#\n")
+    with MqttBroker(
+        use_env=False, access=MqttAccess(tmp_path, "smati-hq@acme-corp", "NNSXS.KEY")
+    ) as broker:
+        url = f"mqtt://smati-hq%40acme-corp:{{}}@{broker.host}:{broker.port}"
+        topic = f"v3/{TTS_APP}/devices/{TTS_DEVICE}/down/push"
+        with pytest.raises(DownlinkNotPushed, match="refused the connection: Not authorized"):
+            push(url.format("WRONG"), NetworkServer.TTS, topic, b"{}", "smati-test")
+        push(url.format("NNSXS.KEY"), NetworkServer.TTS, topic, b"{}", "smati-test")
