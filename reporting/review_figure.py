@@ -34,7 +34,7 @@ def review_png(review: Review, title: str, unit: str, zone: ZoneInfo) -> bytes:
     stored.set_title("As stored", loc="left")
     _signal(defects, review.stored, zone, _FADED)
     _defects(defects, review.defects, zone)
-    defects.set_title(f"Defects found: {len(review.defects)}", loc="left")
+    defects.set_title(_found(review.defects), loc="left")
     _signal(corrected, review.corrected, zone, _LINE)
     _estimates(corrected, review.corrected, zone)
     corrected.set_title("Corrected", loc="left")
@@ -46,6 +46,14 @@ def review_png(review: Review, title: str, unit: str, zone: ZoneInfo) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
+
+
+def _found(corrections: Sequence[Correction]) -> str:
+    estimates = sum(c.action is Action.ESTIMATE for c in corrections)
+    defects = len(corrections) - estimates
+    found = [f"{defects} defects found"] if defects or not estimates else []
+    found += [f"{estimates} values estimated"] if estimates else []
+    return ", ".join(found)
 
 
 def _local(times: Sequence[datetime], zone: ZoneInfo) -> NDArray[np.float64]:
