@@ -8,27 +8,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import psycopg
 
-from models.cleansing import (
-    TREATMENTS,
-    Action,
-    Correction,
-    FillParams,
-    Signal,
-    UsageFacts,
-    fill_gaps,
-    review,
-    run_treatment,
-)
+from models.cleansing import TREATMENTS, Action, Correction
 from models.cleansing.treatments import CleansingError
 from smati.context import settings_of
 from smati.database import migrated_database
 from smati.tables import echo_json, json_option, table
 from smati.times import Moment, shown
+
+if TYPE_CHECKING:
+    from storage.cleansing import Proposal
 
 __all__ = ["cleanse", "fill_gaps_command", "operations", "undo"]
 
@@ -81,6 +73,8 @@ def _parsed(params: Sequence[str]) -> dict[str, str]:
 @dataclass(frozen=True)
 class _Request:
     usage_id: str
+    treatment: str
+    params: tuple[str, ...]
     start: datetime | None
     end: datetime | None
     png: Path | None
@@ -88,33 +82,27 @@ class _Request:
     by: str
 
 
-Found = tuple[dict[str, Any], list[Correction]]
-"""The parameters as understood, and the corrections found."""
-Finder = Callable[[psycopg.Connection, str, Signal, UsageFacts], Found]
-
-
-def _review(ctx: click.Context, request: _Request, kind: str, name: str, find: Finder) -> None:
-    """Read the usage's corrected signal, find the corrections, print them, draw the
-    figure, and store them if asked."""
+def _review(ctx: click.Context, request: _Request) -> None:
+    """Propose the operation on the usage's corrected data, print it, draw its figure, and
+    apply it if asked."""
     from reporting.review_figure import review_png
-    from storage.cleansing import apply_operation, read_signal, usage_facts
+    from storage.cleansing import apply_operation, propose
 
+    given = _parsed(request.params)
     with migrated_database(settings_of(ctx)) as conn:
-        tenant, usage = usage_facts(conn, request.usage_id)
-        signal = read_signal(conn, tenant, usage.usage_id, request.start, request.end)
-        params, corrections = find(conn, tenant, signal, usage)
-        _print(usage, name, params, signal, corrections)
-        shown_review = review(signal, corrections)
-        png = request.png or Path(f"{kind}-{usage.usage_id}-{name}.png")
-        title = f"{usage.usage_id}: {name} {_described(params)}".rstrip()
-        png.write_bytes(review_png(shown_review, title, usage.unit, usage.timezone))
+        proposal = propose(
+            conn, request.usage_id, request.treatment, given, start=request.start, end=request.end
+        )
+        _print(proposal)
+        usage, name = proposal.usage, proposal.treatment
+        png = request.png or Path(f"{proposal.kind}-{usage.usage_id}-{name}.png")
+        title = f"{usage.usage_id}: {name} {_described(proposal.parameters)}".rstrip()
+        png.write_bytes(review_png(proposal.review, title, usage.unit, usage.timezone))
         click.echo(f"figure: {png}")
         if not request.apply:
             click.echo("dry run: nothing stored (--apply stores these corrections)")
             return
-        operation = apply_operation(
-            conn, tenant, usage, kind, name, params, corrections, request.by
-        )
+        operation = apply_operation(conn, proposal, request.by)
     click.echo(f"applied as operation {operation.id} (smati undo {operation.id} undoes it)")
 
 
@@ -122,18 +110,16 @@ def _described(params: dict[str, Any]) -> str:
     return " ".join(f"{key}={value}" for key, value in params.items() if value is not None)
 
 
-def _print(
-    usage: UsageFacts,
-    name: str,
-    params: dict[str, Any],
-    signal: Signal,
-    corrections: Sequence[Correction],
-) -> None:
-    click.echo(
-        f"{usage.usage_id} ({usage.type}, {usage.unit}): {name} {_described(params)}".rstrip()
-        + f" over {len(signal)} values: {len(corrections)} corrections"
-    )
+def _print(proposal: Proposal) -> None:
+    usage, corrections = proposal.usage, proposal.review.defects
     zone = usage.timezone.key
+    for gap, why in proposal.skipped:
+        click.echo(f"gap {shown(gap.before, zone)} to {shown(gap.after, zone)} not filled: {why}")
+    described = f"{proposal.treatment} {_described(proposal.parameters)}".rstrip()
+    click.echo(
+        f"{usage.usage_id} ({usage.type}, {usage.unit}): {described} over "
+        f"{len(proposal.review.stored)} values: {len(corrections)} corrections"
+    )
     rows = [
         (
             shown(c.ts, zone),
@@ -188,20 +174,7 @@ def cleanse(
     """Find a usage's defects with a treatment and their corrections: a dry run that
     prints them and draws the three rows (as stored, defects in red, corrected) as PNG;
     --apply stores the corrections beside the readings (never over them)."""
-    from storage.cleansing import anomaly_times
-
-    given = _parsed(params)
-
-    def find(conn: psycopg.Connection, tenant: str, signal: Signal, facts: UsageFacts) -> Found:
-        anomalies = (
-            anomaly_times(conn, tenant, facts.usage_id)
-            if treatment == "anomaly-events"
-            else frozenset()
-        )
-        chosen, found = run_treatment(treatment, signal, facts, given, anomalies)
-        return chosen.model_dump(), found
-
-    _review(ctx, _Request(usage, start, end, png, apply, by), "cleanse", treatment, find)
+    _review(ctx, _Request(usage, treatment, params, start, end, png, apply, by))
 
 
 @click.command("fill-gaps")
@@ -221,28 +194,9 @@ def fill_gaps_command(
     along its usual hour-and-weekday profile, a consumption by that profile, an instant
     value linearly (gaps up to max_hours). Parameters: gap_periods=2.5 (a silence longer
     than this many periods is a gap), max_hours=6. A dry run unless --apply."""
-    chosen = _fill_params(_parsed(params))
+    from storage.cleansing import FILL_GAPS
 
-    def find(_conn: psycopg.Connection, _tenant: str, signal: Signal, facts: UsageFacts) -> Found:
-        filling = fill_gaps(signal, facts, chosen)
-        for gap, why in filling.skipped:
-            click.echo(
-                f"gap {shown(gap.before, facts.timezone.key)} to "
-                f"{shown(gap.after, facts.timezone.key)} not filled: {why}"
-            )
-        return chosen.model_dump(), filling.corrections
-
-    _review(ctx, _Request(usage, start, end, png, apply, by), "fill", "gaps", find)
-
-
-def _fill_params(given: dict[str, str]) -> FillParams:
-    from pydantic import ValidationError
-
-    try:
-        return FillParams.model_validate(given)
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise CleansingError(f"fill-gaps: {problems}") from None
+    _review(ctx, _Request(usage, FILL_GAPS, params, start, end, png, apply, by))
 
 
 @click.group()

@@ -22,24 +22,42 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
+from pydantic import BaseModel, ValidationError
 
-from models.cleansing import Correction, Signal, UsageFacts
+from models.cleansing import (
+    Correction,
+    FillParams,
+    Review,
+    Signal,
+    UsageFacts,
+    fill_gaps,
+    review,
+    run_treatment,
+)
+from models.cleansing.gaps import Gap
+from models.cleansing.treatments import CleansingError, problems_of
 from models.errors import SmatiError
 from models.reading import UsageType
 
 __all__ = [
+    "FILL_GAPS",
     "NothingToApply",
     "Operation",
     "OperationConflict",
     "OperationNotFound",
+    "Proposal",
     "UnknownUsage",
     "anomaly_times",
     "apply_operation",
     "list_operations",
+    "propose",
     "read_signal",
     "undo_operation",
     "usage_facts",
 ]
+
+FILL_GAPS = "fill-gaps"
+"""Gap filling, proposed and applied like a treatment."""
 
 
 class UnknownUsage(SmatiError, LookupError):
@@ -141,6 +159,55 @@ def anomaly_times(conn: psycopg.Connection, tenant_id: str, usage_id: str) -> fr
     return frozenset(row[0] for row in rows)
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """What an operation would do to a usage's corrected data, before it is applied."""
+
+    tenant_id: str
+    usage: UsageFacts
+    treatment: str
+    parameters: dict[str, Any]
+    """As understood: the defaults filled in."""
+    review: Review
+    skipped: list[tuple[Gap, str]]
+    """Gaps left unfilled, and why (gap filling only)."""
+
+    @property
+    def kind(self) -> str:
+        return "fill" if self.treatment == FILL_GAPS else "cleanse"
+
+
+def propose(
+    conn: psycopg.Connection,
+    usage_id: str,
+    treatment: str,
+    parameters: Mapping[str, Any],
+    *,
+    tenant_id: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Proposal:
+    """Run the treatment (or gap filling) on the usage's corrected data in [start, end)."""
+    tenant, usage = usage_facts(conn, usage_id, tenant_id)
+    signal = read_signal(conn, tenant, usage_id, start, end)
+    skipped: list[tuple[Gap, str]] = []
+    chosen: BaseModel
+    if treatment == FILL_GAPS:
+        try:
+            chosen = FillParams.model_validate(dict(parameters))
+        except ValidationError as error:
+            raise CleansingError(f"{FILL_GAPS}: {problems_of(error)}") from None
+        filling = fill_gaps(signal, usage, chosen)
+        corrections, skipped = filling.corrections, filling.skipped
+    else:
+        anomalies = (
+            anomaly_times(conn, tenant, usage_id) if treatment == "anomaly-events" else frozenset()
+        )
+        chosen, corrections = run_treatment(treatment, signal, usage, parameters, anomalies)
+    shown = review(signal, corrections)
+    return Proposal(tenant, usage, treatment, chosen.model_dump(), shown, skipped)
+
+
 _OPERATIONS = """
 SELECT id, tenant_id, usage_id, kind, treatment, parameters, corrections, applied_by,
        applied_at, undone_by, undone_at
@@ -148,19 +215,12 @@ FROM cleansing_operations
 """
 
 
-def apply_operation(
-    conn: psycopg.Connection,
-    tenant_id: str,
-    usage: UsageFacts,
-    kind: str,
-    treatment: str,
-    parameters: Mapping[str, Any],
-    corrections: Sequence[Correction],
-    by: str,
-) -> Operation:
-    """Store an operation and its corrections in one transaction; its id is new."""
+def apply_operation(conn: psycopg.Connection, proposal: Proposal, by: str) -> Operation:
+    """Store the proposal's corrections as a new operation, in one transaction."""
+    corrections = proposal.review.defects
+    usage, tenant = proposal.usage, proposal.tenant_id
     if not corrections:
-        raise NothingToApply(f"{treatment} found nothing to correct in {usage.usage_id}")
+        raise NothingToApply(f"{proposal.treatment} found nothing to correct in {usage.usage_id}")
     operation_id = f"op-{secrets.token_hex(6)}"
     with conn.transaction():
         _lock_usage(conn, usage.usage_id)
@@ -170,19 +230,29 @@ def apply_operation(
                 (id, tenant_id, usage_id, kind, treatment, parameters, corrections, applied_by)
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
             """,
-            (operation_id, tenant_id, usage.usage_id, kind, treatment, Jsonb(dict(parameters)),
-             len(corrections), by),
+            (operation_id, tenant, usage.usage_id, proposal.kind, proposal.treatment,
+             Jsonb(proposal.parameters), len(corrections), by),
         )  # fmt: skip
-        with conn.cursor().copy(
-            "COPY reading_corrections (operation_id, tenant_id, usage_id, ts, action, value,"
-            " original, unit, reason) FROM STDIN"
-        ) as copy:
-            for c in corrections:
-                copy.write_row(
-                    (operation_id, tenant_id, usage.usage_id, c.ts, c.action.value, c.value,
-                     c.original, usage.unit, c.reason)
-                )  # fmt: skip
-    return _operation(conn, operation_id, tenant_id)
+        _copy_corrections(conn, operation_id, proposal, corrections)
+    return _operation(conn, operation_id, tenant)
+
+
+def _copy_corrections(
+    conn: psycopg.Connection,
+    operation_id: str,
+    proposal: Proposal,
+    corrections: Sequence[Correction],
+) -> None:
+    usage = proposal.usage
+    with conn.cursor().copy(
+        "COPY reading_corrections (operation_id, tenant_id, usage_id, ts, action, value,"
+        " original, unit, reason) FROM STDIN"
+    ) as copy:
+        for c in corrections:
+            copy.write_row(
+                (operation_id, proposal.tenant_id, usage.usage_id, c.ts, c.action.value,
+                 c.value, c.original, usage.unit, c.reason)
+            )  # fmt: skip
 
 
 def _lock_usage(conn: psycopg.Connection, usage_id: str) -> None:

@@ -14,7 +14,6 @@ import pytest
 import report_fixture as fx
 from click.testing import CliRunner, Result
 
-from models.cleansing import Action, Correction
 from reporting.components import MonthlyArray
 from reporting.gates import MetersGate, Series
 from reporting.locale import Formatter
@@ -25,6 +24,8 @@ from storage.cleansing import (
     OperationNotFound,
     UnknownUsage,
     apply_operation,
+    list_operations,
+    propose,
     read_signal,
     undo_operation,
     usage_facts,
@@ -204,7 +205,8 @@ def test_filled_gap_is_monotonic_meets_both_sides_and_the_report_shows_its_share
     )
     operation = applied_operation(result)
     assert result.stdout.startswith(
-        "hotel.elec (index, kWh): gaps gap_periods=2.5 max_hours=6.0 over 347 values: 9 corrections"
+        "hotel.elec (index, kWh): fill-gaps gap_periods=2.5 max_hours=6.0 over 347 values: "
+        "9 corrections"
     )
 
     rows = conn.execute(
@@ -232,14 +234,13 @@ def test_filled_gap_is_monotonic_meets_both_sides_and_the_report_shows_its_share
 
 def test_operations_are_scoped_to_their_tenant(url: str, conn: psycopg.Connection) -> None:
     with pytest.raises(UnknownUsage, match=r"no usage 'other\.elec' of tenant t1"):
-        usage_facts(conn, "other.elec", tenant_id=fx.TENANT)
+        propose(conn, "other.elec", "thresholds", {"max": "1"}, tenant_id=fx.TENANT)
     assert usage_facts(conn, "other.elec")[0] == "t2"
-    _, facts = usage_facts(conn, "hotel.heat")
-    correction = Correction(fx.at(0), Action.EXCLUDE, None, 3.0, "test")
-    operation = apply_operation(
-        conn, fx.TENANT, facts, "cleanse", "thresholds", {}, [correction], "carol"
-    )
+    proposal = propose(conn, "hotel.heat", "thresholds", {"min": "0"}, tenant_id=fx.TENANT)
+    assert [c.ts for c in proposal.review.defects] == [fx.at(fx.NEGATIVE_AT)]
+    operation = apply_operation(conn, proposal, "carol")
     with pytest.raises(OperationNotFound):
         undo_operation(conn, operation.id, "mallory", tenant_id="t2")
+    assert list_operations(conn, "hotel.heat", tenant_id="t2") == []
     assert read_signal(conn, "t2", "hotel.heat").values == ()
     assert undo_operation(conn, operation.id, "carol", tenant_id=fx.TENANT).undone_by == "carol"

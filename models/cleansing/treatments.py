@@ -86,7 +86,7 @@ def run_treatment(
     name: str,
     signal: Signal,
     usage: UsageFacts,
-    params: Mapping[str, str | float | None],
+    params: Mapping[str, Any],
     anomalies: frozenset[datetime] = frozenset(),
 ) -> tuple[Params, list[Correction]]:
     """The treatment `name` on `signal` with `params` (validated): its parameters as
@@ -100,9 +100,13 @@ def run_treatment(
     try:
         chosen = treatment.params.model_validate(dict(params))
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
-        raise CleansingError(f"treatment {name}: {problems}") from None
+        raise CleansingError(f"treatment {name}: {problems_of(error)}") from None
     return chosen, treatment.find(signal, usage, chosen, anomalies)
+
+
+def problems_of(error: ValidationError) -> str:
+    """Parameters' problems in one line: `window: Input should be ...; k: ...`."""
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
 
 
 def treatment_named(name: str) -> Treatment:
