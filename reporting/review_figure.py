@@ -73,23 +73,9 @@ def _signal(axes: Axes, signal: Signal, zone: ZoneInfo, colour: str) -> None:
 
 def _defects(axes: Axes, defects: Sequence[Correction], zone: ZoneInfo) -> None:
     found = [d for d in defects if d.original is not None]
-    axes.scatter(
-        _local([d.ts for d in found], zone),
-        _values([d.original for d in found]),
-        color=_DEFECT,
-        s=18,
-        zorder=3,
-        label="defect",
-    )
+    _dots(axes, [(d.ts, d.original) for d in found], zone, _DEFECT, 18)
     estimates = [d for d in defects if d.action is Action.ESTIMATE]
-    axes.scatter(
-        _local([d.ts for d in estimates], zone),
-        _values([d.value for d in estimates]),
-        color=_ESTIMATE,
-        s=8,
-        zorder=3,
-        label="estimate",
-    )
+    _dots(axes, [(d.ts, d.value) for d in estimates], zone, _ESTIMATE, 8)
 
 
 def _estimates(axes: Axes, signal: Signal, zone: ZoneInfo) -> None:
@@ -98,11 +84,15 @@ def _estimates(axes: Axes, signal: Signal, zone: ZoneInfo) -> None:
         for ts, value, estimated in zip(signal.times, signal.values, signal.estimated, strict=True)
         if estimated
     ]
-    axes.scatter(
-        _local([ts for ts, _ in points], zone),
-        _values([value for _, value in points]),
-        color=_ESTIMATE,
-        s=8,
-        zorder=3,
-        label="estimated",
-    )
+    _dots(axes, points, zone, _ESTIMATE, 8)
+
+
+def _dots(
+    axes: Axes,
+    points: Sequence[tuple[datetime, float | None]],
+    zone: ZoneInfo,
+    colour: str,
+    size: float,
+) -> None:
+    times = _local([ts for ts, _ in points], zone)
+    axes.scatter(times, _values([v for _, v in points]), color=colour, s=size, zorder=3)

@@ -1,7 +1,7 @@
 """The reports' reads of the daily rollup (`usage_daily`, migration 0007), in local days.
 
 By default the rollup of the readings as corrected by cleansing and gap filling
-(`usage_daily`, migration 0015); `raw=True` reads the readings' own (`usage_daily_raw`).
+(`usage_daily_corrected`, migration 0015); `raw=True` reads the readings' own.
 
 Every query takes the tenant and filters on it: a report never reads another tenant's
 usages, whatever ids it is given. Months and days are the entity's local ones; periods
@@ -49,12 +49,14 @@ class DailyExtremes:
 
 
 def refresh_rollups(conn: psycopg.Connection) -> int:
-    """Bring the daily rollup up to date with the readings; return how many usages changed.
+    """Bring the daily rollups (the readings' own, then the corrected one, which copies
+    it) up to date; return how many usages changed.
 
     On TimescaleDB the continuous aggregate keeps itself up to date (0).
     """
     with conn.transaction():
         row = conn.execute("SELECT refresh_usage_daily()").fetchone()
+        conn.execute("SELECT refresh_usage_daily_corrected()")
     return int(row[0]) if row else 0
 
 
@@ -88,8 +90,8 @@ WITH target AS (
     WHERE kind <> 'decreasing_index' OR rebaselined
     GROUP BY usage_id, day
 ), days AS (
-    SELECT d.usage_id, d.day, d.readings, d.negatives, d.estimated, d.first_value, d.sum_value,
-           t.type,
+    SELECT d.usage_id, d.day, d.readings, d.negatives, {estimated} AS estimated, d.first_value,
+           d.sum_value, t.type,
            coalesce(g.previous_index, d.last_value) AS last_value,
            coalesce(c.correction, 0) AS correction
     FROM {daily} d
@@ -124,8 +126,11 @@ ORDER BY m.usage_id, m.month
 """)
 
 
-def _daily(raw: bool) -> sql.Identifier:
-    return sql.Identifier("usage_daily_raw" if raw else "usage_daily")
+def _daily(raw: bool) -> dict[str, sql.Composable]:
+    """The rollup to read, and its estimates (the readings' own have none)."""
+    if raw:
+        return {"daily": sql.Identifier("usage_daily"), "estimated": sql.SQL("0")}
+    return {"daily": sql.Identifier("usage_daily_corrected"), "estimated": sql.SQL("d.estimated")}
 
 
 def monthly_consumption(
@@ -139,7 +144,7 @@ def monthly_consumption(
 ) -> list[MonthlyConsumption]:
     """Each usage's consumption per local month of [start, end), months without data left out."""
     params = {"tenant": tenant_id, "usages": list(usage_ids), "start": start, "end": end}
-    rows = conn.execute(_MONTHLY.format(daily=_daily(raw)), params).fetchall()
+    rows = conn.execute(_MONTHLY.format(**_daily(raw)), params).fetchall()
     return [
         MonthlyConsumption(usage_id, month, consumption, readings, float(expected), *counts)
         for usage_id, month, consumption, readings, expected, *counts in rows
@@ -164,7 +169,7 @@ def daily_extremes(
             WHERE u.tenant_id = %s AND d.usage_id = %s AND d.day >= %s AND d.day < %s
             ORDER BY d.day
             """
-        ).format(daily=_daily(raw)),
+        ).format(daily=_daily(raw)["daily"]),
         (tenant_id, usage_id, start, end),
     ).fetchall()
     return [DailyExtremes(day, low, high) for day, low, high in rows]

@@ -73,8 +73,8 @@ def snapshot(conn: psycopg.Connection, usage: str) -> dict[str, Any]:
     return {
         "readings": rows("SELECT * FROM readings WHERE usage_id = %s ORDER BY ts"),
         "corrected": rows("SELECT * FROM corrected_readings WHERE usage_id = %s ORDER BY ts"),
-        "daily": rows("SELECT * FROM usage_daily WHERE usage_id = %s ORDER BY day"),
-        "daily_raw": rows("SELECT * FROM usage_daily_raw WHERE usage_id = %s ORDER BY day"),
+        "daily": rows("SELECT * FROM usage_daily_corrected WHERE usage_id = %s ORDER BY day"),
+        "daily_raw": rows("SELECT * FROM usage_daily WHERE usage_id = %s ORDER BY day"),
     }
 
 
@@ -155,32 +155,11 @@ def test_only_the_latest_operation_in_force_can_be_undone(
     url: str, conn: psycopg.Connection, tmp_path: Path
 ) -> None:
     before = snapshot(conn, "hotel.outdoor")
+    thresholds = ("cleanse", "--usage", "hotel.outdoor", "--treatment", "thresholds")
     png = ("--png", str(tmp_path / "o.png"), "--apply")
-    first = applied_operation(
-        smati(
-            url,
-            "cleanse",
-            "--usage",
-            "hotel.outdoor",
-            "--treatment",
-            "thresholds",
-            "-p",
-            "max=9",
-            *png,
-        )
-    )
-    second = applied_operation(
-        smati(
-            url,
-            "cleanse",
-            "--usage",
-            "hotel.outdoor",
-            "--treatment",
-            "thresholds",
-            "-p",
-            "min=5",
-            *png,
-        )
+    first, second = (
+        applied_operation(smati(url, *thresholds, "-p", bound, *png))
+        for bound in ("max=9", "min=5")
     )
     refused = smati(url, "undo", first)
     assert refused.exit_code == 1

@@ -61,7 +61,7 @@ FROM active_corrections c
 WHERE c.action = 'estimate'
   AND NOT EXISTS (SELECT 1 FROM readings r WHERE r.usage_id = c.usage_id AND r.ts = c.ts);
 
--- The corrected view's local days, in `usage_daily`'s shape plus the estimates counted.
+-- The corrected readings' local days, in `usage_daily`'s shape plus the estimates counted.
 CREATE VIEW corrected_daily AS
 SELECT x.usage_id, (x.ts AT TIME ZONE coalesce(e.timezone, 'UTC'))::date AS day,
        count(*)::integer AS readings, min(x.ts) AS first_ts,
@@ -76,35 +76,16 @@ LEFT JOIN usages u ON u.id = x.usage_id
 LEFT JOIN entities e ON e.id = u.entity_id
 GROUP BY x.usage_id, 2;
 
--- `usage_daily` becomes the corrected rollup, which the reports read by default, and
--- `usage_daily_raw` the readings' own, for the reports asked to show the raw data. Both
--- gain `estimated` (always 0 in the raw one). A usage without any active correction has
--- the same rows in both.
+-- `usage_daily_corrected`: `usage_daily`'s days of the readings as corrected, which the
+-- reports read by default (`usage_daily` stays the readings' own, for --raw), with the
+-- estimates counted. A usage without any active correction has the same days in both.
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') THEN
-        EXECUTE 'ALTER VIEW usage_daily RENAME TO usage_daily_raw';
-        EXECUTE $sql$
-            CREATE OR REPLACE VIEW usage_daily_raw AS
-            SELECT h.usage_id,
-                   (h.hour AT TIME ZONE coalesce(e.timezone, 'UTC'))::date AS day,
-                   sum(h.readings)::integer AS readings,
-                   min(h.first_ts) AS first_ts,
-                   (array_agg(h.first_value ORDER BY h.hour))[1] AS first_value,
-                   max(h.last_ts) AS last_ts,
-                   (array_agg(h.last_value ORDER BY h.hour DESC))[1] AS last_value,
-                   min(h.min_value) AS min_value, max(h.max_value) AS max_value,
-                   sum(h.sum_value) AS sum_value, sum(h.negatives)::integer AS negatives,
-                   0 AS estimated
-            FROM usage_hourly h
-            LEFT JOIN usages u ON u.id = h.usage_id
-            LEFT JOIN entities e ON e.id = u.entity_id
-            GROUP BY h.usage_id, 2
-        $sql$;
         -- Only the usages with corrections are grouped from the corrected readings.
         EXECUTE $sql$
-            CREATE VIEW usage_daily AS
-            SELECT d.* FROM usage_daily_raw d
+            CREATE VIEW usage_daily_corrected AS
+            SELECT d.*, 0 AS estimated FROM usage_daily d
             WHERE NOT EXISTS (
                 SELECT 1 FROM reading_corrections c WHERE c.usage_id = d.usage_id AND c.active
             )
@@ -114,92 +95,86 @@ BEGIN
                 SELECT 1 FROM reading_corrections c WHERE c.usage_id = k.usage_id AND c.active
             )
         $sql$;
+        EXECUTE $sql$
+            CREATE FUNCTION refresh_usage_daily_corrected() RETURNS integer LANGUAGE sql
+            AS 'SELECT 0'
+        $sql$;
     ELSE
-        ALTER TABLE usage_daily ADD COLUMN estimated integer NOT NULL DEFAULT 0;
-        CREATE TABLE usage_daily_raw (LIKE usage_daily INCLUDING ALL);
-        INSERT INTO usage_daily_raw SELECT * FROM usage_daily;
+        CREATE TABLE usage_daily_corrected (LIKE usage_daily INCLUDING ALL);
+        ALTER TABLE usage_daily_corrected ADD COLUMN estimated integer NOT NULL DEFAULT 0;
+        INSERT INTO usage_daily_corrected SELECT *, 0 FROM usage_daily;
+        CREATE TABLE usage_daily_corrected_pending (LIKE usage_daily_pending);
+        -- Ranges the raw rollup has yet to recompute are the corrected one's too.
+        INSERT INTO usage_daily_corrected_pending SELECT * FROM usage_daily_pending;
 
-        -- A correction written or undone changes its usage's corrected days.
+        -- The readings' statement triggers now note their ranges for both rollups, from
+        -- one pass over the changed rows; corrections, for the corrected one only.
+        CREATE OR REPLACE FUNCTION note_changed_readings() RETURNS trigger LANGUAGE plpgsql AS $f$
+        BEGIN
+            WITH ranges AS (
+                SELECT usage_id, min(ts), max(ts) FROM changed_rows GROUP BY usage_id
+            ), raw AS (
+                INSERT INTO usage_daily_pending SELECT * FROM ranges
+            )
+            INSERT INTO usage_daily_corrected_pending SELECT * FROM ranges;
+            RETURN NULL;
+        END
+        $f$;
+        CREATE FUNCTION note_changed_corrections() RETURNS trigger LANGUAGE plpgsql AS $f$
+        BEGIN
+            INSERT INTO usage_daily_corrected_pending
+            SELECT usage_id, min(ts), max(ts) FROM changed_rows GROUP BY usage_id;
+            RETURN NULL;
+        END
+        $f$;
         CREATE TRIGGER reading_corrections_inserted AFTER INSERT ON reading_corrections
             REFERENCING NEW TABLE AS changed_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION note_changed_readings();
+            FOR EACH STATEMENT EXECUTE FUNCTION note_changed_corrections();
         CREATE TRIGGER reading_corrections_updated AFTER UPDATE ON reading_corrections
             REFERENCING NEW TABLE AS changed_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION note_changed_readings();
+            FOR EACH STATEMENT EXECUTE FUNCTION note_changed_corrections();
 
-        -- As in 0007, for both rollups: the raw days from the readings; the corrected
-        -- days copied from them for a usage without active corrections, else grouped
-        -- from the corrected readings (the usage's readings are read through its key).
-        CREATE OR REPLACE FUNCTION refresh_usage_daily() RETURNS integer LANGUAGE plpgsql AS $f$
+        -- Recomputes the corrected local days of the pending ranges (after
+        -- refresh_usage_daily(), whose days it copies for the usages without active
+        -- corrections); returns how many usages. The other usages' days are grouped from
+        -- the corrected readings (read through the usage's key).
+        CREATE FUNCTION refresh_usage_daily_corrected() RETURNS integer LANGUAGE plpgsql AS $f$
         DECLARE
-            ids text[];
-            zones text[];
-            first_days date[];
-            last_days date[];
+            touched integer;
         BEGIN
-            PERFORM pg_advisory_xact_lock(hashtext('refresh_usage_daily'));
+            PERFORM pg_advisory_xact_lock(hashtext('refresh_usage_daily_corrected'));
+            CREATE TEMPORARY TABLE corrected_days ON COMMIT DROP AS
             WITH taken AS (
-                DELETE FROM usage_daily_pending RETURNING usage_id, from_ts, to_ts
-            ), ranges AS (
-                SELECT t.usage_id, coalesce(e.timezone, 'UTC') AS tz,
-                       min(t.from_ts) AS from_ts, max(t.to_ts) AS to_ts
-                FROM taken t
-                LEFT JOIN usages u ON u.id = t.usage_id
-                LEFT JOIN entities e ON e.id = u.entity_id
-                GROUP BY t.usage_id, e.timezone
+                DELETE FROM usage_daily_corrected_pending RETURNING usage_id, from_ts, to_ts
             )
-            SELECT array_agg(usage_id), array_agg(tz),
-                   array_agg((from_ts AT TIME ZONE tz)::date),
-                   array_agg((to_ts AT TIME ZONE tz)::date)
-            INTO ids, zones, first_days, last_days
-            FROM ranges;
-            IF ids IS NULL THEN
-                RETURN 0;
-            END IF;
-            DELETE FROM usage_daily_raw d
-            USING unnest(ids, first_days, last_days) AS r (usage_id, first_day, last_day)
+            SELECT t.usage_id, bool_or(c.usage_id IS NOT NULL) AS corrected,
+                   min((t.from_ts AT TIME ZONE coalesce(e.timezone, 'UTC'))::date) AS first_day,
+                   max((t.to_ts AT TIME ZONE coalesce(e.timezone, 'UTC'))::date) AS last_day
+            FROM taken t
+            LEFT JOIN usages u ON u.id = t.usage_id
+            LEFT JOIN entities e ON e.id = u.entity_id
+            LEFT JOIN LATERAL (
+                SELECT c.usage_id FROM reading_corrections c
+                WHERE c.usage_id = t.usage_id AND c.active LIMIT 1
+            ) c ON true
+            GROUP BY t.usage_id;
+            DELETE FROM usage_daily_corrected d USING corrected_days r
             WHERE d.usage_id = r.usage_id AND d.day BETWEEN r.first_day AND r.last_day;
-            DELETE FROM usage_daily d
-            USING unnest(ids, first_days, last_days) AS r (usage_id, first_day, last_day)
-            WHERE d.usage_id = r.usage_id AND d.day BETWEEN r.first_day AND r.last_day;
-            WITH days AS (
-                SELECT x.usage_id, (x.ts AT TIME ZONE r.tz)::date AS day,
-                       count(*) AS readings, min(x.ts) AS first_ts, max(x.ts) AS last_ts,
-                       min(x.value) AS min_value, max(x.value) AS max_value,
-                       sum(greatest(x.value, 0)) AS sum_value,
-                       count(*) FILTER (WHERE x.value < 0) AS negatives
-                FROM unnest(ids, zones, first_days, last_days)
-                    AS r (usage_id, tz, first_day, last_day)
-                JOIN readings x
-                  ON x.usage_id = r.usage_id
-                 AND x.ts >= (r.first_day::timestamp AT TIME ZONE r.tz)
-                 AND x.ts < ((r.last_day + 1)::timestamp AT TIME ZONE r.tz)
-                GROUP BY x.usage_id, 2
-            )
-            INSERT INTO usage_daily_raw
-            SELECT d.usage_id, d.day, d.readings, d.first_ts, f.value, d.last_ts, l.value,
-                   d.min_value, d.max_value, d.sum_value, d.negatives, 0
-            FROM days d
-            JOIN readings f ON f.usage_id = d.usage_id AND f.ts = d.first_ts
-            JOIN readings l ON l.usage_id = d.usage_id AND l.ts = d.last_ts;
-            INSERT INTO usage_daily
-            SELECT d.* FROM usage_daily_raw d
-            JOIN unnest(ids, first_days, last_days) AS r (usage_id, first_day, last_day)
+            INSERT INTO usage_daily_corrected
+            SELECT d.*, 0 FROM corrected_days r
+            JOIN usage_daily d
               ON d.usage_id = r.usage_id AND d.day BETWEEN r.first_day AND r.last_day
-            WHERE NOT EXISTS (
-                SELECT 1 FROM reading_corrections c WHERE c.usage_id = r.usage_id AND c.active
-            );
-            INSERT INTO usage_daily
-            SELECT k.*
-            FROM unnest(ids, first_days, last_days) AS r (usage_id, first_day, last_day)
+            WHERE NOT r.corrected;
+            INSERT INTO usage_daily_corrected
+            SELECT k.* FROM corrected_days r
             JOIN LATERAL (
                 SELECT * FROM corrected_daily k
                 WHERE k.usage_id = r.usage_id AND k.day BETWEEN r.first_day AND r.last_day
             ) k ON true
-            WHERE EXISTS (
-                SELECT 1 FROM reading_corrections c WHERE c.usage_id = r.usage_id AND c.active
-            );
-            RETURN cardinality(ids);
+            WHERE r.corrected;
+            SELECT count(*) INTO touched FROM corrected_days;
+            DROP TABLE corrected_days;
+            RETURN touched;
         END
         $f$;
     END IF;
