@@ -14,6 +14,7 @@ import pytest
 import report_fixture as fx
 from click.testing import CliRunner, Result
 
+from models.detection import DetectionEvent, DetectionKind, Severity
 from reporting.components import MonthlyArray
 from reporting.gates import MetersGate, Series
 from reporting.locale import Formatter
@@ -32,6 +33,7 @@ from storage.cleansing import (
 )
 from storage.report_quality import time_buckets
 from storage.rollups import refresh_rollups
+from storage.writer import write_events
 
 pytestmark = pytest.mark.integration
 
@@ -106,6 +108,28 @@ def test_a_dry_run_prints_the_defects_draws_three_rows_and_stores_nothing(
     ]
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert conn.execute("SELECT count(*) FROM cleansing_operations").fetchone() == (0,)
+
+
+def test_the_streams_anomaly_events_point_at_the_readings_to_exclude(
+    url: str, conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    anomaly = DetectionEvent.of(
+        DetectionKind.ANOMALY, fx.TENANT, "hotel.outdoor", fx.at(10), Severity.MAJOR, score=0.9
+    )
+    elsewhere = DetectionEvent.of(
+        DetectionKind.ANOMALY, fx.TENANT, "hotel.heat", fx.at(11), Severity.MAJOR, score=0.9
+    )
+    with conn.transaction():
+        write_events(conn, [anomaly, elsewhere])
+    args = ("--usage", "hotel.outdoor", "--treatment", "anomaly-events")
+    result = smati(url, "cleanse", *args, "--png", str(tmp_path / "a.png"))
+    assert result.exit_code == 0, result.output
+    # k = 10: 2026-01-31T23:00Z + 60 h = 2026-02-03T11:00Z, noon in Paris (CET); 4 C.
+    assert [line.split() for line in result.stdout.splitlines()[1:3]] == [
+        ["TIME", "STORED", "CORRECTED", "REASON"],
+        ["2026-02-03", "12:00:00", "CET", "4", "excluded", "anomaly", "found", "by", "the",
+         "stream"],
+    ]  # fmt: skip
 
 
 def test_apply_then_undo_gives_back_identical_data(
