@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -58,6 +58,8 @@ __all__ = [
 
 FILL_GAPS = "fill-gaps"
 """Gap filling, proposed and applied like a treatment."""
+PROFILE_HISTORY = timedelta(weeks=8)
+"""Gap filling learns the usage's usual profile from this much before the period too."""
 
 
 class UnknownUsage(SmatiError, LookupError):
@@ -197,7 +199,8 @@ def propose(
             chosen = FillParams.model_validate(dict(parameters))
         except ValidationError as error:
             raise CleansingError(f"{FILL_GAPS}: {problems_of(error)}") from None
-        filling = fill_gaps(signal, usage, chosen)
+        history = read_signal(conn, tenant, usage_id, start and start - PROFILE_HISTORY, end)
+        filling = fill_gaps(signal, usage, chosen, history)
         corrections, skipped = filling.corrections, filling.skipped
     else:
         anomalies = (

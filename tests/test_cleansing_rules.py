@@ -143,6 +143,18 @@ def test_a_filled_index_follows_the_profile_is_monotonic_and_meets_both_sides() 
     assert [estimates[k].value for k in GAP] == pytest.approx([indexes[k] for k in GAP])
 
 
+def test_the_profile_may_be_learnt_from_a_longer_history_than_the_period_filled() -> None:
+    indexes = {0: 1000.0}
+    for k in range(1, N):
+        indexes[k] = indexes[k - 1] + hourly_use(k)
+    history = signal({k: v for k, v in indexes.items() if k not in GAP})
+    period = signal({k: indexes[k] for k in (GAP.start - 1, GAP.stop)})
+    alone = fill_gaps(period, facts(UsageType.INDEX), FillParams()).corrections
+    learnt = fill_gaps(period, facts(UsageType.INDEX), FillParams(), history).corrections
+    assert [c.value for c in learnt] == pytest.approx([indexes[k] for k in GAP])
+    assert [c.value for c in alone] != pytest.approx([indexes[k] for k in GAP])  # linear
+
+
 def test_a_filled_consumption_is_its_usual_hour_and_weekday() -> None:
     data = signal({k: hourly_use(k) for k in range(N) if k not in GAP})
     filling = fill_gaps(data, facts(UsageType.CONSUMPTION), FillParams())

@@ -114,9 +114,12 @@ def _consumptions(signal: Signal, usage: UsageFacts) -> list[tuple[datetime, flo
     ]
 
 
-def fill_gaps(signal: Signal, usage: UsageFacts, params: FillParams) -> Filling:
-    """Estimates for the gaps of `signal`, the gaps left unfilled and why."""
-    profile = UsualProfile.learn(signal, usage)
+def fill_gaps(
+    signal: Signal, usage: UsageFacts, params: FillParams, history: Signal | None = None
+) -> Filling:
+    """Estimates for the gaps of `signal`, the gaps left unfilled and why; the usual
+    profile is learnt from `history` (default: the signal itself)."""
+    profile = UsualProfile.learn(signal if history is None else history, usage)
     values = dict(zip(signal.times, signal.values, strict=True))
     corrections: list[Correction] = []
     skipped: list[tuple[Gap, str]] = []
