@@ -33,6 +33,10 @@ class TopicTemplate:
         levels = self.template.split("/")
         return "/".join([*levels[: levels.index(PLACEHOLDER)], "#"])
 
+    def topic(self, device_id: str) -> str:
+        """The topic a device of that id publishes to."""
+        return self.template.replace(PLACEHOLDER, device_id)
+
     def device_id(self, topic: str) -> str | None:
         """The device id in `topic`, or None when the topic does not match the template."""
         match = re.match(self._pattern("[^/]+"), topic)

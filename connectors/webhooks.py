@@ -2,17 +2,20 @@
 the Sigfox backend's data callbacks.
 
     POST /tts/{tenant}      a TTS uplink message (webhook "uplink message" path)
-    POST /sigfox/{tenant}   a Sigfox data callback (JSON body, see models.sigfox)
+    POST /sigfox/{tenant}   a Sigfox data callback (form-encoded or JSON, see models.sigfox)
 
 Each tenant has a secret (settings `webhook_secrets`), sent by the caller as
-`Authorization: Bearer <secret>` and compared in constant time. The uplink is checked
-with the same pure decoding the stream uses (known device of that tenant, port, length,
-payload), so a network server hears at once what is wrong: 4xx with a JSON error, and
-what was received goes to the dead-letter topic with the reason. A good uplink is
-answered 2xx only once Kafka has confirmed it; a Kafka failure answers 503, so the
-caller retries. A retried callback is harmless: the stream drops a frame it already has
-(same device and frame counter). Requests refused for their secret are not written to
-Kafka (unauthenticated input must not fill it); they are logged and counted
+`Authorization: Bearer <secret>` and compared in constant time. The connector refuses only
+what is not its to take: a bad or missing secret (401, not written to Kafka:
+unauthenticated input must not fill it), a body over the size limit (413), a message not
+in its network server's format (400), an application bound to no tenant or to another
+(403) and a device that is not the tenant's (404), each with a JSON error, and what was
+received goes to the dead-letter topic with the reason (models.identity decides, as in the
+stream). An authenticated, well-formed uplink of a known device is answered 2xx once
+Kafka has confirmed it, whatever its payload: decoding is the stream's, which
+dead-letters what it cannot decode (and replays it after a fix). A Kafka failure answers
+503, so the caller retries; a retried callback is harmless: the stream drops a frame it
+already has (same device and frame counter). Requests are counted
 (`smati_webhook_requests_total` by source and status, at GET /metrics). GET /health
 answers 200 while the Kafka producer reaches the cluster, 503 otherwise.
 """
@@ -34,17 +37,19 @@ from pydantic import SecretStr
 from connectors.dead_letters import connector_dead_letter
 from connectors.delivery import DeliveryFailed, KafkaDelivery
 from connectors.status import add_status_routes
-from models.dead_letter import RejectCode
+from models.dead_letter import RejectCode, Rejection
+from models.identity import identify
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError
 from models.uplink import RawUplink
-from models.validation import DeviceIndex, TimePolicy, decode_uplink
+from models.validation import DeviceIndex
 
 log = logging.getLogger(__name__)
 
 ROUTES = {"tts": "/tts/{tenant}", "sigfox": "/sigfox/{tenant}"}
-_STATUS = {  # anything else the payload's content: 422
+_STATUS = {
     RejectCode.MALFORMED_PAYLOAD: 400,
+    RejectCode.UNBOUND_APPLICATION: 403,
     RejectCode.UNKNOWN_DEVICE: 404,
     RejectCode.OVERSIZED: 413,
 }
@@ -72,7 +77,6 @@ class WebhookConnector:
         secrets: dict[str, SecretStr],
         directory: DeviceDirectory,
         refresh_s: float,
-        trusted_sources: frozenset[str] = frozenset(),
         max_payload_bytes: int = 256 * 1024,
     ) -> None:
         self._delivery = delivery
@@ -81,7 +85,6 @@ class WebhookConnector:
         self._secrets = secrets
         self._directory = directory
         self._refresh_s = refresh_s
-        self._trusted = trusted_sources
         self._max_payload_bytes = max_payload_bytes
 
     def app(self) -> web.Application:
@@ -140,16 +143,9 @@ class WebhookConnector:
                 payload=body,
                 metadata={"path": request.path, "tenant": tenant, **frame.metadata()},
             )
-            # The stream's decoding, dry: only a refusal of the whole uplink is answered
-            # here; refused values (times, units...) are the stream's to dead-letter.
-            check = decode_uplink(
-                uplink, origin, self._directory.devices, TimePolicy(), self._trusted
-            )
-            if check.refused:
-                rejection = check.rejections[0]
-                return await self._refuse(
-                    rejection.code, rejection.reason, origin, body, frame.network_id
-                )
+            found = identify(uplink, frame, self._directory.devices)
+            if isinstance(found, Rejection):
+                return await self._refuse(found.code, found.reason, origin, body, uplink)
             await self._delivery.send(self._raw_topic, uplink.device_id, uplink.to_json())
         except DeliveryFailed as error:
             log.error("Kafka did not confirm %s: %s", origin, error)
@@ -180,14 +176,18 @@ class WebhookConnector:
         reason: str,
         origin: str,
         body: bytes,
-        device_id: str | None = None,
+        uplink: RawUplink | None = None,
     ) -> web.StreamResponse:
+        """Dead-letter the body (with the uplink it became, to be replayed after a registry
+        fix) and answer the caller with the reason."""
+        device_id = uplink.device_id if uplink else None
         letter = connector_dead_letter(
             code,
             reason,
             origin=origin,
             original=body[: self._max_payload_bytes],
             device_id=device_id,
+            uplink=uplink,
         )
         await self._delivery.send(self._dead_letter_topic, device_id or origin, letter.to_json())
         return _error(_STATUS.get(code, 422), reason, code)

@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, field_serializer, field_validator
 
+from models.uplink import RawUplink
+
 
 class RejectCode(StrEnum):
     BAD_ENVELOPE = "bad_envelope"
@@ -16,11 +18,21 @@ class RejectCode(StrEnum):
     device id holding a `/`)."""
     OVERSIZED = "oversized"
     UNKNOWN_DEVICE = "unknown_device"
+    UNBOUND_APPLICATION = "unbound_application"
+    """A network server's application (TTS application, ChirpStack application, Sigfox
+    device type) that the registry binds to no tenant, or to another than the caller."""
+    DEVICE_MISMATCH = "device_mismatch"
+    """An MQTT topic naming another device or application than the message's body."""
     MALFORMED_PAYLOAD = "malformed_payload"
     WRONG_PORT = "wrong_port"
     """A LoRaWAN uplink on a port that carries no measurements of its device's model."""
     WRONG_LENGTH = "wrong_length"
     """A payload shorter or longer than its device's format allows."""
+    CODEC_ERROR = "codec_error"
+    """A JavaScript codec refused the payload (its own errors), threw, or reached its
+    memory limit."""
+    CODEC_TIMEOUT = "codec_timeout"
+    """A JavaScript codec did not decode the payload within its time limit."""
     UNKNOWN_CHANNEL = "unknown_channel"
     INVALID_VALUE = "invalid_value"
     IMPLAUSIBLE_VALUE = "implausible_value"
@@ -59,6 +71,9 @@ class DeadLetter(BaseModel):
     usage_id: str | None = None
     failed_at: AwareDatetime
     original: bytes
+    uplink: RawUplink | None = None
+    """The raw uplink refused, as its connector published it, where it was one: what
+    `smati dead-letters replay` sends through the stream again."""
 
     @field_serializer("original")
     def _original_to_base64(self, original: bytes) -> str:
@@ -80,6 +95,7 @@ def dead_letter(
     origin: str,
     original: bytes,
     device_id: str | None = None,
+    uplink: RawUplink | None = None,
 ) -> DeadLetter:
     """The dead letter of a refused message, failed now: the one builder of every stage."""
     return DeadLetter(
@@ -92,4 +108,5 @@ def dead_letter(
         usage_id=rejection.usage_id,
         failed_at=datetime.now(UTC),
         original=original,
+        uplink=uplink,
     )

@@ -41,6 +41,11 @@ class RadioFrame(BaseModel):
     network_id: str
     """The device as the network server names it: TTS device id, DevEUI, Sigfox id."""
     dev_eui: str | None = None
+    application: str | None = None
+    """The network server's application (TTS application id, ChirpStack application UUID,
+    Sigfox device type id): its binding in the registry says whose device it is."""
+    network_tenant: str | None = None
+    """The Things Stack's tenant id, where the message names it."""
     time: AwareDatetime
     """When the network received it: the time of the readings that carry no time."""
     f_port: int | None = None

@@ -21,6 +21,9 @@ from pydantic import (
     model_validator,
 )
 
+from models.alarms.rules import AlarmRule
+from models.alerting.routing import Notifications
+from models.codecs.catalogue import JsCodec
 from models.errors import SmatiError
 from models.reading import UsageType
 
@@ -134,6 +137,12 @@ class Tenant(_Strict):
     id: Identifier = Field(min_length=1)
     name: str = ""
     entities: tuple[Entity, ...] = ()
+    alarm_rules: tuple[AlarmRule, ...] | None = Field(
+        default=None, description="replaces the built-in alarm rules (models.alarms.rules)"
+    )
+    notifications: Notifications | None = Field(
+        default=None, description="who hears of its alarms (models.alerting)"
+    )
 
 
 class Gateway(_Strict):
@@ -150,14 +159,74 @@ class Transceiver(_Strict):
     gateway: Identifier | None = None
 
 
+class NetworkServer(StrEnum):
+    """A network server whose messages SMATI reads: the `source` of their raw uplinks."""
+
+    TTS = "tts"
+    CHIRPSTACK = "chirpstack"
+    SIGFOX = "sigfox"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    NetworkServer.TTS: "The Things Stack application",
+    NetworkServer.CHIRPSTACK: "ChirpStack application",
+    NetworkServer.SIGFOX: "Sigfox device type",
+}
+
+
+class NetworkBinding(_Strict):
+    """One network server's application bound to one SMATI tenant."""
+
+    id: Identifier = Field(min_length=1, description="the binding's name in the registry")
+    tenant: Identifier
+    server: NetworkServer
+    application: str = Field(
+        min_length=1,
+        description="TTS application id, ChirpStack application UUID, Sigfox device type id",
+    )
+    network_tenant: str | None = Field(
+        default=None,
+        description="The Things Stack's tenant id (`ttn` on The Things Network); none on an "
+        "open-source deployment",
+    )
+
+    @property
+    def key(self) -> tuple[NetworkServer, str, str | None]:
+        return self.server, normal_application(self.server, self.application), self.network_tenant
+
+    def describe(self) -> str:
+        at = f"@{self.network_tenant}" if self.network_tenant else ""
+        return f"{self.server.label} {self.application!r}{at}"
+
+
+def normal_application(server: NetworkServer, application: str) -> str:
+    """ChirpStack's UUIDs and Sigfox's hexadecimal ids compare in lower case; TTS ids are
+    lower case by its own rules."""
+    return application if server is NetworkServer.TTS else application.lower()
+
+
 class Device(_Strict):
     """A sensor or meter; each of its channels feeds one usage."""
 
     id: Identifier = Field(min_length=1)
     tenant: Identifier
-    model: str = Field(default="generic-json", description="payload codec")
+    model: str = Field(
+        default="generic-json", description="payload codec: a native one or a codecs entry"
+    )
     transceiver: Identifier | None = None
     channels: dict[str, Identifier] = Field(min_length=1, description="channel -> usage id")
+    binding: Identifier | None = Field(
+        default=None, description="the network binding (application) the device is in"
+    )
+    network_id: str | None = Field(
+        default=None,
+        description="its id on its network server, where neither its id nor its "
+        "transceiver's (a The Things Stack device id)",
+    )
 
 
 class UsageRef(_Strict):
@@ -178,6 +247,9 @@ class Registry(_Strict):
     gateways: tuple[Gateway, ...] = ()
     transceivers: tuple[Transceiver, ...] = ()
     devices: tuple[Device, ...] = ()
+    bindings: tuple[NetworkBinding, ...] = ()
+    codecs: tuple[JsCodec, ...] = ()
+    """JavaScript codecs, by the device model naming them."""
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -192,6 +264,7 @@ class Registry(_Strict):
         ]
         _no_duplicates("usage", [usage_id for usage_id, _ in owners], self._usage_paths)
         _no_duplicates("device", [d.id for d in self.devices], self._device_paths)
+        _no_duplicates("codec", [c.id for c in self.codecs], self._codec_paths)
         entity_ids = [e.id for t in self.tenants for e in t.entities]
         _no_duplicates("entity", entity_ids, self._entity_paths)
         tenant_of = dict(owners)
@@ -224,6 +297,42 @@ class Registry(_Strict):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _bindings_resolve(self) -> Self:
+        """Each binding to a known tenant, each application bound once, each device in a
+        binding of its own tenant."""
+        tenants = {tenant.id for tenant in self.tenants}
+        _no_duplicates("binding", [b.id for b in self.bindings], self._binding_paths)
+        bound: dict[tuple[NetworkServer, str, str | None], str] = {}
+        for n, binding in enumerate(self.bindings):
+            if binding.tenant not in tenants:
+                raise DanglingReference(
+                    ("bindings", n, "tenant"), f"unknown tenant {binding.tenant!r}"
+                )
+            if binding.key in bound:
+                raise DuplicateId(
+                    ("bindings", n, "application"),
+                    f"{binding.describe()} is already bound by {bound[binding.key]!r}",
+                )
+            bound[binding.key] = binding.id
+        owners = {binding.id: binding.tenant for binding in self.bindings}
+        for n, device in enumerate(self.devices):
+            if device.binding is None:
+                continue
+            where = ("devices", n, "binding")
+            if device.binding not in owners:
+                raise DanglingReference(where, f"unknown binding {device.binding!r}")
+            if owners[device.binding] != device.tenant:
+                raise DanglingReference(
+                    where,
+                    f"binding {device.binding!r} belongs to tenant {owners[device.binding]!r}, "
+                    f"not {device.tenant!r}",
+                )
+        return self
+
+    def _binding_paths(self) -> Iterator[Path]:
+        return (("bindings", n, "id") for n in range(len(self.bindings)))
+
     def _usage_paths(self) -> Iterator[Path]:
         for t, tenant in enumerate(self.tenants):
             for e, entity in enumerate(tenant.entities):
@@ -233,6 +342,9 @@ class Registry(_Strict):
 
     def _device_paths(self) -> Iterator[Path]:
         return (("devices", n, "id") for n in range(len(self.devices)))
+
+    def _codec_paths(self) -> Iterator[Path]:
+        return (("codecs", n, "id") for n in range(len(self.codecs)))
 
     def _entity_paths(self) -> Iterator[Path]:
         for t, tenant in enumerate(self.tenants):

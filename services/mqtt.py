@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -18,14 +20,52 @@ from services._process import Service, ServiceNotInstalledError, spawn, stop_pro
 from services.ports import free_port, port_is_open
 from services.waiting import WaitTimeout, wait_until
 
-__all__ = ["MqttBroker", "mqtt_answers"]
+__all__ = ["MOSQUITTO_CONF", "MqttAccess", "MqttBroker", "mqtt_answers", "write_password_file"]
+
+PASSWORD_FILE, ACL_FILE = "passwords", "acl"
+#: The broker settings SMATI needs, shared with the compose stack's Mosquitto.
+MOSQUITTO_CONF = Path(__file__).with_name("mosquitto.conf")
 
 
-def mqtt_answers(host: str, port: int, timeout: float = 2.0) -> bool:
+@dataclass(frozen=True)
+class MqttAccess:
+    """Mosquitto's access control: the password file and ACL in `folder` (written by
+    `smati mqtt credentials`), and a user of theirs to probe the broker with."""
+
+    folder: Path
+    user: str
+    password: str
+
+    def config_lines(self) -> list[str]:
+        return [
+            "allow_anonymous false",
+            f"password_file {self.folder / PASSWORD_FILE}",
+            f"acl_file {self.folder / ACL_FILE}",
+        ]
+
+
+def write_password_file(path: Path, passwords: dict[str, str]) -> None:
+    """Mosquitto's password file for these users, hashed by Mosquitto's own
+    `mosquitto_passwd` (the plain text exists only until it has hashed it, readable by
+    its owner alone)."""
+    tool = shutil.which("mosquitto_passwd")
+    if tool is None:
+        raise ServiceNotInstalledError("mosquitto_passwd not found: install mosquitto")
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text("".join(f"{user}:{password}\n" for user, password in passwords.items()))
+    subprocess.run([tool, "-U", str(path)], check=True, capture_output=True)
+
+
+def mqtt_answers(
+    host: str, port: int, timeout: float = 2.0, access: MqttAccess | None = None
+) -> bool:
     """Whether an MQTT CONNECT to ``host:port`` is accepted (CONNACK success)."""
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2, client_id=f"smati-probe-{uuid.uuid4().hex[:8]}"
     )
+    if access is not None:
+        client.username_pw_set(access.user, access.password)
     try:
         client.connect(host, port, keepalive=10)
 
@@ -46,14 +86,21 @@ class MqttBroker(Service):
 
     With ``use_env`` and ``SMATI_MQTT_URL`` (``mqtt://host:port``) set, that broker is used
     and start()/stop() do nothing. Otherwise Mosquitto runs on a free loopback port,
-    anonymous, without persistence.
+    without persistence: anonymous, or with ``access``'s users and ACL.
     """
 
     name = "mqtt"
     log_name = "mosquitto.log"
 
-    def __init__(self, *, use_env: bool = True, startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        use_env: bool = True,
+        startup_timeout: float = 30.0,
+        access: MqttAccess | None = None,
+    ) -> None:
         super().__init__(startup_timeout=startup_timeout)
+        self.access = access
         self._argv: list[str] = []
         self.external_url = os.environ.get("SMATI_MQTT_URL") if use_env else None
         if self.external_url:
@@ -82,18 +129,9 @@ class MqttBroker(Service):
         self.port = free_port(self.host)
         lines = [
             f"listener {self.port} {self.host}",
-            "allow_anonymous true",
+            *(self.access.config_lines() if self.access else ["allow_anonymous true"]),
             "persistence false",
-            # A connector acknowledges each message only once Kafka has it: let it have many
-            # in flight, and let a backlog wait for it (Mosquitto drops a client's messages
-            # past 1,000 queued by default).
-            "max_inflight_messages 1000",
-            "max_queued_messages 1000000",
-            "log_dest stderr",
-            "log_type error",
-            "log_type warning",
-            "log_type notice",
-            "log_type information",
+            MOSQUITTO_CONF.read_text(),
         ]
         if os.geteuid() == 0:
             # Otherwise Mosquitto switches to the `mosquitto` user, and changing uid clears
@@ -120,6 +158,8 @@ class MqttBroker(Service):
         self._proc = spawn(self._argv, log_path)
 
         def answers() -> bool:
-            return port_is_open(self.host, port) and mqtt_answers(self.host, port)
+            return port_is_open(self.host, port) and mqtt_answers(
+                self.host, port, access=self.access
+            )
 
         self._wait_ready(answers, deadline=deadline, log_path=log_path, interval=0.05)

@@ -12,13 +12,17 @@ import click
 from models.settings import Settings
 from services import BrokerChoice
 from smati.alarms_cli import alarms
+from smati.alerting_cli import alerting
 from smati.bench import bench
 from smati.cleansing_cli import cleanse, fill_gaps_command, operations, undo
+from smati.codecs_cli import codecs
 from smati.context import settings_of
 from smati.errors import OneLineErrors
 from smati.logs import configure_logging
+from smati.mqtt_cli import mqtt
 from smati.reads import dead_letters, events, readings
 from smati.registry_cli import registry
+from smati.replay import replay
 from smati.report import report
 from smati.serve_cli import serve
 from smati.services_cli import broker_option, services
@@ -150,8 +154,10 @@ def connector_mqtt(ctx: click.Context, topics: tuple[str, ...], source: str) -> 
 @click.pass_context
 def connector_webhooks(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve The Things Stack webhooks (POST /tts/TENANT) and Sigfox data callbacks
-    (POST /sigfox/TENANT), each authenticated by its tenant's secret
+    (POST /sigfox/TENANT, form-encoded or JSON), each authenticated by its tenant's secret
     (`Authorization: Bearer SECRET`, secrets in SMATI_WEBHOOK_SECRETS as a JSON object).
+    An uplink of the tenant's device, from an application the registry binds to it, is
+    answered 2xx once on Kafka, whatever its payload: the worker decodes it.
     """
     from aiohttp import web
 
@@ -170,7 +176,6 @@ def connector_webhooks(ctx: click.Context, host: str | None, port: int | None) -
         settings.webhook_secrets,
         RegistryCache(settings.database_url.get_secret_value()),
         settings.registry_refresh_s,
-        frozenset(settings.trusted_decoders),
         settings.max_payload_bytes,
     )
     try:
@@ -255,12 +260,16 @@ def demo(
 
 
 main.add_command(bench)
+main.add_command(codecs)
 main.add_command(registry)
+dead_letters.add_command(replay)
 main.add_command(dead_letters)
 main.add_command(events)
 main.add_command(readings)
 main.add_command(services)
+main.add_command(mqtt)
 main.add_command(report)
+main.add_command(alerting)
 main.add_command(alarms)
 main.add_command(tokens)
 main.add_command(serve)

@@ -16,8 +16,10 @@ from typing import Any
 import psycopg
 from psycopg import pq
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
+from models.codecs.catalogue import JsCodec
 from models.errors import SmatiError
 from models.reading import UsageType
 from models.registry import (
@@ -26,6 +28,8 @@ from models.registry import (
     Equipment,
     Gateway,
     Network,
+    NetworkBinding,
+    NetworkServer,
     Plausible,
     Registry,
     Tenant,
@@ -42,8 +46,10 @@ Values = tuple[Any, ...]
 _SAVE_LOCK_KEY = 0x5347_5245_4749
 
 _UPSERT_TENANT = """
-    INSERT INTO tenants (id, name, sort_order) VALUES (%s, %s, %s)
-    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sort_order = EXCLUDED.sort_order
+    INSERT INTO tenants (id, name, sort_order, alarm_rules, notifications)
+    VALUES (%s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sort_order = EXCLUDED.sort_order,
+        alarm_rules = EXCLUDED.alarm_rules, notifications = EXCLUDED.notifications
 """
 _UPSERT_ENTITY = """
     INSERT INTO entities (
@@ -89,12 +95,31 @@ _UPSERT_TRANSCEIVER = """
         network = EXCLUDED.network, gateway_id = EXCLUDED.gateway_id,
         sort_order = EXCLUDED.sort_order
 """
+_UPSERT_BINDING = """
+    INSERT INTO network_bindings (id, tenant_id, server, application, network_tenant, sort_order)
+    VALUES (%s, %s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET
+        tenant_id = EXCLUDED.tenant_id, server = EXCLUDED.server,
+        application = EXCLUDED.application, network_tenant = EXCLUDED.network_tenant,
+        sort_order = EXCLUDED.sort_order
+"""
 _UPSERT_DEVICE = """
-    INSERT INTO devices (id, tenant_id, model, transceiver_id, sort_order)
-    VALUES (%s, %s, %s, %s, %s)
+    INSERT INTO devices (
+        id, tenant_id, model, transceiver_id, binding_id, network_id, sort_order
+    )
+    VALUES (%s, %s, %s, %s, %s, %s, %s)
     ON CONFLICT (id) DO UPDATE SET
         tenant_id = EXCLUDED.tenant_id, model = EXCLUDED.model,
-        transceiver_id = EXCLUDED.transceiver_id, sort_order = EXCLUDED.sort_order
+        transceiver_id = EXCLUDED.transceiver_id, binding_id = EXCLUDED.binding_id,
+        network_id = EXCLUDED.network_id, sort_order = EXCLUDED.sort_order
+"""
+_UPSERT_CODEC = """
+    INSERT INTO codecs (id, file, package, program, options, f_ports, channels, sort_order)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET
+        file = EXCLUDED.file, package = EXCLUDED.package, program = EXCLUDED.program,
+        options = EXCLUDED.options, f_ports = EXCLUDED.f_ports, channels = EXCLUDED.channels,
+        sort_order = EXCLUDED.sort_order
 """
 _UPSERT_CHANNEL = """
     INSERT INTO device_channels (device_id, channel, usage_id, sort_order)
@@ -134,6 +159,8 @@ def save_registry(conn: psycopg.Connection, registry: Registry) -> dict[str, int
         ("usages", _UPSERT_USAGE, usages),
         ("gateways", _UPSERT_GATEWAY, _gateway_rows(registry.gateways)),
         ("transceivers", _UPSERT_TRANSCEIVER, _transceiver_rows(registry.transceivers)),
+        ("network_bindings", _UPSERT_BINDING, _binding_rows(registry.bindings)),
+        ("codecs", _UPSERT_CODEC, _codec_rows(registry.codecs)),
         ("devices", _UPSERT_DEVICE, _device_rows(registry.devices)),
         ("device_channels", _UPSERT_CHANNEL, channels),
     ]
@@ -164,7 +191,9 @@ def _asset_rows(
     equipment: list[Values] = []
     usages: list[Values] = []
     for t_pos, tenant in enumerate(registry.tenants):
-        tenants.append((tenant.id, tenant.name, t_pos))
+        tenants.append(
+            (tenant.id, tenant.name, t_pos, _alarm_rules(tenant), _notifications_json(tenant))
+        )
         for e_pos, entity in enumerate(tenant.entities):
             entities.append(
                 (
@@ -186,6 +215,17 @@ def _asset_rows(
                     for u_pos, usage in enumerate(item.usages)
                 )
     return tenants, entities, equipment, usages
+
+
+def _alarm_rules(tenant: Tenant) -> Jsonb | None:
+    rules = tenant.alarm_rules
+    return None if rules is None else Jsonb([rule.model_dump(mode="json") for rule in rules])
+
+
+def _notifications_json(tenant: Tenant) -> Jsonb | None:
+    if tenant.notifications is None:
+        return None
+    return Jsonb(tenant.notifications.model_dump(mode="json"))
 
 
 def _usage_row(
@@ -219,8 +259,34 @@ def _transceiver_rows(transceivers: Sequence[Transceiver]) -> list[Values]:
     return [(t.id, t.network.value, t.gateway, pos) for pos, t in enumerate(transceivers)]
 
 
+def _binding_rows(bindings: Sequence[NetworkBinding]) -> list[Values]:
+    return [
+        (b.id, b.tenant, b.server.value, b.application, b.network_tenant, pos)
+        for pos, b in enumerate(bindings)
+    ]
+
+
 def _device_rows(devices: Sequence[Device]) -> list[Values]:
-    return [(d.id, d.tenant, d.model, d.transceiver, pos) for pos, d in enumerate(devices)]
+    return [
+        (d.id, d.tenant, d.model, d.transceiver, d.binding, d.network_id, pos)
+        for pos, d in enumerate(devices)
+    ]
+
+
+def _codec_rows(codecs: Sequence[JsCodec]) -> list[Values]:
+    return [
+        (
+            c.id,
+            c.file,
+            c.package,
+            c.program,
+            Jsonb(c.options),
+            list(c.f_ports) if c.f_ports is not None else None,
+            Jsonb({name: channel.model_dump() for name, channel in c.channels.items()}),
+            pos,
+        )
+        for pos, c in enumerate(codecs)
+    ]
 
 
 def _channel_rows(devices: Sequence[Device]) -> list[Values]:
@@ -260,6 +326,7 @@ def load_registry(conn: psycopg.Connection) -> Registry:
             tenants = _load_tenants(cur)
             gateways = [_gateway(row) for row in _select(cur, "gateways")]
             transceivers = [_transceiver(row) for row in _select(cur, "transceivers")]
+            bindings = [_binding(row) for row in _select(cur, "network_bindings")]
             devices = _load_devices(cur)
             device_ids = [device.id for device in devices]
             return Registry(
@@ -267,6 +334,8 @@ def load_registry(conn: psycopg.Connection) -> Registry:
                 gateways=tuple(gateways),
                 transceivers=tuple(transceivers),
                 devices=tuple(devices),
+                bindings=tuple(bindings),
+                codecs=tuple(JsCodec.model_validate(row) for row in _select(cur, "codecs")),
             )
         except ValidationError as error:
             raise StoredRegistryError(_describe(error, device_ids)) from None
@@ -287,7 +356,9 @@ def _snapshot(conn: psycopg.Connection) -> Iterator[None]:
 
 
 _SELECTS = {
-    "tenants": "SELECT id, name FROM tenants ORDER BY sort_order, id",
+    "tenants": """
+        SELECT id, name, alarm_rules, notifications FROM tenants ORDER BY sort_order, id
+    """,
     "entities": """
         SELECT id, tenant_id, name, kind, timezone, surface_m2, occupants, rooms
         FROM entities ORDER BY sort_order, id
@@ -302,7 +373,18 @@ _SELECTS = {
     "transceivers": """
         SELECT id, network, gateway_id FROM transceivers ORDER BY sort_order, id
     """,
-    "devices": "SELECT id, tenant_id, model, transceiver_id FROM devices ORDER BY sort_order, id",
+    "network_bindings": """
+        SELECT id, tenant_id, server, application, network_tenant
+        FROM network_bindings ORDER BY sort_order, id
+    """,
+    "devices": """
+        SELECT id, tenant_id, model, transceiver_id, binding_id, network_id
+        FROM devices ORDER BY sort_order, id
+    """,
+    "codecs": """
+        SELECT id, file, package, program, options, f_ports, channels
+        FROM codecs ORDER BY sort_order, id
+    """,
     "device_channels": """
         SELECT device_id, channel, usage_id FROM device_channels
         ORDER BY device_id, sort_order, channel
@@ -338,7 +420,9 @@ def _load_tenants(cur: psycopg.Cursor[Row]) -> list[Tenant]:
         Tenant(
             id=tenant["id"],
             name=tenant["name"],
+            alarm_rules=tenant["alarm_rules"],
             entities=tuple(_entity(entity, equipment, usages) for entity in entities[tenant["id"]]),
+            notifications=tenant["notifications"],
         )
         for tenant in _select(cur, "tenants")
     ]
@@ -393,6 +477,16 @@ def _transceiver(row: Row) -> Transceiver:
     return Transceiver(id=row["id"], network=Network(row["network"]), gateway=row["gateway_id"])
 
 
+def _binding(row: Row) -> NetworkBinding:
+    return NetworkBinding(
+        id=row["id"],
+        tenant=row["tenant_id"],
+        server=NetworkServer(row["server"]),
+        application=row["application"],
+        network_tenant=row["network_tenant"],
+    )
+
+
 def _load_devices(cur: psycopg.Cursor[Row]) -> list[Device]:
     channels = _grouped(_select(cur, "device_channels"), "device_id")
     return [
@@ -401,6 +495,8 @@ def _load_devices(cur: psycopg.Cursor[Row]) -> list[Device]:
             tenant=row["tenant_id"],
             model=row["model"],
             transceiver=row["transceiver_id"],
+            binding=row["binding_id"],
+            network_id=row["network_id"],
             channels={c["channel"]: c["usage_id"] for c in channels[row["id"]]},
         )
         for row in _select(cur, "devices")

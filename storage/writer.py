@@ -17,7 +17,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from models.detection import DetectionEvent
-from models.radio_health import RadioRecord
+from models.radio_health import RadioRecord, merge_repeated_frames
 from models.reading import Reading
 from storage.staging import StagedTable, Values, stage_and_insert
 from storage.transmission import write_transmission_events
@@ -124,7 +124,18 @@ _RADIO_FRAMES = StagedTable(
         "text",
     ),
     key=("device_id", "ts"),
+    on_conflict=sql.SQL(
+        """DO UPDATE SET
+            gateways = merge_receptions(radio_frames.gateways, EXCLUDED.gateways),
+            gateway_count = jsonb_array_length(
+                merge_receptions(radio_frames.gateways, EXCLUDED.gateways)
+            ),
+            best_rssi = greatest(radio_frames.best_rssi, EXCLUDED.best_rssi),
+            best_snr = greatest(radio_frames.best_snr, EXCLUDED.best_snr)
+        WHERE NOT radio_frames.gateways @> EXCLUDED.gateways"""
+    ),
 )
+"""A frame's row; a repeated frame's receptions are merged into it (migration 0013)."""
 
 # After the insert every staged key is in `readings`: rows whose stored origin differs
 # were not written by this batch (or lost to an earlier row of it). Only asked when the
@@ -230,6 +241,8 @@ class OutputTable(Generic[Row]):
     values: Callable[[Row], Values]
     also: Callable[[psycopg.Cursor[Any], Sequence[Row]], None] | None = None
     """What else the rows write, in the same transaction."""
+    combine: Callable[[Sequence[Row]], Sequence[Row]] | None = None
+    """Rows of one key in a batch made one, where the first must not simply win."""
 
 
 def write_rows(conn: psycopg.Connection, table: OutputTable[Row], rows: Sequence[Row]) -> int:
@@ -237,6 +250,8 @@ def write_rows(conn: psycopg.Connection, table: OutputTable[Row], rows: Sequence
     its key already stored, is skipped)."""
     if not rows:
         return 0
+    if table.combine is not None:
+        rows = table.combine(rows)
     with conn.transaction(), conn.cursor() as cur:
         written = stage_and_insert(cur, table.staged, map(table.values, rows))
         if table.also is not None:
@@ -247,7 +262,7 @@ def write_rows(conn: psycopg.Connection, table: OutputTable[Row], rows: Sequence
 EVENTS = OutputTable(_EVENTS, _event_row, write_transmission_events)
 """Detection events; event ids are deterministic, so a replayed finding is stored once.
 Transmission events also write their status history and gap rows."""
-RADIO_FRAMES = OutputTable(_RADIO_FRAMES, _radio_row)
+RADIO_FRAMES = OutputTable(_RADIO_FRAMES, _radio_row, combine=merge_repeated_frames)
 
 
 def write_events(conn: psycopg.Connection, events: Sequence[DetectionEvent]) -> int:

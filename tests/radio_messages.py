@@ -6,8 +6,11 @@
 - ChirpStack v4 `up` event: https://www.chirpstack.io/docs/chirpstack/integrations/events.html
   (`deduplicationId`, `time`, `deviceInfo`, `devAddr`, `fCnt`, `fPort`, `data` in base64,
   `object`, `rxInfo`, `txInfo`).
-- Sigfox custom data callback, body template with `{device}`, `{time}`, `{data}`,
-  `{seqNumber}`, `{station}`, `{rssi}`, `{snr}` (Sigfox backend documentation, "Callbacks").
+- Sigfox custom data callback, body template with `{device}`, `{deviceTypeId}`, `{time}`,
+  `{data}`, `{seqNumber}`, `{station}`, `{rssi}`, `{snr}` (Sigfox backend documentation,
+  "Callbacks"), in JSON or form-encoded (the backend's default content type).
+
+Their applications are those radio_site.yaml binds to tenant acme, unless told otherwise.
 """
 
 from __future__ import annotations
@@ -17,11 +20,15 @@ import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from models.registry import Registry
 from models.registry_file import parse_registry
 
 SITE_YAML = Path(__file__).with_name("radio_site.yaml").read_text()
+TTS_APP, TTS_TENANT = "smati-hq", "acme-corp"
+CHIRPSTACK_APP = "17c82e96-be03-4f38-aef3-f83d48582d97"
+SIGFOX_TYPE, GLOBEX_SIGFOX_TYPE = "5f3a1e8c9b7d6e0012345678", "6b4c2f9dab8e7f0012345678"
 
 
 def radio_site() -> Registry:
@@ -42,7 +49,14 @@ def tts_uplink(
     at: datetime,
     decoded: dict[str, Any] | None = None,
     gateways: tuple[tuple[str, float, float], ...] = (("gtw-roof", -71.0, 9.25),),
+    application: str = TTS_APP,
+    tenant_id: str | None = None,
 ) -> bytes:
+    """A TTS uplink message; `tenant_id` in its application ids where given (the topic
+    `v3/{application}@{tenant}/...` names it otherwise)."""
+    application_ids = {"application_id": application}
+    if tenant_id is not None:
+        application_ids["tenant_id"] = tenant_id
     uplink: dict[str, Any] = {
         "session_key_id": "AXA50...",
         "f_port": f_port,
@@ -75,7 +89,7 @@ def tts_uplink(
     message = {
         "end_device_ids": {
             "device_id": device_id,
-            "application_ids": {"application_id": "smati-hq"},
+            "application_ids": application_ids,
             "dev_eui": dev_eui,
             "join_eui": "800000000000000C",
             "dev_addr": "00BCB929",
@@ -96,6 +110,7 @@ def chirpstack_uplink(
     at: datetime,
     decoded: dict[str, Any] | None = None,
     gateways: tuple[tuple[str, float, float], ...] = (("0016c001f153a14c", -36.0, 10.5),),
+    application: str = CHIRPSTACK_APP,
 ) -> bytes:
     event: dict[str, Any] = {
         "deduplicationId": "3ac7e3c4-4401-4b8d-9386-a5c902f9202d",
@@ -103,7 +118,7 @@ def chirpstack_uplink(
         "deviceInfo": {
             "tenantId": "52f14cd4-c6f1-4fbd-8f87-4025e1d49242",
             "tenantName": "ChirpStack",
-            "applicationId": "17c82e96-be03-4f38-aef3-f83d48582d97",
+            "applicationId": application,
             "applicationName": "Test application",
             "deviceProfileId": "14855bf7-d10d-4aee-b618-ebfcb64dc7ad",
             "deviceProfileName": "Test device-profile",
@@ -140,21 +155,50 @@ def chirpstack_uplink(
     return json.dumps(event).encode()
 
 
-def sigfox_callback(device: str, payload: bytes, *, seq: int, at: datetime) -> bytes:
-    """The body of a custom callback whose template quotes every variable (numbers as text)."""
-    return json.dumps(
-        {
-            "device": device,
-            "time": str(int(at.timestamp())),
-            "data": payload.hex(),
-            "seqNumber": str(seq),
-            "station": "1D44",
-            "rssi": "-123.00",
-            "snr": "18.86",
-            "avgSnr": "15.54",
-            "duplicate": "false",
-        }
-    ).encode()
+def sigfox_variables(
+    device: str,
+    payload: bytes,
+    *,
+    seq: int,
+    at: datetime,
+    device_type: str = SIGFOX_TYPE,
+    station: tuple[str, float, float] = ("1D44", -123.0, 18.86),
+) -> dict[str, str]:
+    """A data callback's variables as the backend fills them in a template (all text)."""
+    station_id, rssi, snr = station
+    return {
+        "device": device,
+        "deviceTypeId": device_type,
+        "time": str(int(at.timestamp())),
+        "data": payload.hex(),
+        "seqNumber": str(seq),
+        "station": station_id,
+        "rssi": f"{rssi:.2f}",
+        "snr": f"{snr:.2f}",
+        "avgSnr": "15.54",
+        "duplicate": "false",
+    }
 
 
-__all__ = ["chirpstack_uplink", "radio_site", "sigfox_callback", "tts_uplink"]
+def sigfox_callback(device: str, payload: bytes, *, seq: int, at: datetime, **others: Any) -> bytes:
+    """The body of a custom JSON callback whose template quotes every variable."""
+    return json.dumps(sigfox_variables(device, payload, seq=seq, at=at, **others)).encode()
+
+
+def sigfox_form(device: str, payload: bytes, *, seq: int, at: datetime, **others: Any) -> bytes:
+    """The same callback in the backend's default content type, a URL-encoded form."""
+    return urlencode(sigfox_variables(device, payload, seq=seq, at=at, **others)).encode()
+
+
+__all__ = [
+    "CHIRPSTACK_APP",
+    "GLOBEX_SIGFOX_TYPE",
+    "SIGFOX_TYPE",
+    "TTS_APP",
+    "TTS_TENANT",
+    "chirpstack_uplink",
+    "radio_site",
+    "sigfox_callback",
+    "sigfox_form",
+    "tts_uplink",
+]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import operator
 import os
 import urllib.request
 import uuid
@@ -20,6 +21,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +29,30 @@ import aiohttp
 import paho.mqtt.client as mqtt
 import psycopg
 import pytest
+from click.testing import CliRunner
 from conditions import wait_for, wait_until_caught_up
 from conftest import pipeline_settings, prepared_run
 from paho.mqtt.enums import CallbackAPIVersion
-from radio_messages import chirpstack_uplink, radio_site, sigfox_callback, tts_uplink
+from radio_messages import (
+    CHIRPSTACK_APP,
+    GLOBEX_SIGFOX_TYPE,
+    TTS_APP,
+    TTS_TENANT,
+    chirpstack_uplink,
+    radio_site,
+    sigfox_callback,
+    sigfox_form,
+    tts_uplink,
+)
 from status_endpoints import health, metrics, status_url
 
+from connectors.topics import DEFAULT_TEMPLATES
+from models.registry import Registry
 from models.settings import Settings
 from services import ApacheKafka, MqttBroker, free_port
 from services.processes import RoleProcess, settings_env
+from smati.cli import main
+from storage.registry_store import save_registry
 from stream.topics import read_records, read_topic
 
 pytestmark = pytest.mark.integration
@@ -63,9 +80,11 @@ class Radio:
         wait_for(lambda: self.confirmed(source, metric), lambda confirmed: confirmed >= count)
 
 
-def post(url: str, body: bytes, secret: str | None) -> tuple[int, dict[str, Any]]:
+def post(
+    url: str, body: bytes, secret: str | None, content_type: str = "application/json"
+) -> tuple[int, dict[str, Any]]:
     """POST `body` as a network server does; (status, JSON answer)."""
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": content_type}
     if secret is not None:
         headers["Authorization"] = f"Bearer {secret}"
 
@@ -95,10 +114,7 @@ def radio(
     settings, env = prepared_run(overrides, database, radio_site())
     logs = tmp_path_factory.mktemp("radio-logs")
     worker = RoleProcess(["worker"], env, logs / "worker.log")
-    sources = {
-        "tts": f"v3/hq-{run}@acme/devices/{{device_id}}/up",
-        "chirpstack": f"application/{run}/device/{{device_id}}/event/up",
-    }
+    sources = {source: DEFAULT_TEMPLATES[source] for source in ("tts", "chirpstack")}
     connectors = {
         source: RoleProcess(
             ["connector", "mqtt", "--source", source, "--topic", template],
@@ -154,6 +170,8 @@ def dead_letters(settings: Settings) -> list[dict[str, Any]]:
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PUBLISHED = "smati_mqtt_messages_published_total"
+TTS_TOPIC = f"v3/{TTS_APP}@{TTS_TENANT}/devices/{{}}/up"
+CHIRPSTACK_TOPIC = f"application/{CHIRPSTACK_APP}/device/{{}}/event/up"
 
 
 def elsys(temperature_tenths: int, humidity: int, co2: int) -> bytes:
@@ -172,7 +190,7 @@ def elsys(temperature_tenths: int, humidity: int, co2: int) -> bytes:
 def test_tts_uplinks_over_mqtt_become_readings_and_radio_frames(
     radio: Radio, database: str
 ) -> None:
-    topic = f"v3/hq-{radio.run}@acme/devices/elsys-meeting-room/up"
+    topic = TTS_TOPIC.format("elsys-meeting-room")
     frames = [  # (f_cnt, time, (temperature in tenths, humidity, CO2)); 3 and 4 are lost
         (1, NOW - timedelta(minutes=40), (215, 40, 650)),
         (2, NOW - timedelta(minutes=30), (218, 41, 700)),
@@ -222,7 +240,7 @@ def test_tts_uplinks_over_mqtt_become_readings_and_radio_frames(
 def test_chirpstack_uplinks_over_mqtt_trusted_object_and_counter_reset(
     radio: Radio, database: str
 ) -> None:
-    topic = f"application/{radio.run}/device/{MILESIGHT_EUI.lower()}/event/up"
+    topic = CHIRPSTACK_TOPIC.format(MILESIGHT_EUI.lower())
     counter = bytes.fromhex("01755C05C8")
     frames = [
         # (fCnt, time, pulses in the payload, ChirpStack's decoded object)
@@ -301,7 +319,7 @@ def test_sigfox_callbacks_and_a_retried_callback_stored_once(radio: Radio, datab
     assert not [d for d in dead_letters(radio.settings) if d["device_id"] == "sigfox-store-room"]
 
 
-def test_bad_http_input_is_refused_clearly_and_dead_lettered(radio: Radio) -> None:
+def test_http_input_not_theirs_is_refused_clearly_and_dead_lettered(radio: Radio) -> None:
     tts, sigfox = f"{radio.webhooks}/tts/acme", f"{radio.webhooks}/sigfox/acme"
     good_tts = tts_uplink(
         "elsys-meeting-room", ELSYS_EUI, elsys(200, 40, 500), f_port=5, f_cnt=9, at=NOW
@@ -327,29 +345,25 @@ def test_bad_http_input_is_refused_clearly_and_dead_lettered(radio: Radio) -> No
             404,
             "unknown device 'ghost'",
         ),
-        "wrong_port": (
-            tts,
-            tts_uplink("qalcosonic-7", AXIOMA_EUI, water, f_port=3, f_cnt=13, at=NOW),
-            422,
-            "f_port 3 carries no measurements",
-        ),
-        "wrong_length": (
-            tts,
-            tts_uplink("qalcosonic-7", AXIOMA_EUI, water[:40], f_port=100, f_cnt=14, at=NOW),
-            422,
-            "51 bytes, not 40",
-        ),
         "wrong_hex": (
             sigfox,
             good_sigfox.replace(b'"0100c8"', b'"01zz"'),
             400,
             "data must be hexadecimal",
         ),
-        "other_tenant": (
+        "other_tenant": (  # globex's device in a callback of acme's device type
             sigfox,
             sigfox_callback("BEEF01", bytes.fromhex("0100C8"), seq=1, at=NOW),
             404,
             "not registered for tenant 'acme'",
+        ),
+        "unbound": (  # globex's device type, posted with acme's secret
+            sigfox,
+            sigfox_callback(
+                "BEEF01", bytes.fromhex("0100C8"), seq=1, at=NOW, device_type=GLOBEX_SIGFOX_TYPE
+            ),
+            403,
+            f"Sigfox device type {GLOBEX_SIGFOX_TYPE!r} is not bound to tenant 'acme'",
         ),
     }
     for name, (url, body, status, message) in bad.items():
@@ -375,20 +389,49 @@ def test_bad_http_input_is_refused_clearly_and_dead_lettered(radio: Radio) -> No
     for name, (_, body, _, message) in bad.items():
         assert message in originals[body]["reason"], name
     assert Counter(d["code"] for d in letters) >= Counter(
-        malformed_payload=3, unknown_device=2, wrong_port=1, wrong_length=1
+        malformed_payload=3, unknown_device=2, unbound_application=1
     )
     radio.worker.raise_if_dead()
     for process in radio.connectors:
         process.raise_if_dead()
 
 
+def test_a_webhook_takes_any_payload_of_its_device_and_the_stream_refuses_it(
+    radio: Radio,
+) -> None:
+    """The webhook refuses only what is not its to take: payload errors are the stream's."""
+    tts = f"{radio.webhooks}/tts/acme"
+    water = qalcosonic_frame(NOW, 1, [0] * 23)
+    payload_errors = {
+        "wrong_port": tts_uplink("qalcosonic-7", AXIOMA_EUI, water, f_port=3, f_cnt=13, at=NOW),
+        "wrong_length": tts_uplink(
+            "qalcosonic-7", AXIOMA_EUI, water[:40], f_port=100, f_cnt=14, at=NOW
+        ),
+    }
+    for body in payload_errors.values():
+        assert post(tts, body, SECRETS["acme"]) == (
+            200,
+            {"accepted": True, "device": "qalcosonic-7"},
+        )
+    wait_until_caught_up(radio.settings)
+    refused = {
+        d["code"]: d
+        for d in dead_letters(radio.settings)
+        if d["stage"] == "decode" and d["device_id"] == "qalcosonic-7"
+    }
+    assert "f_port 3 carries no measurements" in refused["wrong_port"]["reason"]
+    assert "51 bytes, not 40" in refused["wrong_length"]["reason"]
+    for code, body in payload_errors.items():
+        assert base64.b64decode(refused[code]["original"]) == body
+
+
 def test_bad_mqtt_input_is_dead_lettered(radio: Radio) -> None:
     malformed = "smati_mqtt_dead_letters_total{code=malformed_payload}"
     published = radio.confirmed("chirpstack", PUBLISHED)
-    radio.publish(f"v3/hq-{radio.run}@acme/devices/elsys-meeting-room/up", b'{"uplink_message": 1}')
+    radio.publish(TTS_TOPIC.format("elsys-meeting-room"), b'{"uplink_message": 1}')
     radio.publish(
-        f"application/{radio.run}/device/{MILESIGHT_EUI.lower()}/event/up",
-        chirpstack_uplink(MILESIGHT_EUI, bytes.fromhex("01755C"), f_port=10, f_cnt=2, at=NOW),
+        CHIRPSTACK_TOPIC.format(AXIOMA_EUI.lower()),
+        chirpstack_uplink(AXIOMA_EUI, bytes.fromhex("01755C"), f_port=10, f_cnt=2, at=NOW),
     )
     radio.wait_until_confirmed("tts", malformed, 1)
     radio.wait_until_confirmed("chirpstack", PUBLISHED, published + 1)
@@ -399,9 +442,11 @@ def test_bad_mqtt_input_is_dead_lettered(radio: Radio) -> None:
     ]
     assert [d["code"] for d in connector] == ["malformed_payload"]
     assert "not a The Things Stack uplink message" in connector[0]["reason"]
-    (wrong_port,) = [d for d in letters if d["code"] == "wrong_port" and d["stage"] == "decode"]
-    assert wrong_port["device_id"] == MILESIGHT_EUI.lower()
-    assert "f_port 10 carries no measurements (expected [85])" in wrong_port["reason"]
+    (wrong_port,) = [
+        d for d in letters if d["code"] == "wrong_port" and d["device_id"] == AXIOMA_EUI.lower()
+    ]
+    assert wrong_port["stage"] == "decode"
+    assert "f_port 10 carries no measurements (expected [100])" in wrong_port["reason"]
 
 
 def test_radio_state_lives_on_the_partition_of_its_raw_uplinks(radio: Radio, database: str) -> None:
@@ -415,6 +460,202 @@ def test_radio_state_lives_on_the_partition_of_its_raw_uplinks(radio: Radio, dat
     states = dict(rows(database, "SELECT device_key, raw_partition FROM radio_states"))
     assert len(states) >= 4
     assert states == {key: raw[key] for key in states}
+
+
+def radio_traces(database: str, *devices: str) -> list[tuple[Any, ...]]:
+    """What the stream keeps of these devices' radio: frame counters, frames, readings."""
+    return [
+        *rows(
+            database,
+            "SELECT device_key, state::text FROM radio_states WHERE device_key = ANY(%s)",
+            list(devices),
+        ),
+        *rows(
+            database,
+            "SELECT device_id, f_cnt FROM radio_frames WHERE device_id = ANY(%s)",
+            list(devices),
+        ),
+        *rows(
+            database, "SELECT usage_id, ts FROM readings WHERE device_id = ANY(%s)", list(devices)
+        ),
+    ]
+
+
+def test_a_topic_and_body_mismatch_and_another_tenant_s_device_touch_nothing(
+    radio: Radio, database: str
+) -> None:
+    """Refused with a dead letter before any reading or frame counter of either device."""
+    wait_until_caught_up(radio.settings)
+    devices = ("elsys-meeting-room", "globex-sensor", ELSYS_EUI, "BEEF01")
+    before = radio_traces(database, *devices)
+    published = radio.confirmed("tts", PUBLISHED)
+    # The topic names acme's device, the body globex's.
+    globex_body = tts_uplink(
+        "globex-sensor", "BEEF01", elsys(250, 50, 900), f_port=5, f_cnt=77, at=NOW
+    )
+    radio.publish(TTS_TOPIC.format("elsys-meeting-room"), globex_body)
+    # globex's application names acme's device, topic and body alike.
+    acme_device = tts_uplink(
+        "elsys-meeting-room",
+        ELSYS_EUI,
+        elsys(250, 50, 900),
+        f_port=5,
+        f_cnt=78,
+        at=NOW,
+        application="plant",
+    )
+    radio.publish("v3/plant@globex/devices/elsys-meeting-room/up", acme_device)
+    radio.wait_until_confirmed("tts", PUBLISHED, published + 2)
+    wait_until_caught_up(radio.settings)
+    refused = {
+        d["code"]: d["reason"]
+        for d in dead_letters(radio.settings)
+        if d["stage"] == "decode" and d["device_id"] == "elsys-meeting-room"
+    }
+    assert refused["device_mismatch"] == (
+        "the topic names device 'elsys-meeting-room', the message's body 'globex-sensor'"
+    )
+    assert refused["unknown_device"] == (
+        "device 'elsys-meeting-room' is not registered for tenant 'globex'"
+    )
+    assert radio_traces(database, *devices) == before
+
+
+def test_a_form_encoded_sigfox_callback_is_stored(radio: Radio, database: str) -> None:
+    """The backend's default content type: application/x-www-form-urlencoded."""
+    at = NOW - timedelta(minutes=2)
+    body = sigfox_form("1A2B3C", bytes.fromhex("0100DC"), seq=3, at=at)
+    answer = post(
+        f"{radio.webhooks}/sigfox/acme", body, SECRETS["acme"], "application/x-www-form-urlencoded"
+    )
+    assert answer == (200, {"accepted": True, "device": "1A2B3C"})
+    wait_until_caught_up(radio.settings)
+    assert ("hq.store-temperature", at, 22.0, "sigfox") in readings_of(
+        database, "sigfox-store-room"
+    )
+
+
+def test_a_sigfox_frame_from_two_base_stations_is_stored_once_with_both(
+    radio: Radio, database: str
+) -> None:
+    at = NOW - timedelta(minutes=7)
+    for station in (("1D44", -123.0, 18.86), ("2A0F", -101.5, 22.0)):
+        body = sigfox_callback("1A2B3C", bytes.fromhex("0100BE"), seq=20, at=at, station=station)
+        assert post(f"{radio.webhooks}/sigfox/acme", body, SECRETS["acme"])[0] == 200
+    wait_until_caught_up(radio.settings)
+    stored = [r for r in readings_of(database, "sigfox-store-room") if r[1] == at]
+    assert stored == [("hq.store-temperature", at, 19.0, "sigfox")]
+    assert rows(
+        database,
+        "SELECT gateways, gateway_count, best_rssi, best_snr FROM radio_frames "
+        "WHERE device_id = 'sigfox-store-room' AND f_cnt = 20",
+    ) == [
+        (
+            [
+                {"gateway_id": "1D44", "rssi": -123.0, "snr": 18.86},
+                {"gateway_id": "2A0F", "rssi": -101.5, "snr": 22.0},
+            ],
+            2,
+            -101.5,
+            22.0,
+        )
+    ]
+
+
+def save_site(database: str, boiler_model: str) -> None:
+    """The radio site with a Sigfox sensor in the boiler room, of model `boiler_model`."""
+    document = radio_site().model_dump(mode="json")
+    hq = document["tenants"][0]["entities"][0]
+    hq["equipment"].append(
+        {
+            "id": "hq.boiler-room",
+            "usages": [
+                {"id": "hq.boiler-temperature", "type": "instant", "unit": "°C", "period_s": 600}
+            ],
+        }
+    )
+    document["transceivers"].append({"id": "C0FFEE", "network": "sigfox"})
+    document["devices"].append(
+        {
+            "id": "sigfox-boiler-room",
+            "tenant": "acme",
+            "model": boiler_model,
+            "transceiver": "C0FFEE",
+            "binding": "acme-sigfox",
+            "channels": {"temperature": "hq.boiler-temperature"},
+        }
+    )
+    with psycopg.connect(database) as conn:
+        save_registry(conn, Registry.model_validate(document))
+
+
+def reloaded(processes: list[RoleProcess], change: Callable[[], None]) -> None:
+    """Make `change` to the registry, and return once every process has loaded it again."""
+    loads = [_loads(process) for process in processes]
+    change()
+    for process, before in zip(processes, loads, strict=True):
+        wait_for(partial(_loads, process), partial(operator.lt, before))
+
+
+def _loads(process: RoleProcess) -> int:
+    return process.log().count("registry loaded")
+
+
+def replay(radio: Radio, reason: str, since: datetime) -> str:
+    """`smati dead-letters replay`'s output; AssertionError if it failed."""
+    settings = radio.settings
+    result = CliRunner().invoke(
+        main,
+        ["dead-letters", "replay", "--reason", reason, "--since", since.isoformat()],
+        env={
+            "SMATI_KAFKA_BOOTSTRAP": settings.kafka_bootstrap,
+            "SMATI_TOPIC_PREFIX": settings.topic_prefix,
+        },
+    )
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
+
+
+def test_an_uplink_with_no_codec_yet_is_stored_once_after_the_fix_and_a_replay(
+    radio: Radio, database: str
+) -> None:
+    webhooks = radio.connectors[-1]
+    reloaded([radio.worker, webhooks], lambda: save_site(database, "maker-codec-not-installed"))
+    since = datetime.now(UTC)
+    at = NOW - timedelta(minutes=1)
+    body = sigfox_callback("C0FFEE", bytes.fromhex("0100E6"), seq=40, at=at)
+    assert post(f"{radio.webhooks}/sigfox/acme", body, SECRETS["acme"]) == (
+        200,
+        {"accepted": True, "device": "C0FFEE"},
+    )
+    wait_until_caught_up(radio.settings)
+    (letter,) = [d for d in dead_letters(radio.settings) if d["device_id"] == "C0FFEE"]
+    assert (letter["stage"], letter["uplink"]["device_id"]) == ("decode", "C0FFEE")
+    assert "maker-codec-not-installed" in letter["reason"]
+    assert readings_of(database, "sigfox-boiler-room") == []
+    reloaded([radio.worker], lambda: save_site(database, "elsys-ers"))
+    replayed_at = datetime.now(UTC)
+    stored = [("hq.boiler-temperature", at, 23.0, "sigfox")]
+    for _ in range(2):  # replaying twice stores nothing twice
+        assert replay(radio, letter["code"], since) == (
+            f"replayed 1 uplink(s) of 1 dead letter(s) {letter['code']}"
+        )
+        wait_until_caught_up(radio.settings)
+        assert readings_of(database, "sigfox-boiler-room") == stored
+    assert [d["code"] for d in dead_letters(radio.settings) if d["device_id"] == "C0FFEE"] == [
+        letter["code"]
+    ]
+    # heard when the webhook received it, not when it was replayed
+    ((last_heard,),) = rows(
+        database,
+        "SELECT state->'transmission'->>'last_heard' FROM usage_states "
+        "WHERE usage_id = 'hq.boiler-temperature'",
+    )
+    assert since <= datetime.fromisoformat(last_heard) < replayed_at
+    # the replayed frame touched no frame counter: its first pass did
+    assert rows(
+        database, "SELECT count(*) FROM radio_frames WHERE device_id = 'sigfox-boiler-room'"
+    ) == [(1,)]
 
 
 def test_connectors_tell_their_health(radio: Radio) -> None:

@@ -9,7 +9,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from radio_messages import chirpstack_uplink, radio_site, sigfox_callback, tts_uplink
+from radio_messages import (
+    CHIRPSTACK_APP,
+    GLOBEX_SIGFOX_TYPE,
+    SIGFOX_TYPE,
+    chirpstack_uplink,
+    radio_site,
+    sigfox_callback,
+    sigfox_form,
+    tts_uplink,
+)
 
 from models.dead_letter import RejectCode
 from models.network_servers import FRAME_PARSERS
@@ -39,11 +48,14 @@ def test_tts_uplink_message() -> None:
         f_cnt=42,
         at=AT,
         gateways=(("gtw-roof", -71.0, 9.25), ("gtw-hall", -98.0, -3.5)),
+        tenant_id="acme-corp",
     )
     frame = FRAME_PARSERS["tts"](raw, NOW)
     assert frame == RadioFrame(
         network_id="elsys-meeting-room",
         dev_eui="70B3D57ED0000001",
+        application="smati-hq",
+        network_tenant="acme-corp",
         time=AT,
         f_port=5,
         f_cnt=42,
@@ -70,6 +82,7 @@ def test_chirpstack_uplink_event() -> None:
         85,
         7,
     )
+    assert frame.application == CHIRPSTACK_APP
     assert frame.payload == EM300_DI
     assert frame.receptions == (Reception(gateway_id="0016c001f153a14c", rssi=-36, snr=10.5),)
 
@@ -81,6 +94,15 @@ def test_sigfox_callback_with_numbers_as_text() -> None:
     assert (frame.network_id, frame.f_cnt, frame.counter_modulus) == ("1A2B3C", 4095, 4096)
     assert frame.time == AT.replace(microsecond=0)
     assert frame.receptions == (Reception(gateway_id="1D44", rssi=-123.0, snr=18.86),)
+    assert frame.application == SIGFOX_TYPE
+
+
+def test_a_form_encoded_sigfox_callback_is_the_same_frame() -> None:
+    """The backend's default content type, application/x-www-form-urlencoded."""
+    form = sigfox_form("1a2b3c", b"\x01\x00\xe2", seq=4095, at=AT)
+    assert form.startswith(b"device=1a2b3c&deviceTypeId=")
+    json_body = sigfox_callback("1a2b3c", b"\x01\x00\xe2", seq=4095, at=AT)
+    assert FRAME_PARSERS["sigfox"](form, NOW) == FRAME_PARSERS["sigfox"](json_body, NOW)
 
 
 @pytest.mark.parametrize(
@@ -88,6 +110,7 @@ def test_sigfox_callback_with_numbers_as_text() -> None:
     [
         ("tts", b"{not json", "Invalid JSON"),
         ("tts", json.dumps({"end_device_ids": {"device_id": "d"}}).encode(), "uplink_message"),
+        ("tts", json.dumps({"end_device_ids": {"device_id": "d"}}).encode(), "application_ids"),
         (
             "tts",
             tts_uplink("d", "E", ELSYS, f_port=5, f_cnt=1, at=AT).replace(
@@ -98,12 +121,19 @@ def test_sigfox_callback_with_numbers_as_text() -> None:
         (
             "tts",
             tts_uplink("d", "E", ELSYS, f_port=5, f_cnt=1, at=AT).replace(
-                b'"f_port": 5', b'"f_port": 0'
+                b'"f_port": 5', b'"f_port": 256'
             ),
             "f_port",
         ),
         ("chirpstack", b"[]", "ChirpStack"),
         ("chirpstack", chirpstack_uplink("XYZ", ELSYS, f_port=1, f_cnt=1, at=AT), "devEui"),
+        (
+            "chirpstack",
+            chirpstack_uplink("24E124136B000002", ELSYS, f_port=1, f_cnt=1, at=AT).replace(
+                b'"applicationId"', b'"application"'
+            ),
+            "deviceInfo.applicationId: Field required",
+        ),
         (
             "sigfox",
             json.dumps({"device": "1A2B3C", "time": 1, "data": "zz"}).encode(),
@@ -115,6 +145,9 @@ def test_sigfox_callback_with_numbers_as_text() -> None:
             "12 at most",
         ),
         ("sigfox", json.dumps({"time": 1, "data": "00"}).encode(), "device"),
+        ("sigfox", b"device=1A2B3C&time=1&data=zz", "hexadecimal"),
+        ("sigfox", b"device=1A2B3C&&time", "bad query field"),
+        ("sigfox", "device=1A2B3C&data=é".encode(), "not ASCII"),
     ],
 )
 def test_malformed_messages_say_what_is_wrong(source: str, raw: bytes, message: str) -> None:
@@ -135,7 +168,8 @@ def readings(decoded: Decoded) -> dict[str, float]:
 
 def test_tts_uplink_decoded_by_the_device_codec_mapped_channels_only() -> None:
     raw = tts_uplink("elsys-meeting-room", "70B3D57ED0000001", ELSYS, f_port=5, f_cnt=1, at=AT)
-    decoded = decode_uplink(uplink("tts", "elsys-meeting-room", raw), "o", INDEX)
+    topic = "v3/smati-hq@acme-corp/devices/elsys-meeting-room/up"
+    decoded = decode_uplink(uplink("tts", "elsys-meeting-room", raw, topic=topic), "o", INDEX)
     assert readings(decoded) == {
         "hq.meeting-temperature": 22.6,
         "hq.meeting-humidity": 41,
@@ -168,9 +202,9 @@ def test_server_decoded_payload_used_only_from_a_trusted_source() -> None:
     ("raw", "code", "reason"),
     [
         (
-            chirpstack_uplink("24E124136B000002", EM300_DI, f_port=2, f_cnt=3, at=AT),
+            chirpstack_uplink("0004A30B00000003", EM300_DI, f_port=2, f_cnt=3, at=AT),
             RejectCode.WRONG_PORT,
-            "f_port 2 carries no measurements (expected [85])",
+            "f_port 2 carries no measurements (expected [100])",
         ),
         (
             chirpstack_uplink("24E124136B000002", EM300_DI[:-1], f_port=85, f_cnt=3, at=AT),
@@ -186,7 +220,8 @@ def test_server_decoded_payload_used_only_from_a_trusted_source() -> None:
     ],
 )
 def test_refused_uplinks(raw: bytes, code: RejectCode, reason: str) -> None:
-    decoded = decode_uplink(uplink("chirpstack", "24e124136b00ffff", raw), "o", INDEX)
+    named = json.loads(raw).get("deviceInfo", {}).get("devEui", "24e124136b00ffff")
+    decoded = decode_uplink(uplink("chirpstack", named, raw), "o", INDEX)
     assert decoded.refused
     (rejection,) = decoded.rejections
     assert rejection.code == code
@@ -194,9 +229,18 @@ def test_refused_uplinks(raw: bytes, code: RejectCode, reason: str) -> None:
 
 
 def test_sigfox_device_of_another_tenant_is_refused() -> None:
-    raw = sigfox_callback("BEEF01", bytes.fromhex("0100C8"), seq=1, at=AT)
+    raw = sigfox_callback(
+        "BEEF01", bytes.fromhex("0100C8"), seq=1, at=AT, device_type=GLOBEX_SIGFOX_TYPE
+    )
     accepted = decode_uplink(uplink("sigfox", "BEEF01", raw, tenant="globex"), "o", INDEX)
     assert readings(accepted) == {"plant.temperature": 20.0}
+    # globex's callback posted with acme's secret; then globex's device in acme's type
+    refused = decode_uplink(uplink("sigfox", "BEEF01", raw, tenant="acme"), "o", INDEX)
+    assert [r.code for r in refused.rejections] == [RejectCode.UNBOUND_APPLICATION]
+    assert f"Sigfox device type {GLOBEX_SIGFOX_TYPE!r} is not bound to tenant 'acme'" in (
+        refused.rejections[0].reason
+    )
+    raw = sigfox_callback("BEEF01", bytes.fromhex("0100C8"), seq=1, at=AT)
     refused = decode_uplink(uplink("sigfox", "BEEF01", raw, tenant="acme"), "o", INDEX)
     assert [r.code for r in refused.rejections] == [RejectCode.UNKNOWN_DEVICE]
     assert "not registered for tenant 'acme'" in refused.rejections[0].reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -55,3 +56,40 @@ def test_radio_frames_are_written_once_and_summed_up_per_device(database: str) -
             {"gateway_id": "gtw-hall", "rssi": -100.0, "snr": None},
         ],
     )
+
+
+def heard_by(record: RadioRecord, *stations: tuple[str, float], origin: str) -> RadioRecord:
+    """A copy of `record`'s frame heard by other stations, as the stream makes it."""
+    receptions = tuple(Reception(gateway_id=s, rssi=rssi, snr=None) for s, rssi in stations)
+    return record.model_copy(update={"receptions": receptions, "origin": origin})
+
+
+def stored_receptions(conn: psycopg.Connection, f_cnt: int) -> tuple[Any, ...]:
+    row = conn.execute(
+        "SELECT gateways, gateway_count, best_rssi, origin FROM radio_frames "
+        "WHERE device_id = 'elsys-meeting-room' AND f_cnt = %s",
+        (f_cnt,),
+    ).fetchone()
+    assert row is not None
+    return row
+
+
+def test_a_frame_heard_by_several_gateways_is_one_row_with_all_their_receptions(
+    database: str,
+) -> None:
+    first = frame(21, -95)
+    same_batch = heard_by(first, ("gtw-roof", -90.0), ("gtw-basement", -60.0), origin="raw/1/5")
+    later = heard_by(first, ("gtw-annex", -110.0), origin="raw/2/9")
+    with psycopg.connect(database) as conn:
+        write_radio_frames(conn, [first, same_batch])
+        write_radio_frames(conn, [later])
+        write_radio_frames(conn, [first, same_batch])  # a replay after a restart
+        write_radio_frames(conn, [later])
+        gateways, count, best_rssi, origin = stored_receptions(conn, 21)
+    assert [g["gateway_id"] for g in gateways] == [
+        "gtw-roof",
+        "gtw-hall",
+        "gtw-basement",
+        "gtw-annex",
+    ]
+    assert (count, best_rssi, origin) == (4, -60.0, "raw/0/21")
