@@ -14,6 +14,7 @@ from services import BrokerChoice
 from smati.alarms_cli import alarms
 from smati.alerting_cli import alerting
 from smati.bench import bench
+from smati.cleansing_cli import cleanse, fill_gaps_command, operations, undo
 from smati.codecs_cli import codecs
 from smati.context import settings_of
 from smati.downlink_cli import downlink, downlink_events
@@ -279,6 +280,10 @@ main.add_command(alerting)
 main.add_command(alarms)
 main.add_command(tokens)
 main.add_command(serve)
+main.add_command(cleanse)
+main.add_command(fill_gaps_command)
+main.add_command(operations)
+main.add_command(undo)
 
 if __name__ == "__main__":
     main(prog_name="smati")
