@@ -59,9 +59,11 @@ class Heading:
 def _cell(f: Formatter, value: MonthValue | None, digits: int) -> dict[str, Any]:
     if value is None:
         return {"text": "", "note": "", "incomplete": False}
-    note = f.percent(value.completeness, 1) if value.incomplete else ""
-    text = f.number(value.value, digits) + (" *" if value.incomplete else "")
-    return {"text": text, "note": note, "incomplete": value.incomplete}
+    notes = [f.percent(value.completeness, 1)] if value.incomplete else []
+    if value.estimated > 0:
+        notes.append(f.t("estimated_share", share=f.percent(value.estimated, 1)))
+    text = f.number(value.value, digits) + (" *" if notes else "")
+    return {"text": text, "note": ", ".join(notes), "incomplete": value.incomplete}
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class MonthlyArray:
             "rows": rows,
             "average": self._average_row(f, years),
             "incomplete": any(v.incomplete for v in self.series.months.values()),
+            "estimated": any(v.estimated > 0 for v in self.series.months.values()),
         }
 
     def _year_row(self, f: Formatter, year: int) -> dict[str, Any]:

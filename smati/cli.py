@@ -13,6 +13,7 @@ from models.settings import Settings
 from services import BrokerChoice
 from smati.alarms_cli import alarms
 from smati.bench import bench
+from smati.cleansing_cli import cleanse, fill_gaps_command, operations, undo
 from smati.codecs_cli import codecs
 from smati.context import settings_of
 from smati.errors import OneLineErrors
@@ -270,6 +271,10 @@ main.add_command(report)
 main.add_command(alarms)
 main.add_command(tokens)
 main.add_command(serve)
+main.add_command(cleanse)
+main.add_command(fill_gaps_command)
+main.add_command(operations)
+main.add_command(undo)
 
 if __name__ == "__main__":
     main(prog_name="smati")
