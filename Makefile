@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system codecs demo test lint
+.PHONY: setup system codecs charts demo test lint
 
-setup: system $(VENV)/.installed codecs
+setup: system $(VENV)/.installed codecs charts
 
 system:
 	@services/install-system-packages.sh
@@ -21,6 +21,10 @@ $(VENV)/.installed: pyproject.toml
 # The makers' codecs from the npm registry (services/codecs/package.json), into the cache.
 codecs: $(VENV)/.installed
 	$(BIN)/python -m services.codec_packages
+
+# The review page's charting library (services/charts/package.json), into the cache.
+charts: $(VENV)/.installed
+	$(BIN)/python -m services.chart_packages
 
 demo: setup
 	$(BIN)/smati demo $(ARGS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
 
@@ -15,12 +16,12 @@ from services.waiting import wait_until
 
 
 @contextmanager
-def serving(database_url: str) -> Iterator[str]:
-    """The API on `database_url`, served until the block ends; yields its base URL."""
+def serving(database_url: str, chart_folder: Path | None = None) -> Iterator[str]:
+    """The API on `database_url` (and the review page, given the charting library's
+    folder), served until the block ends; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(
-        build_app(database_url), host="127.0.0.1", port=port, log_config=None, lifespan="on"
-    )
+    app = build_app(database_url, chart_folder=chart_folder)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="api-server", daemon=True)
     thread.start()

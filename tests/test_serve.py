@@ -14,6 +14,7 @@ from conditions import wait_for
 from test_cli_errors import one_line_error, smati
 
 from services import free_port
+from storage.migrate import migrations
 
 
 def health(port: int) -> int | None:
@@ -56,8 +57,6 @@ def test_a_taken_port_is_a_one_line_error(database: str) -> None:
 
 def test_a_database_not_migrated_is_a_one_line_error(empty_database: str) -> None:
     error = one_line_error(smati("--database-url", empty_database, "serve"))
-    assert error.endswith(
-        "lacks migrations 0001_initial, 0002_transmission, 0003_radio, "
-        "0004_registry_revision, 0005_worker_state, 0006_plausible_bounds, "
-        "0007_rollups, 0008_alarms, 0011_alarms_api: run `smati db migrate`"
-    )
+    every = ", ".join(migration.name for migration in migrations())  # all, as branches add some
+    assert every.startswith("0001_initial, 0002_transmission, 0003_radio, ")
+    assert error.endswith(f"lacks migrations {every}: run `smati db migrate`")
