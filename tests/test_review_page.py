@@ -17,13 +17,12 @@ from pathlib import Path
 import psycopg
 import pytest
 import report_fixture as fx
-from api_server import serving
+from api_server import ServedBuilding, serving_the_building
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from services.chart_packages import chart_assets
 from services.postgres import PostgresServer
 from storage.cleansing import read_signal
-from storage.tokens import create_token
 
 pytestmark = pytest.mark.integration
 
@@ -32,29 +31,24 @@ SCREENSHOTS = Path(__file__).parent.parent / ".cache" / "screenshots"
 
 @dataclass
 class Site:
-    url: str
-    database: str
-    analyst: str
-    """A token of tenant t1 (the building's), named analyst."""
-    stranger: str
-    """A token of tenant t2."""
+    served: ServedBuilding
     requested: list[str] = field(default_factory=list)
     """Every URL the browser asked for."""
 
+    @property
+    def url(self) -> str:
+        return self.served.url
+
     def signal(self, usage_id: str) -> tuple[tuple[object, ...], tuple[float, ...]]:
-        with psycopg.connect(self.database) as conn:
+        with psycopg.connect(self.served.database) as conn:
             found = read_signal(conn, fx.TENANT, usage_id)
         return found.times, found.values
 
 
 @pytest.fixture(scope="module")
 def site(postgres: PostgresServer) -> Iterator[Site]:
-    with fx.loaded_database(postgres.url) as database:
-        with psycopg.connect(database, autocommit=True) as conn:
-            _, analyst = create_token(conn, fx.TENANT, "analyst", "test")
-            _, stranger = create_token(conn, "t2", "stranger", "test")
-        with serving(database, chart_folder=chart_assets()) as url:
-            yield Site(url, database, analyst.text, stranger.text)
+    with serving_the_building(postgres.url, chart_assets()) as served:
+        yield Site(served)
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +92,7 @@ def shoot(page: Page, name: str) -> None:
 
 def test_an_analyst_reviews_applies_and_undoes_a_treatment(page: Page, site: Site) -> None:
     as_stored = site.signal("hotel.heat")
-    log_in(page, site, site.analyst)
+    log_in(page, site, site.served.analyst)
     choose(page, "hotel.heat", "negative-consumption")
 
     status = page.locator("#status")
@@ -134,7 +128,7 @@ def test_an_analyst_reviews_applies_and_undoes_a_treatment(page: Page, site: Sit
 
 def test_gap_filling_is_reviewed_applied_and_undone_the_same_way(page: Page, site: Site) -> None:
     as_stored = site.signal("hotel.elec")
-    log_in(page, site, site.analyst)
+    log_in(page, site, site.served.analyst)
     choose(page, "hotel.elec", "fill-gaps")
     page.locator("#parameters input[name=gap_periods]").fill("2")
     page.get_by_role("button", name="Review").click()
@@ -159,7 +153,7 @@ def test_gap_filling_is_reviewed_applied_and_undone_the_same_way(page: Page, sit
 def test_another_tenants_token_is_refused(page: Page, site: Site) -> None:
     log_in(page, site, "smati_unknown_" + "0" * 43)
     expect(page.locator("#login-error")).to_have_text("this token is refused: unknown or revoked")
-    log_in(page, site, site.stranger, person="Mallory")
+    log_in(page, site, site.served.stranger, person="Mallory")
     expect(page.locator("#usage option[value='other.elec']")).to_have_count(1)
     expect(page.locator("#usage option[value='hotel.heat']")).to_have_count(0)
     page.goto(site.url + "/review#usage=hotel.heat&treatment=negative-consumption")
@@ -173,10 +167,11 @@ def test_the_page_loads_only_its_own_files_and_keeps_tokens_out_of_urls(
 ) -> None:
     answer = page.request.get(site.url + "/review")
     assert "default-src 'self'" in answer.headers["content-security-policy"]
-    log_in(page, site, site.analyst)
+    log_in(page, site, site.served.analyst)
     choose(page, "hotel.heat", "iqr")
     expect(page.locator("#status")).to_contain_text("iqr on hotel.heat")
     foreign = [url for url in site.requested if not url.startswith(site.url)]
     assert foreign == []
-    assert not [url for url in site.requested if site.analyst in url or site.stranger in url]
+    tokens = (site.served.analyst, site.served.stranger)
+    assert not [url for url in site.requested if any(token in url for token in tokens)]
     assert any(url.endswith("/review/charts/uPlot.iife.min.js") for url in site.requested)
