@@ -12,6 +12,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -39,9 +40,11 @@ class Site:
     def url(self) -> str:
         return self.served.url
 
-    def signal(self, usage_id: str) -> tuple[tuple[object, ...], tuple[float, ...]]:
+    def signal(
+        self, usage_id: str, start: datetime | None = None
+    ) -> tuple[tuple[object, ...], tuple[float, ...]]:
         with psycopg.connect(self.served.database) as conn:
-            found = read_signal(conn, fx.TENANT, usage_id)
+            found = read_signal(conn, fx.TENANT, usage_id, start)
         return found.times, found.values
 
 
@@ -85,6 +88,10 @@ def choose(page: Page, usage: str, treatment: str) -> None:
     page.locator("#treatment").select_option(treatment)
 
 
+def review(page: Page) -> None:
+    page.get_by_role("button", name="Review", exact=True).click()
+
+
 def shoot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
@@ -126,12 +133,28 @@ def test_an_analyst_reviews_applies_and_undoes_a_treatment(page: Page, site: Sit
     assert site.signal("hotel.heat") == as_stored
 
 
+def test_a_period_in_the_buildings_days_bounds_the_review(page: Page, site: Site) -> None:
+    log_in(page, site, site.served.analyst)
+    choose(page, "hotel.heat", "negative-consumption")
+    expect(page.locator("#status")).to_contain_text("1 defect in 356 values")
+    page.locator("#from").fill("2026-04-17")  # the defect is at 01:00 that day in Paris
+    expect(page.locator("#apply")).to_have_text("Review the changed parameters first")
+    expect(page.locator("#apply")).to_be_disabled()
+    review(page)
+    after = site.signal("hotel.heat", datetime(2026, 4, 16, 22, tzinfo=UTC))
+    expect(page.locator("#status")).to_contain_text(f"1 defect in {len(after[0])} values")
+    page.locator("#from").fill("2026-04-18")
+    review(page)
+    after = site.signal("hotel.heat", datetime(2026, 4, 17, 22, tzinfo=UTC))
+    expect(page.locator("#status")).to_contain_text(f"0 defects in {len(after[0])} values")
+
+
 def test_gap_filling_is_reviewed_applied_and_undone_the_same_way(page: Page, site: Site) -> None:
     as_stored = site.signal("hotel.elec")
     log_in(page, site, site.served.analyst)
     choose(page, "hotel.elec", "fill-gaps")
     page.locator("#parameters input[name=gap_periods]").fill("2")
-    page.get_by_role("button", name="Review").click()
+    review(page)
 
     estimates = len(fx.GAP)
     found = f"fill-gaps on hotel.elec: {estimates} estimates"

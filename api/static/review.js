@@ -10,7 +10,7 @@ const AROUND = 36; // values shown on each side of the defect in focus
 const $ = (id) => document.getElementById(id);
 
 const state = {
-  usages: [], treatments: [], review: null, focus: 0, charts: [],
+  usages: [], treatments: [], review: null, focus: 0, charts: [], reviewsAsked: 0, listsAsked: 0,
   get token() { return sessionStorage.getItem("smati.token"); },
   get person() { return sessionStorage.getItem("smati.person"); },
 };
@@ -142,7 +142,22 @@ function request() {
   for (const input of $("parameters").querySelectorAll("input")) {
     if (input.value !== "") parameters[input.name] = Number(input.value);
   }
-  return { treatment: $("treatment").value, parameters };
+  const asked = { treatment: $("treatment").value, parameters };
+  const zone = usage() ? usage().timezone : "UTC";
+  if ($("from").value) asked.from = midnight($("from").value, zone);
+  if ($("to").value) asked.to = midnight($("to").value, zone);
+  return asked;
+}
+
+/** The start of a day ("2026-04-18") in the building's zone, as a time with its offset. */
+function midnight(day, zone) {
+  // Zones change their offset at night, after midnight: 00:00 UTC has midnight's offset
+  // east of Greenwich, and the evening before's (the same) west of it.
+  const near = new Date(`${day}T00:00:00Z`);
+  const name = new Intl.DateTimeFormat("en-GB", { timeZone: zone, timeZoneName: "longOffset" })
+    .formatToParts(near).find((part) => part.type === "timeZoneName").value;
+  const offset = name === "GMT" ? "+00:00" : name.slice(3);
+  return `${day}T00:00:00${offset}`;
 }
 
 function usagePath(suffix) {
@@ -156,11 +171,17 @@ async function runReview() {
   $("done").textContent = "";
   $("status").textContent = "Reviewing…";
   $("apply").disabled = true;
+  const asked = ++state.reviewsAsked;
+  const body = request(), path = usagePath("operations");
+  let review;
   try {
-    state.review = await api("POST", usagePath("review"), request());
+    review = await api("POST", usagePath("review"), body);
   } catch (error) {
-    return failed(error);
+    return asked === state.reviewsAsked ? failed(error) : undefined;
   }
+  if (asked !== state.reviewsAsked) return; // another choice was made meanwhile
+  state.review = review;
+  state.reviewed = { path, body }; // what Apply stores: what is shown, nothing edited since
   state.focus = 0;
   showReview();
 }
@@ -324,9 +345,19 @@ function focusDefect(n) {
   rows[n].scrollIntoView({ block: "nearest" });
   const defect = defects[n];
   const x = state.rows.x;
-  const i = state.rows.at.get(seconds(defect.ts));
+  const [first, last] = runAround(n);
   $("focus").textContent = `${n + 1} of ${defects.length}: ${when(seconds(defect.ts))} · ${defect.reason}`;
-  state.zoom.setScale("x", { min: x[Math.max(0, i - AROUND)], max: x[Math.min(x.length - 1, i + AROUND)] });
+  state.zoom.setScale("x", { min: x[Math.max(0, first - AROUND)], max: x[Math.min(x.length - 1, last + AROUND)] });
+}
+
+/** The positions on the time axis of the run of back-to-back defects holding the `n`th
+ * (a gap's estimates, say), so that the zoom shows the whole of it. */
+function runAround(n) {
+  const positions = state.review.defects.map((d) => state.rows.at.get(seconds(d.ts)));
+  let first = n, last = n;
+  while (first > 0 && positions[first - 1] === positions[first] - 1) first -= 1;
+  while (last < positions.length - 1 && positions[last + 1] === positions[last] + 1) last += 1;
+  return [positions[first], positions[last]];
 }
 
 // ---- applying, the operations, undoing
@@ -334,7 +365,8 @@ function focusDefect(n) {
 async function apply() {
   $("apply").disabled = true;
   try {
-    const done = await api("POST", `${usagePath("operations")}?by=${encodeURIComponent(state.person)}`, request());
+    const { path, body } = state.reviewed;
+    const done = await api("POST", `${path}?by=${encodeURIComponent(state.person)}`, body);
     $("done").textContent = `Applied as operation ${done.id}: ${plural(done.corrections, "correction")} by ${done.applied_by}`;
   } catch (error) {
     return failed(error);
@@ -350,12 +382,14 @@ async function refresh() {
 }
 
 async function listOperations() {
+  const asked = ++state.listsAsked;
   let operations;
   try {
     operations = (await api("GET", usagePath("operations"))).operations;
   } catch (error) {
-    return failed(error);
+    return asked === state.listsAsked ? failed(error) : undefined;
   }
+  if (asked !== state.listsAsked) return;
   const latest = operations.find((o) => o.undone_at === null);
   const zone = usage() ? usage().timezone : "UTC";
   $("no-operations").hidden = operations.length > 0;
@@ -398,6 +432,11 @@ document.addEventListener("DOMContentLoaded", () => {
   $("usage").addEventListener("change", chooseUsage);
   $("treatment").addEventListener("change", () => { chooseTreatment(); runReview(); });
   $("choice").addEventListener("submit", (event) => { event.preventDefault(); runReview(); });
+  $("choice").addEventListener("input", (event) => {
+    if (event.target.tagName !== "INPUT") return;
+    $("apply").disabled = true;
+    $("apply").textContent = "Review the changed parameters first";
+  });
   $("apply").addEventListener("click", apply);
   $("previous").addEventListener("click", () => focusDefect(state.focus - 1));
   $("next").addEventListener("click", () => focusDefect(state.focus + 1));
