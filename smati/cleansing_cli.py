@@ -72,8 +72,10 @@ def _parsed(params: Sequence[str]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class _Request:
-    usage_id: str
+    """What `cleanse` and `fill-gaps` are asked: their shared options, and the treatment."""
+
     treatment: str
+    usage: str
     params: tuple[str, ...]
     start: datetime | None
     end: datetime | None
@@ -91,7 +93,7 @@ def _review(ctx: click.Context, request: _Request) -> None:
     given = _parsed(request.params)
     with migrated_database(settings_of(ctx)) as conn:
         proposal = propose(
-            conn, request.usage_id, request.treatment, given, start=request.start, end=request.end
+            conn, request.usage, request.treatment, given, start=request.start, end=request.end
         )
         _print(proposal)
         usage, name = proposal.usage, proposal.treatment
@@ -160,43 +162,24 @@ def _treatments_help() -> str:
 )
 @_options
 @click.pass_context
-def cleanse(
-    ctx: click.Context,
-    treatment: str,
-    usage: str,
-    start: datetime | None,
-    end: datetime | None,
-    params: tuple[str, ...],
-    png: Path | None,
-    apply: bool,
-    by: str,
-) -> None:
+def cleanse(ctx: click.Context, /, treatment: str, **options: Any) -> None:
     """Find a usage's defects with a treatment and their corrections: a dry run that
     prints them and draws the three rows (as stored, defects in red, corrected) as PNG;
     --apply stores the corrections beside the readings (never over them)."""
-    _review(ctx, _Request(usage, treatment, params, start, end, png, apply, by))
+    _review(ctx, _Request(treatment, **options))
 
 
 @click.command("fill-gaps")
 @_options
 @click.pass_context
-def fill_gaps_command(
-    ctx: click.Context,
-    usage: str,
-    start: datetime | None,
-    end: datetime | None,
-    params: tuple[str, ...],
-    png: Path | None,
-    apply: bool,
-    by: str,
-) -> None:
+def fill_gaps_command(ctx: click.Context, /, **options: Any) -> None:
     """Estimate a usage's missing values, marked as estimates: an index interpolated
     along its usual hour-and-weekday profile, a consumption by that profile, an instant
     value linearly (gaps up to max_hours). Parameters: gap_periods=2.5 (a silence longer
     than this many periods is a gap), max_hours=6. A dry run unless --apply."""
     from storage.cleansing import FILL_GAPS
 
-    _review(ctx, _Request(usage, FILL_GAPS, params, start, end, png, apply, by))
+    _review(ctx, _Request(FILL_GAPS, **options))
 
 
 @click.group()

@@ -247,3 +247,29 @@ def test_operations_are_scoped_to_their_tenant(url: str, conn: psycopg.Connectio
     assert list_operations(conn, "hotel.heat", tenant_id="t2") == []
     assert read_signal(conn, "t2", "hotel.heat").values == ()
     assert undo_operation(conn, operation.id, "carol", tenant_id=fx.TENANT).undone_by == "carol"
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("cleanse", "--usage", "nowhere", "--treatment", "mad"), "no usage 'nowhere'"),
+        (
+            ("cleanse", "--usage", "hotel.elec", "--treatment", "iqr"),
+            "treatment iqr applies to usages of type consumption, instant; hotel.elec is index",
+        ),
+        (
+            ("cleanse", "--usage", "hotel.heat", "--treatment", "hampel", "-p", "window"),
+            "parameter 'window' is not NAME=VALUE",
+        ),
+        (
+            ("fill-gaps", "--usage", "hotel.heat", "-p", "gap_periods=1"),
+            "fill-gaps: gap_periods: Input should be greater than 1",
+        ),
+        (("undo", "op-nothing"), "no operation 'op-nothing'"),
+    ],
+)
+def test_expected_failures_are_one_line(
+    url: str, tmp_path: Path, args: tuple[str, ...], error: str
+) -> None:
+    result = smati(url, *args, *(["--png", str(tmp_path / "x.png")] if args[0] != "undo" else []))
+    assert (result.exit_code, result.output) == (1, f"Error: {error}\n")

@@ -141,6 +141,7 @@ BEGIN
         CREATE FUNCTION refresh_usage_daily_corrected() RETURNS integer LANGUAGE plpgsql AS $f$
         DECLARE
             touched integer;
+            usage record;
         BEGIN
             PERFORM pg_advisory_xact_lock(hashtext('refresh_usage_daily_corrected'));
             CREATE TEMPORARY TABLE corrected_days ON COMMIT DROP AS
@@ -165,13 +166,14 @@ BEGIN
             JOIN usage_daily d
               ON d.usage_id = r.usage_id AND d.day BETWEEN r.first_day AND r.last_day
             WHERE NOT r.corrected;
-            INSERT INTO usage_daily_corrected
-            SELECT k.* FROM corrected_days r
-            JOIN LATERAL (
+            -- One usage at a time: its id a plain parameter, the planner reads its
+            -- readings and corrections through their keys (a lateral join read them all).
+            FOR usage IN SELECT * FROM corrected_days WHERE corrected LOOP
+                INSERT INTO usage_daily_corrected
                 SELECT * FROM corrected_daily k
-                WHERE k.usage_id = r.usage_id AND k.day BETWEEN r.first_day AND r.last_day
-            ) k ON true
-            WHERE r.corrected;
+                WHERE k.usage_id = usage.usage_id
+                  AND k.day BETWEEN usage.first_day AND usage.last_day;
+            END LOOP;
             SELECT count(*) INTO touched FROM corrected_days;
             DROP TABLE corrected_days;
             RETURN touched;
