@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from services.chart_packages import chart_assets
 from services.postgres import PostgresServer
 from storage.cleansing import read_signal
+from storage.tokens import create_token, revoke_token
 
 pytestmark = pytest.mark.integration
 
@@ -115,6 +116,8 @@ def test_an_analyst_reviews_applies_and_undoes_a_treatment(page: Page, site: Sit
     legend = page.locator("#chart-defects .u-legend .u-series", has_text="defect")
     expect(legend.locator(".u-value")).to_have_text("-4")
     shoot(page, "review-negative-consumption")
+    page.set_viewport_size({"width": 900, "height": 1300})  # the charts follow the window
+    page.wait_for_function("document.querySelector('#chart-stored canvas').clientWidth < 900")
 
     apply = re.compile(r"^Apply negative-consumption: 1 correction, as Alice")
     page.get_by_role("button", name=apply).click()
@@ -183,6 +186,22 @@ def test_another_tenants_token_is_refused(page: Page, site: Site) -> None:
     page.reload()
     expect(page.locator("#error")).to_have_text("no usage 'hotel.heat' of tenant t2")
     expect(page.locator("#rows")).to_be_hidden()
+
+
+def test_a_token_revoked_while_logged_in_sends_the_person_back_to_log_in(
+    page: Page, site: Site
+) -> None:
+    with psycopg.connect(site.served.database, autocommit=True) as conn:
+        stored, token = create_token(conn, fx.TENANT, "temporary", "test")
+    log_in(page, site, token.text)
+    choose(page, "hotel.heat", "negative-consumption")
+    expect(page.locator("#status")).to_contain_text("1 defect in 356 values")
+    with psycopg.connect(site.served.database, autocommit=True) as conn:
+        revoke_token(conn, stored.id)
+    review(page)
+    expect(page.locator("#login-error")).to_have_text("this token is refused: unknown or revoked")
+    expect(page.locator("#review")).to_be_hidden()
+    assert page.evaluate("sessionStorage.getItem('smati.token')") is None
 
 
 def test_the_page_loads_only_its_own_files_and_keeps_tokens_out_of_urls(

@@ -441,5 +441,8 @@ document.addEventListener("DOMContentLoaded", () => {
   $("previous").addEventListener("click", () => focusDefect(state.focus - 1));
   $("next").addEventListener("click", () => focusDefect(state.focus + 1));
   $("person").value = state.person || "";
+  window.addEventListener("resize", () => state.charts.forEach((chart) => chart.setSize({
+    width: Math.max(chart.root.parentElement.clientWidth, 320), height: chart.height,
+  })));
   start();
 });
