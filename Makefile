@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system codecs charts demo test lint
+.PHONY: setup system codecs charts alertmanager demo test lint
 
-setup: system $(VENV)/.installed codecs charts
+setup: system $(VENV)/.installed codecs charts alertmanager
 
 system:
 	@services/install-system-packages.sh
@@ -25,6 +25,11 @@ codecs: $(VENV)/.installed
 # The review page's charting library (services/charts/package.json), into the cache.
 charts: $(VENV)/.installed
 	$(BIN)/python -m services.chart_packages
+
+# Alertmanager, built once with Go into the cache folder (2 to 3 min the first time): here
+# rather than inside the first test that needs it, whose timeout it could use up.
+alertmanager: $(VENV)/.installed
+	@$(BIN)/python -c 'from services.alertmanager import ensure_alertmanager as e; e()'
 
 demo: setup
 	$(BIN)/smati demo $(ARGS)

@@ -12,6 +12,7 @@ import click
 from models.settings import Settings
 from services import BrokerChoice
 from smati.alarms_cli import alarms
+from smati.alerting_cli import alerting
 from smati.bench import bench
 from smati.cleansing_cli import cleanse, fill_gaps_command, operations, undo
 from smati.codecs_cli import codecs
@@ -268,6 +269,7 @@ main.add_command(readings)
 main.add_command(services)
 main.add_command(mqtt)
 main.add_command(report)
+main.add_command(alerting)
 main.add_command(alarms)
 main.add_command(tokens)
 main.add_command(serve)

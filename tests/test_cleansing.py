@@ -228,7 +228,8 @@ def test_filled_gap_is_monotonic_meets_both_sides_and_the_report_shows_its_share
 
     filled = april(conn, "Electricity").months[APRIL.start]
     assert (filled.value, filled.completeness, filled.estimated) == (1200, 1.0, 9 / 120)
-    cells = MonthlyArray(april(conn, "Electricity")).context(EN)["rows"][0]["cells"]
+    context = MonthlyArray([april(conn, "Electricity")]).context(EN)
+    cells = context["groups"][0]["rows"][0]["cells"]
     assert (cells[3]["text"], cells[3]["note"]) == ("1,200 *", "estimated 7.5%")
 
     assert smati(url, "undo", operation).exit_code == 0
