@@ -164,6 +164,9 @@ def test_gap_filling_is_reviewed_applied_and_undone_the_same_way(page: Page, sit
     expect(page.locator("#status")).to_contain_text(found)
     expect(page.locator("#defects tbody tr")).to_have_count(estimates)
     expect(page.locator("#defects tbody tr").first).to_contain_text("(estimated)")
+    page.locator("#defects tbody tr").nth(4).click()
+    expect(page.locator("#focus")).to_contain_text(f"5 of {estimates}:")
+    expect(page.locator("#previous")).to_be_enabled()
     shoot(page, "review-fill-gaps")
 
     page.get_by_role("button", name=re.compile(r"^Apply fill-gaps")).click()

@@ -325,7 +325,9 @@ function listDefects() {
     for (const text of [when(seconds(defect.ts)), number(defect.original), corrected, defect.reason]) {
       row.append(Object.assign(document.createElement("td"), { textContent: text }));
     }
+    row.tabIndex = 0;
     row.addEventListener("click", () => focusDefect(n));
+    row.addEventListener("keydown", (event) => { if (event.key === "Enter") focusDefect(n); });
     return row;
   }));
 }
