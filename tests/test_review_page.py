@@ -152,6 +152,20 @@ def test_a_period_in_the_buildings_days_bounds_the_review(page: Page, site: Site
     expect(page.locator("#status")).to_contain_text(f"0 defects in {len(after[0])} values")
 
 
+def test_a_treatment_that_cannot_run_says_why_in_one_line(page: Page, site: Site) -> None:
+    log_in(page, site, site.served.analyst)
+    choose(page, "hotel.heat", "thresholds")  # hotel.heat has no registered min or max
+    expect(page.locator("#error")).to_have_text(
+        "hotel.heat has no registered min or max: give -p min=... and/or -p max=..."
+    )
+    expect(page.locator("#rows")).to_be_hidden()
+    expect(page.locator("#history")).to_be_visible()
+    page.locator("#parameters input[name=max]").fill("3.5")
+    review(page)
+    expect(page.locator("#status")).to_contain_text("thresholds on hotel.heat: 0 defects")
+    expect(page.locator("#error")).to_be_empty()
+
+
 def test_gap_filling_is_reviewed_applied_and_undone_the_same_way(page: Page, site: Site) -> None:
     as_stored = site.signal("hotel.elec")
     log_in(page, site, site.served.analyst)
@@ -189,6 +203,8 @@ def test_another_tenants_token_is_refused(page: Page, site: Site) -> None:
     page.reload()
     expect(page.locator("#error")).to_have_text("no usage 'hotel.heat' of tenant t2")
     expect(page.locator("#rows")).to_be_hidden()
+    expect(page.locator("#history")).to_be_hidden()
+    shoot(page, "review-another-tenant")
 
 
 def test_a_token_revoked_while_logged_in_sends_the_person_back_to_log_in(
@@ -204,6 +220,7 @@ def test_a_token_revoked_while_logged_in_sends_the_person_back_to_log_in(
     review(page)
     expect(page.locator("#login-error")).to_have_text("this token is refused: unknown or revoked")
     expect(page.locator("#review")).to_be_hidden()
+    shoot(page, "review-revoked")
     assert page.evaluate("sessionStorage.getItem('smati.token')") is None
 
 

@@ -177,7 +177,7 @@ async function runReview() {
   try {
     review = await api("POST", usagePath("review"), body);
   } catch (error) {
-    return asked === state.reviewsAsked ? failed(error) : undefined;
+    return asked === state.reviewsAsked ? failed(error, "rows") : undefined;
   }
   if (asked !== state.reviewsAsked) return; // another choice was made meanwhile
   state.review = review;
@@ -186,10 +186,12 @@ async function runReview() {
   showReview();
 }
 
-function failed(error) {
+/** Say why in one line; a refused token logs out; `part` ("rows", "history") was not
+ * obtained, so it is hidden rather than left showing another usage's. */
+function failed(error, part = null) {
   if (error instanceof Refused) return logOut(error.message);
-  state.review = null;
-  $("rows").hidden = true;
+  if (part === "rows") state.review = null;
+  if (part) $(part).hidden = true;
   $("status").textContent = "";
   $("error").textContent = error.message;
 }
@@ -389,9 +391,10 @@ async function listOperations() {
   try {
     operations = (await api("GET", usagePath("operations"))).operations;
   } catch (error) {
-    return asked === state.listsAsked ? failed(error) : undefined;
+    return asked === state.listsAsked ? failed(error, "history") : undefined;
   }
   if (asked !== state.listsAsked) return;
+  $("history").hidden = false;
   const latest = operations.find((o) => o.undone_at === null);
   const zone = usage() ? usage().timezone : "UTC";
   $("no-operations").hidden = operations.length > 0;
