@@ -49,7 +49,8 @@ class DeviceIndex:
     """The registry as the decoder needs it: device id -> device and its channels' usages.
 
     A device is also found by the id of its transceiver (a LoRaWAN DevEUI, a Sigfox id;
-    compared in upper case), which is how LoRaWAN and Sigfox networks name it.
+    compared in upper case), which is how LoRaWAN and Sigfox networks name it, and a network
+    server's message by what that server calls the device (`find_on_network`).
     """
 
     devices: dict[str, DeviceEntry]
@@ -61,6 +62,8 @@ class DeviceIndex:
     """Which tenant each network server's application is bound to."""
     codecs: dict[str, JsCodec] = field(default_factory=dict)
     """The registry's JavaScript codecs, by the device model naming them."""
+    by_network_id: dict[str, str] = field(default_factory=dict)
+    """Device id by its id on its network server (`network_id`, in upper case)."""
 
     @classmethod
     def of(cls, registry: Registry) -> DeviceIndex:
@@ -78,6 +81,11 @@ class DeviceIndex:
             usages,
             Bindings.of(registry.bindings),
             {codec.id: codec for codec in registry.codecs},
+            {
+                device.network_id.upper(): device.id
+                for device in registry.devices
+                if device.network_id is not None
+            },
         )
 
     def find(self, *names: str | None) -> DeviceEntry | None:
@@ -91,6 +99,30 @@ class DeviceIndex:
             if entry is not None:
                 return entry
         return None
+
+    def find_on_network(self, dev_eui: str | None, network_name: str) -> DeviceEntry | None:
+        """The device a network server's message names: by its DevEUI, unique worldwide,
+        when the registry knows it; else by the server's name for it, the device's
+        `network_id`, or for a device without one, its id or its transceiver's. A registry
+        id is never taken for a device known on its server by another name: a TTS device
+        that happens to be called like another registered device is not that device."""
+        device_id = self.by_radio_id.get((dev_eui or "").upper())
+        name = network_name.upper()
+        device_id = device_id or self.by_network_id.get(name) or self.by_radio_id.get(name)
+        plain = self.devices.get(network_name)
+        if device_id is None and plain is not None and plain[0].network_id is None:
+            device_id = network_name
+        entry = self.devices.get(device_id) if device_id is not None else None
+        if entry is None or not _other_radio(entry[0], dev_eui):
+            return entry
+        return None
+
+
+def _other_radio(device: Device, dev_eui: str | None) -> bool:
+    """Whether the message's DevEUI is not the device's transceiver's."""
+    if dev_eui is None or device.transceiver is None:
+        return False
+    return device.transceiver.upper() != dev_eui.upper()
 
 
 @dataclass
