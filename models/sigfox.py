@@ -39,7 +39,7 @@ class SigfoxCallback(BaseModel):
     device: str = Field(pattern=r"^[0-9A-Fa-f]{1,8}$")
     deviceTypeId: str | None = Field(default=None, min_length=1)
     time: int = Field(ge=0, lt=1 << 40)
-    data: bytes = b""
+    data: bytes  # required: a callback without it is a service callback (status, location)
     seqNumber: int | None = Field(default=None, ge=0, lt=SEQUENCE_MODULUS)
     station: str | None = None
     rssi: float | None = None

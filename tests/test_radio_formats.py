@@ -21,8 +21,9 @@ from radio_messages import (
 )
 
 from models.dead_letter import RejectCode
+from models.lorawan import TTS_OTHER_MESSAGES
 from models.network_servers import FRAME_PARSERS
-from models.radio import FrameFormatError, RadioFrame, Reception
+from models.radio import FrameFormatError, NotAnUplink, RadioFrame, Reception
 from models.uplink import RawUplink
 from models.validation import Decoded, DeviceIndex, decode_uplink
 
@@ -145,6 +146,11 @@ def test_a_form_encoded_sigfox_callback_is_the_same_frame() -> None:
             "12 at most",
         ),
         ("sigfox", json.dumps({"time": 1, "data": "00"}).encode(), "device"),
+        (  # a service (status) callback pointed at the data callbacks' URL: no `data`
+            "sigfox",
+            b"device=1A2B3C&time=1700000000&temp=215&batt=3.1&seqNumber=4",
+            "data: Field required",
+        ),
         ("sigfox", b"device=1A2B3C&time=1&data=zz", "hexadecimal"),
         ("sigfox", b"device=1A2B3C&&time", "bad query field"),
         ("sigfox", "device=1A2B3C&data=é".encode(), "not ASCII"),
@@ -153,6 +159,18 @@ def test_a_form_encoded_sigfox_callback_is_the_same_frame() -> None:
 def test_malformed_messages_say_what_is_wrong(source: str, raw: bytes, message: str) -> None:
     with pytest.raises(FrameFormatError, match=message):
         FRAME_PARSERS[source](raw, NOW)
+
+
+def test_a_tts_message_of_another_kind_is_not_an_uplink_and_no_malformed_one() -> None:
+    ids = {"device_id": "dev1", "application_ids": {"application_id": "app1"}}
+    for kind in TTS_OTHER_MESSAGES:
+        message = {"end_device_ids": ids, "received_at": AT.isoformat(), kind: {"f_port": 1}}
+        with pytest.raises(NotAnUplink, match=f"a The Things Stack {kind} message"):
+            FRAME_PARSERS["tts"](json.dumps(message).encode(), NOW)
+    unknown = {"end_device_ids": ids, "received_at": AT.isoformat(), "uplink": {}}
+    with pytest.raises(FrameFormatError, match="uplink_message") as refused:
+        FRAME_PARSERS["tts"](json.dumps(unknown).encode(), NOW)
+    assert not isinstance(refused.value, NotAnUplink)
 
 
 @pytest.mark.parametrize("source", sorted(FRAME_PARSERS))
