@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from models.bindings import Bindings
 from models.codecs import (
@@ -221,7 +221,7 @@ def _locate(
     )
     located = _Located(uplink, origin, decoded, channels, given, index.codecs.get(device.model))
     if frame is not None and frame.decoded is not None and uplink.source in trusted:
-        located.values = _server_decoded(frame)
+        located.values = _server_decoded(frame, located.js_codec)
     elif located.js_codec is None:
         try:
             located.values = codec_for(device.model)(given.payload, given.received_at, given.f_port)
@@ -241,16 +241,16 @@ def _decode_javascript(located: list[_Located], engine: JsEngine) -> None:
         assert codec is not None
         outputs = outputs_or_errors(engine, codec, [item.given for item in items])
         for item, output in zip(items, outputs, strict=True):
-            item.values = _values(codec, item.given, output)
+            item.values = _values(codec, item.given.received_at, output)
 
 
 def _values(
-    codec: JsCodec, given: CodecInput, output: Output | DecodeError
+    codec: JsCodec, ts: datetime, output: Output | DecodeError
 ) -> list[ChannelValue] | DecodeError:
     if isinstance(output, DecodeError):
         return output
     try:
-        return channel_values(codec, output, given.received_at)
+        return channel_values(codec, output, ts)
     except DecodeError as error:
         return error
 
@@ -299,9 +299,15 @@ def _refused(decoded: Decoded, code: RejectCode, reason: str) -> Decoded:
     return decoded
 
 
-def _server_decoded(frame: RadioFrame) -> list[ChannelValue]:
-    """The numbers of the network server's decoded payload; its other fields are ignored."""
+def _server_decoded(
+    frame: RadioFrame, js_codec: JsCodec | None
+) -> list[ChannelValue] | DecodeError:
+    """The network server's decoded payload: the output of a `decodeUplink` codec like the
+    device's codec entry, whose channel paths and units read it; for a native codec, its
+    numbers, named by their keys (other fields are ignored)."""
     assert frame.decoded is not None
+    if js_codec is not None:
+        return _values(js_codec, frame.time, {"data": frame.decoded})
     return [
         ChannelValue(channel, frame.time, float(value), None)
         for channel, value in frame.decoded.items()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -24,6 +25,8 @@ from models.dead_letter import RejectCode
 from models.lorawan import TTS_OTHER_MESSAGES
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError, NotAnUplink, RadioFrame, Reception
+from models.reading import QualityFlag
+from models.registry_file import parse_registry
 from models.uplink import RawUplink
 from models.validation import Decoded, DeviceIndex, decode_uplink
 
@@ -214,6 +217,21 @@ def test_server_decoded_payload_used_only_from_a_trusted_source() -> None:
     trusted = decode_uplink(message, "o", INDEX, trusted_sources=frozenset({"chirpstack"}))
     assert readings(trusted) == {"hq.electricity-pulses": 300}
     assert readings(decode_uplink(message, "o", INDEX)) == {"hq.electricity-pulses": 256}
+
+
+def test_a_trusted_server_s_decoding_is_read_by_the_device_s_codec_entry_paths() -> None:
+    """The server ran the maker's `decodeUplink` too: its output is read as SMATI's would
+    be, by the entry's channel paths and units (Adeunis TIC: `BASE.value`, in Wh)."""
+    building = Path(__file__).parent / "building" / "site.yaml"
+    index = DeviceIndex.of(parse_registry(building.read_text(), str(building)))
+    decoded_payload = {"type": "0x49 TIC data", "ADCO": "021728031819", "BASE": {"value": 4660}}
+    raw = tts_uplink("eui-0018b2200000a102", "0018B2200000A102", b"", f_port=1, f_cnt=3, at=AT,
+                     decoded=decoded_payload, application="hq-sensors")  # fmt: skip
+    topic = "v3/hq-sensors@acme-corp/devices/eui-0018b2200000a102/up"
+    message = uplink("tts", "eui-0018b2200000a102", raw, topic=topic)
+    trusted = decode_uplink(message, "o", index, trusted_sources=frozenset({"tts"}))
+    assert readings(trusted) == {"hq.electricity": 4.66}
+    assert trusted.readings[0].flags == (QualityFlag.CONVERTED_UNIT,)
 
 
 @pytest.mark.parametrize(
