@@ -185,7 +185,7 @@ class MqttConnector:
             try:
                 frame = self._parse_frame(bytes(message.payload), received_at)
             except NotAnUplink as other:
-                log.debug("ignored MQTT topic %s: %s", message.topic, other)
+                log.info("ignored MQTT topic %s: %s", message.topic, other)
                 self.client.ack(message.mid, message.qos)
                 return
             except FrameFormatError as error:

@@ -137,7 +137,7 @@ class WebhookConnector:
             try:
                 frame = FRAME_PARSERS[source](body, received_at)
             except NotAnUplink as other:
-                log.debug("ignored %s: %s", origin, other)
+                log.info("ignored %s: %s", origin, other)
                 return web.json_response({"accepted": False, "ignored": str(other)})
             except FrameFormatError as error:
                 return await self._refuse(RejectCode.MALFORMED_PAYLOAD, str(error), origin, body)

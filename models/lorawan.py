@@ -68,6 +68,8 @@ class TtsUplink(BaseModel):
     end_device_ids: _TtsEndDeviceIds
     received_at: AwareDatetime
     uplink_message: _TtsUplinkMessage
+    simulated: bool = False
+    """An uplink made up in the TTS console ("Simulate uplink"), not heard from the device."""
 
 
 TTS_OTHER_MESSAGES = (
@@ -97,6 +99,8 @@ def parse_tts(raw: bytes, _: datetime) -> RadioFrame:
         _raise_if_other_message(raw)
         raise describe("a The Things Stack uplink message", error) from None
     uplink, ids = message.uplink_message, message.end_device_ids
+    if message.simulated:  # no reading of the building, no frame counter of the device
+        raise NotAnUplink(f"a simulated uplink of device {ids.device_id!r} (TTS console)")
     return RadioFrame(
         network_id=ids.device_id,
         dev_eui=_eui(ids.dev_eui),

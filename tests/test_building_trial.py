@@ -114,6 +114,16 @@ def the_other_events(radio: Radio) -> None:
     answer = post(f"{radio.webhooks}/tts/acme", json.dumps(join).encode(), SECRETS["acme"])
     assert answer == (200, {"accepted": False, "ignored": "a The Things Stack join_accept "
                                                          "message, not an uplink"})  # fmt: skip
+    # "Simulate uplink" in the TTS console, by the webhook and by MQTT: not the device's.
+    earlier = NOW - timedelta(minutes=5)
+    simulated = json.loads(tts_uplink("lht65-cold-room", None, LHT65, f_port=2, f_cnt=1,
+                                      at=earlier, application=TTS_APP))  # fmt: skip
+    simulated["simulated"] = True
+    body = json.dumps(simulated).encode()
+    radio.publish(tts_topic("lht65-cold-room"), body)
+    answer = post(f"{radio.webhooks}/tts/acme", body, SECRETS["acme"])
+    ignored = "a simulated uplink of device 'lht65-cold-room' (TTS console)"
+    assert answer == (200, {"accepted": False, "ignored": ignored})
 
 
 def test_every_device_of_the_building_stores_its_maker_s_values(

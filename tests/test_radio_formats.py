@@ -164,12 +164,16 @@ def test_malformed_messages_say_what_is_wrong(source: str, raw: bytes, message: 
         FRAME_PARSERS[source](raw, NOW)
 
 
-def test_a_tts_message_of_another_kind_is_not_an_uplink_and_no_malformed_one() -> None:
+def test_tts_messages_of_another_kind_or_simulated_are_not_uplinks_nor_malformed() -> None:
     ids = {"device_id": "dev1", "application_ids": {"application_id": "app1"}}
     for kind in TTS_OTHER_MESSAGES:
         message = {"end_device_ids": ids, "received_at": AT.isoformat(), kind: {"f_port": 1}}
         with pytest.raises(NotAnUplink, match=f"a The Things Stack {kind} message"):
             FRAME_PARSERS["tts"](json.dumps(message).encode(), NOW)
+    simulated = json.loads(tts_uplink("dev1", None, ELSYS, f_port=5, f_cnt=0, at=AT))
+    simulated["simulated"] = True  # "Simulate uplink" in the TTS console: not the device's
+    with pytest.raises(NotAnUplink, match="a simulated uplink of device 'dev1'"):
+        FRAME_PARSERS["tts"](json.dumps(simulated).encode(), NOW)
     unknown = {"end_device_ids": ids, "received_at": AT.isoformat(), "uplink": {}}
     with pytest.raises(FrameFormatError, match="uplink_message") as refused:
         FRAME_PARSERS["tts"](json.dumps(unknown).encode(), NOW)
