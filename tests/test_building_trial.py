@@ -119,9 +119,9 @@ def the_other_events(radio: Radio) -> None:
     simulated = json.loads(tts_uplink("lht65-cold-room", None, LHT65, f_port=2, f_cnt=1,
                                       at=earlier, application=TTS_APP))  # fmt: skip
     simulated["simulated"] = True
-    body = json.dumps(simulated).encode()
-    radio.publish(tts_topic("lht65-cold-room"), body)
-    answer = post(f"{radio.webhooks}/tts/acme", body, SECRETS["acme"])
+    simulated_body = json.dumps(simulated).encode()
+    radio.publish(tts_topic("lht65-cold-room"), simulated_body)
+    answer = post(f"{radio.webhooks}/tts/acme", simulated_body, SECRETS["acme"])
     ignored = "a simulated uplink of device 'lht65-cold-room' (TTS console)"
     assert answer == (200, {"accepted": False, "ignored": ignored})
 
