@@ -197,6 +197,9 @@ def test_every_device_of_the_building_stores_its_maker_s_values(
     gateways = rows(database, "SELECT device_id, gateways FROM radio_frames WHERE device_id = "
                               "'basement-temperature'")  # fmt: skip
     assert [sorted(g["gateway_id"] for g in found) for _, found in gateways] == [["0A2F", "1D44"]]
+    # The cold room's frame, heard by MQTT and by the webhook, is one radio frame.
+    frames = "SELECT f_cnt FROM radio_frames WHERE device_id = 'cold-room'"
+    assert rows(database, frames) == [(3,)]
     for process in [radio.worker, *radio.connectors]:
         process.raise_if_dead()
 
