@@ -6,6 +6,7 @@ import contextlib
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import given
@@ -99,6 +100,17 @@ def test_sigfox_callback_with_numbers_as_text() -> None:
     assert frame.time == AT.replace(microsecond=0)
     assert frame.receptions == (Reception(gateway_id="1D44", rssi=-123.0, snr=18.86),)
     assert frame.application == SIGFOX_TYPE
+
+
+def test_sigfox_metadata_the_backend_has_not_is_none_not_malformed() -> None:
+    """The backend writes `null` for an RSSI it has not, quoted where the template quotes."""
+    variables = {"device": "1A2B3C", "time": "1700000000", "data": "0100e2", "seqNumber": "7"}
+    no_metadata = {"station": "null", "rssi": "null", "snr": "null"}
+    form = urlencode(variables | no_metadata).encode()
+    frame = FRAME_PARSERS["sigfox"](form, NOW)
+    assert (frame.receptions, frame.f_cnt, frame.payload) == ((), 7, b"\x01\x00\xe2")
+    quoted = json.dumps(variables | {"station": "1D44", "rssi": "null", "snr": ""}).encode()
+    assert FRAME_PARSERS["sigfox"](quoted, NOW).receptions == (Reception(gateway_id="1D44"),)
 
 
 def test_a_form_encoded_sigfox_callback_is_the_same_frame() -> None:
