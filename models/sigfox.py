@@ -45,11 +45,12 @@ class SigfoxCallback(BaseModel):
     rssi: float | None = None
     snr: float | None = None
 
-    @field_validator("station", "rssi", "snr", mode="before")
+    @field_validator("seqNumber", "station", "rssi", "snr", mode="before")
     @classmethod
     def _no_metadata(cls, value: object) -> object:
-        """Network metadata the backend has not (no NETWORK METADATA contract option, or no
-        value for this frame) comes as `null`, quoted in a template or a form: none."""
+        """What the backend has not (network metadata without the NETWORK METADATA contract
+        option, a sequence number "if available") comes as `null`, quoted in a template or
+        a form: none."""
         return None if value in ("", "null") else value
 
     @field_validator("data", mode="before")

@@ -111,6 +111,8 @@ def test_sigfox_metadata_the_backend_has_not_is_none_not_malformed() -> None:
     assert (frame.receptions, frame.f_cnt, frame.payload) == ((), 7, b"\x01\x00\xe2")
     quoted = json.dumps(variables | {"station": "1D44", "rssi": "null", "snr": ""}).encode()
     assert FRAME_PARSERS["sigfox"](quoted, NOW).receptions == (Reception(gateway_id="1D44"),)
+    without_sequence = urlencode(variables | {"seqNumber": "null"}).encode()
+    assert FRAME_PARSERS["sigfox"](without_sequence, NOW).f_cnt is None
 
 
 def test_a_form_encoded_sigfox_callback_is_the_same_frame() -> None:
