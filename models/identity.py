@@ -38,7 +38,7 @@ def identify(
     binding = _binding(NetworkServer(uplink.source), frame, network_tenant, caller, index)
     if isinstance(binding, Rejection):
         return binding
-    found = index.find_on_network(frame.dev_eui, frame.network_id)
+    found = index.find_on_network(frame.dev_eui, frame.network_id, binding.id)
     return _owned(found, uplink.device_id, binding.tenant)
 
 

@@ -62,8 +62,9 @@ class DeviceIndex:
     """Which tenant each network server's application is bound to."""
     codecs: dict[str, JsCodec] = field(default_factory=dict)
     """The registry's JavaScript codecs, by the device model naming them."""
-    by_network_id: dict[str, str] = field(default_factory=dict)
-    """Device id by its id on its network server (`network_id`, in upper case)."""
+    by_network_id: dict[tuple[str | None, str], str] = field(default_factory=dict)
+    """Device id by its binding and its id on that network server (`network_id`, in upper
+    case): a TTS device id is unique only within its application."""
 
     @classmethod
     def of(cls, registry: Registry) -> DeviceIndex:
@@ -82,7 +83,7 @@ class DeviceIndex:
             Bindings.of(registry.bindings),
             {codec.id: codec for codec in registry.codecs},
             {
-                device.network_id.upper(): device.id
+                (device.binding, device.network_id.upper()): device.id
                 for device in registry.devices
                 if device.network_id is not None
             },
@@ -100,15 +101,22 @@ class DeviceIndex:
                 return entry
         return None
 
-    def find_on_network(self, dev_eui: str | None, network_name: str) -> DeviceEntry | None:
+    def find_on_network(
+        self, dev_eui: str | None, network_name: str, binding: str | None = None
+    ) -> DeviceEntry | None:
         """The device a network server's message names: by its DevEUI, unique worldwide,
         when the registry knows it; else by the server's name for it, the device's
-        `network_id`, or for a device without one, its id or its transceiver's. A registry
-        id is never taken for a device known on its server by another name: a TTS device
-        that happens to be called like another registered device is not that device."""
+        `network_id` in `binding` (or in none), or for a device without one, its id or its
+        transceiver's. A registry id is never taken for a device known on its server by
+        another name: a TTS device called like another registered device is not that one."""
         device_id = self.by_radio_id.get((dev_eui or "").upper())
         name = network_name.upper()
-        device_id = device_id or self.by_network_id.get(name) or self.by_radio_id.get(name)
+        device_id = (
+            device_id
+            or self.by_network_id.get((binding, name))
+            or self.by_network_id.get((None, name))
+            or self.by_radio_id.get(name)
+        )
         plain = self.devices.get(network_name)
         if device_id is None and plain is not None and plain[0].network_id is None:
             device_id = network_name

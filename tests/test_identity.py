@@ -20,6 +20,7 @@ from radio_messages import (
 from models.dead_letter import RejectCode, Rejection
 from models.identity import identify
 from models.network_servers import FRAME_PARSERS
+from models.registry import Device
 from models.uplink import RawUplink
 from models.validation import DeviceIndex, decode_uplink
 
@@ -195,3 +196,25 @@ def test_a_tts_device_named_like_another_registered_device_is_not_that_device(
     )
     if device_id == "axioma-water-01":
         assert verdict(tts(topic, _without_dev_eui(body)))[0] == RejectCode.UNKNOWN_DEVICE
+
+
+def test_a_tts_device_id_is_looked_up_in_its_own_application() -> None:
+    """TTS device ids are unique per application: globex's may be named as acme's."""
+    site = radio_site()
+    globex_twin = Device(
+        id="globex-abp",
+        tenant="globex",
+        binding="globex-tts",
+        network_id="qalcosonic-7",
+        channels={"t": "plant.temperature"},
+    )
+    index = DeviceIndex.of(site.model_copy(update={"devices": (*site.devices, globex_twin)}))
+    body = tts_uplink("qalcosonic-7", None, b"", f_port=100, f_cnt=1, at=AT)
+    for application, owner in (
+        ("smati-hq@acme-corp", "axioma-water-01"),
+        ("plant@globex", "globex-abp"),
+    ):
+        topic = f"v3/{application}/devices/qalcosonic-7/up"
+        message = tts(topic, body.replace(b'"smati-hq"', f'"{application.split("@")[0]}"'.encode()))
+        found = identify(message, FRAME_PARSERS["tts"](message.payload, AT), index)
+        assert not isinstance(found, Rejection) and found[0].id == owner, found
