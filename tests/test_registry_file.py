@@ -103,7 +103,7 @@ def test_two_devices_named_alike_on_their_network_are_refused(
         parse_registry(bad, "site.yaml")
     ((line, problem),) = error.value.problems
     assert problem.endswith(message)
-    assert bad.splitlines()[line - 1].strip() == repeated
+    assert line is not None and bad.splitlines()[line - 1].strip() == repeated
 
 
 def test_yaml_syntax_error_has_its_line() -> None:
