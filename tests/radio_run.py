@@ -15,6 +15,8 @@ from typing import Any
 
 import aiohttp
 import paho.mqtt.client as mqtt
+import psycopg
+import pytest
 from conditions import wait_for
 from conftest import pipeline_settings, prepared_run
 from paho.mqtt.enums import CallbackAPIVersion
@@ -120,3 +122,28 @@ def radio_run(
         client.disconnect()
         for process in [webhooks, *connectors.values(), worker]:
             process.stop()
+
+
+def radio_fixture(
+    name: str, registry: Callable[[], Registry], overrides: dict[str, Any]
+) -> Callable[..., Iterator[Radio]]:
+    """A module-scoped `radio` fixture: `radio_run` of `registry()` on the session's services."""
+
+    @pytest.fixture(scope="module")
+    def radio(
+        kafka_broker: ApacheKafka,
+        mqtt_broker: MqttBroker,
+        database: str,
+        tmp_path_factory: pytest.TempPathFactory,
+    ) -> Iterator[Radio]:
+        services = (kafka_broker, mqtt_broker, database)
+        logs = tmp_path_factory.mktemp(f"{name}-logs")
+        with radio_run(services, name, registry(), logs, overrides) as run:
+            yield run
+
+    return radio
+
+
+def rows(database: str, query: str, *params: object) -> list[tuple[Any, ...]]:
+    with psycopg.connect(database) as conn:
+        return conn.execute(query, params).fetchall()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,10 @@ import psycopg
 import pytest
 from conditions import wait_for, wait_until_caught_up
 from radio_messages import chirpstack_uplink, server_time, sigfox_callback, sigfox_form, tts_uplink
-from radio_run import Radio, post, radio_run
+from radio_run import Radio, post, radio_fixture, rows
 
 from models.registry import Registry
 from models.registry_file import parse_registry
-from services import ApacheKafka, MqttBroker
 from smati.codecs_cli import with_programs
 from storage.registry_store import save_registry
 from stream.topics import read_topic
@@ -59,23 +57,7 @@ def site() -> Registry:
     return with_programs(parse_registry(SITE.read_text(), str(SITE)), SITE.parent)
 
 
-@pytest.fixture(scope="module")
-def radio(
-    kafka_broker: ApacheKafka,
-    mqtt_broker: MqttBroker,
-    database: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Radio]:
-    overrides = {"webhook_secrets": SECRETS}
-    services = (kafka_broker, mqtt_broker, database)
-    logs = tmp_path_factory.mktemp("building-logs")
-    with radio_run(services, "building", site(), logs, overrides) as radio:
-        yield radio
-
-
-def rows(database: str, query: str, *params: object) -> list[tuple[Any, ...]]:
-    with psycopg.connect(database) as conn:
-        return conn.execute(query, params).fetchall()
+radio = radio_fixture("building", site, {"webhook_secrets": SECRETS})
 
 
 def stored(database: str) -> dict[str, list[float]]:

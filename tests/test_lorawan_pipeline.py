@@ -16,7 +16,7 @@ import operator
 import os
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -37,12 +37,12 @@ from radio_messages import (
     sigfox_form,
     tts_uplink,
 )
-from radio_run import Radio, post, radio_run
+from radio_run import Radio, post, radio_fixture, rows
 from status_endpoints import health
 
 from models.registry import Registry
 from models.settings import Settings
-from services import ApacheKafka, MqttBroker, free_port
+from services import free_port
 from services.processes import RoleProcess, settings_env
 from smati.cli import main
 from storage.registry_store import save_registry
@@ -53,23 +53,9 @@ SECRETS = {"acme": "acme-webhook-secret", "globex": "globex-webhook-secret"}
 ELSYS_EUI, MILESIGHT_EUI, AXIOMA_EUI = "70B3D57ED0000001", "24E124136B000002", "0004A30B00000003"
 
 
-@pytest.fixture(scope="module")
-def radio(
-    kafka_broker: ApacheKafka,
-    mqtt_broker: MqttBroker,
-    database: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Radio]:
-    overrides = {"trusted_decoders": ["chirpstack"], "webhook_secrets": SECRETS}
-    services = (kafka_broker, mqtt_broker, database)
-    logs = tmp_path_factory.mktemp("radio-logs")
-    with radio_run(services, "radio", radio_site(), logs, overrides) as radio:
-        yield radio
-
-
-def rows(database: str, query: str, *params: object) -> list[tuple[Any, ...]]:
-    with psycopg.connect(database) as conn:
-        return conn.execute(query, params).fetchall()
+radio = radio_fixture(
+    "radio", radio_site, {"trusted_decoders": ["chirpstack"], "webhook_secrets": SECRETS}
+)
 
 
 def readings_of(database: str, device_id: str) -> list[tuple[str, datetime, float, str]]:
