@@ -36,7 +36,7 @@ from connectors.topics import TopicTemplate
 from models.dead_letter import RejectCode
 from models.kafka import client_config, produce
 from models.network_servers import FRAME_PARSERS
-from models.radio import FrameFormatError
+from models.radio import FrameFormatError, NotAnUplink
 from models.uplink import RawUplink
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,10 @@ class MqttConnector(PersistentSubscriber):
         if self._parse_frame is not None:
             try:
                 frame = self._parse_frame(bytes(message.payload), received_at)
+            except NotAnUplink as other:
+                log.info("ignored MQTT topic %s: %s", message.topic, other)
+                self.client.ack(message.mid, message.qos)
+                return
             except FrameFormatError as error:
                 self._dead_letter(message, RejectCode.MALFORMED_PAYLOAD, str(error), device_id)
                 return

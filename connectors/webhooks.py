@@ -16,11 +16,13 @@ unauthenticated input must not fill it), a body over the size limit (413), a mes
 in its network server's format (400), an application bound to no tenant or to another
 (403) and a device that is not the tenant's (404), each with a JSON error, and what was
 received goes to the dead-letter topic with the reason (models.identity decides, as in the
-stream). An authenticated, well-formed uplink of a known device is answered 2xx once
-Kafka has confirmed it, whatever its payload: decoding is the stream's, which
-dead-letters what it cannot decode (and replays it after a fix). A Kafka failure answers
-503, so the caller retries; a retried callback is harmless: the stream drops a frame it
-already has (same device and frame counter). Requests are counted
+stream). A TTS message of another kind posted to the uplinks' path (a join-accept, a
+downlink acknowledgement...) is answered 200 and ignored: it is no error, and a webhook
+answered with errors is one TTS counts as failing. An authenticated, well-formed uplink of
+a known device is answered 2xx once Kafka has confirmed it, whatever its payload: decoding
+is the stream's, which dead-letters what it cannot decode (and replays it after a fix). A
+Kafka failure answers 503, so the caller retries; a retried callback is harmless: the
+stream drops a frame it already has (same device and frame counter). Requests are counted
 (`smati_webhook_requests_total` by source and status, at GET /metrics). GET /health
 answers 200 while the Kafka producer reaches the cluster, 503 otherwise.
 """
@@ -47,7 +49,7 @@ from models.downlink import sigfox_reply
 from models.errors import SmatiError
 from models.identity import identify
 from models.network_servers import FRAME_PARSERS
-from models.radio import FrameFormatError, RadioFrame
+from models.radio import FrameFormatError, NotAnUplink, RadioFrame
 from models.uplink import RawUplink
 from models.validation import DeviceIndex
 
@@ -151,6 +153,9 @@ class WebhookConnector:
                 return await self._refuse(RejectCode.OVERSIZED, reason, origin, body)
             try:
                 frame = FRAME_PARSERS[source](body, received_at)
+            except NotAnUplink as other:
+                log.info("ignored %s: %s", origin, other)
+                return web.json_response({"accepted": False, "ignored": str(other)})
             except FrameFormatError as error:
                 return await self._refuse(RejectCode.MALFORMED_PAYLOAD, str(error), origin, body)
             uplink = RawUplink(

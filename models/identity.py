@@ -38,7 +38,8 @@ def identify(
     binding = _binding(NetworkServer(uplink.source), frame, network_tenant, caller, index)
     if isinstance(binding, Rejection):
         return binding
-    return _owned(index.find(uplink.device_id, frame.dev_eui), uplink.device_id, binding.tenant)
+    found = index.find_on_network(frame.dev_eui, frame.network_id, binding.id)
+    return _owned(found, uplink.device_id, binding.tenant)
 
 
 def _owned(entry: DeviceEntry | None, name: str, tenant: str | None) -> DeviceEntry | Rejection:

@@ -16,9 +16,17 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
+import orjson
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, ValidationError
 
-from models.radio import FrameFormatError, RadioFrame, Reception, base64_bytes, describe
+from models.radio import (
+    FrameFormatError,
+    NotAnUplink,
+    RadioFrame,
+    Reception,
+    base64_bytes,
+    describe,
+)
 
 Base64 = Annotated[bytes, BeforeValidator(base64_bytes)]
 Port = Annotated[int, Field(ge=0, le=255)]
@@ -60,14 +68,39 @@ class TtsUplink(BaseModel):
     end_device_ids: _TtsEndDeviceIds
     received_at: AwareDatetime
     uplink_message: _TtsUplinkMessage
+    simulated: bool = False
+    """An uplink made up in the TTS console ("Simulate uplink"), not heard from the device."""
+
+
+TTS_OTHER_MESSAGES = (
+    "join_accept",
+    "downlink_ack",
+    "downlink_nack",
+    "downlink_sent",
+    "downlink_failed",
+    "downlink_queued",
+    "downlink_queue_invalidated",
+    "location_solved",
+    "service_data",
+)
+"""The Things Stack's application messages other than uplinks, by the field holding them:
+a webhook whose message types share the uplinks' path sends them there."""
+
+
+class _TtsOtherMessage(BaseModel):
+    end_device_ids: _TtsEndDeviceIds
+    uplink_message: None = None
 
 
 def parse_tts(raw: bytes, _: datetime) -> RadioFrame:
     try:
         message = TtsUplink.model_validate_json(raw)
     except ValidationError as error:
+        _raise_if_other_message(raw)
         raise describe("a The Things Stack uplink message", error) from None
     uplink, ids = message.uplink_message, message.end_device_ids
+    if message.simulated:  # no reading of the building, no frame counter of the device
+        raise NotAnUplink(f"a simulated uplink of device {ids.device_id!r} (TTS console)")
     return RadioFrame(
         network_id=ids.device_id,
         dev_eui=_eui(ids.dev_eui),
@@ -83,6 +116,18 @@ def parse_tts(raw: bytes, _: datetime) -> RadioFrame:
             for rx in uplink.rx_metadata
         ),
     )
+
+
+def _raise_if_other_message(raw: bytes) -> None:
+    """NotAnUplink for a TTS message of another kind (one of TTS_OTHER_MESSAGES)."""
+    try:
+        fields = orjson.loads(raw)
+        _TtsOtherMessage.model_validate(fields)
+    except (orjson.JSONDecodeError, ValidationError):
+        return
+    kind = next((name for name in TTS_OTHER_MESSAGES if name in fields), None)
+    if kind is not None:
+        raise NotAnUplink(f"a The Things Stack {kind} message, not an uplink")
 
 
 class _ChirpstackDeviceInfo(BaseModel):
@@ -154,6 +199,7 @@ def _eui(value: str | None) -> str | None:
 __all__ = [
     "ChirpstackUplink",
     "FrameFormatError",
+    "NotAnUplink",
     "TtsUplink",
     "parse_chirpstack",
     "parse_tts",

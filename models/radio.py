@@ -23,6 +23,13 @@ class FrameFormatError(SmatiError, ValueError):
     """The message is not in its network server's format; the text says where and why."""
 
 
+class NotAnUplink(FrameFormatError):
+    """A network server's message of another kind than an uplink (a join-accept, a
+    downlink's acknowledgement, a location...), sent where uplinks go: nothing to store,
+    and nothing wrong either, so no dead letter and no error answer that would make the
+    server count a failure."""
+
+
 class Reception(BaseModel):
     """One gateway (LoRaWAN) or base station (Sigfox) that received the frame."""
 

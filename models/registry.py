@@ -330,6 +330,28 @@ class Registry(_Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _one_device_per_radio_name(self) -> Self:
+        """A transceiver (DevEUI, Sigfox id), or a device id in a binding, names one device:
+        two devices named alike would have the one's frames stored as the other's."""
+        named: dict[tuple[str, str | None, str], str] = {}
+        for n, device in enumerate(self.devices):
+            keys = (  # a DevEUI is unique worldwide, a TTS device id within its application
+                ("transceiver", None, device.transceiver),
+                ("network_id", device.binding, device.network_id),
+            )
+            for field_name, scope, name in keys:
+                if name is None:
+                    continue
+                key = (field_name, scope, name.upper())
+                if key in named:
+                    raise DuplicateId(
+                        ("devices", n, field_name),
+                        f"{field_name} {name!r} already names device {named[key]!r}",
+                    )
+                named[key] = device.id
+        return self
+
     def _binding_paths(self) -> Iterator[Path]:
         return (("bindings", n, "id") for n in range(len(self.bindings)))
 

@@ -40,13 +40,21 @@ class SigfoxCallback(BaseModel):
     device: str = Field(pattern=r"^[0-9A-Fa-f]{1,8}$")
     deviceTypeId: str | None = Field(default=None, min_length=1)
     time: int = Field(ge=0, lt=1 << 40)
-    data: bytes = b""
+    data: bytes  # required: a callback without it is a service callback (status, location)
     seqNumber: int | None = Field(default=None, ge=0, lt=SEQUENCE_MODULUS)
     station: str | None = None
     rssi: float | None = None
     snr: float | None = None
     ack: bool = False
     """A bidirectional callback: the device listens for a downlink in the reply."""
+
+    @field_validator("seqNumber", "station", "rssi", "snr", mode="before")
+    @classmethod
+    def _no_metadata(cls, value: object) -> object:
+        """What the backend has not (network metadata without the NETWORK METADATA contract
+        option, a sequence number "if available") comes as `null`, quoted in a template or
+        a form: none."""
+        return None if value in ("", "null") else value
 
     @field_validator("data", mode="before")
     @classmethod

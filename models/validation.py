@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from models.bindings import Bindings
 from models.codecs import (
@@ -49,7 +49,8 @@ class DeviceIndex:
     """The registry as the decoder needs it: device id -> device and its channels' usages.
 
     A device is also found by the id of its transceiver (a LoRaWAN DevEUI, a Sigfox id;
-    compared in upper case), which is how LoRaWAN and Sigfox networks name it.
+    compared in upper case), which is how LoRaWAN and Sigfox networks name it, and a network
+    server's message by what that server calls the device (`find_on_network`).
     """
 
     devices: dict[str, DeviceEntry]
@@ -61,6 +62,9 @@ class DeviceIndex:
     """Which tenant each network server's application is bound to."""
     codecs: dict[str, JsCodec] = field(default_factory=dict)
     """The registry's JavaScript codecs, by the device model naming them."""
+    by_network_id: dict[tuple[str | None, str], str] = field(default_factory=dict)
+    """Device id by its binding and its id on that network server (`network_id`, in upper
+    case): a TTS device id is unique only within its application."""
 
     @classmethod
     def of(cls, registry: Registry) -> DeviceIndex:
@@ -78,6 +82,11 @@ class DeviceIndex:
             usages,
             Bindings.of(registry.bindings),
             {codec.id: codec for codec in registry.codecs},
+            {
+                (device.binding, device.network_id.upper()): device.id
+                for device in registry.devices
+                if device.network_id is not None
+            },
         )
 
     def find(self, *names: str | None) -> DeviceEntry | None:
@@ -91,6 +100,37 @@ class DeviceIndex:
             if entry is not None:
                 return entry
         return None
+
+    def find_on_network(
+        self, dev_eui: str | None, network_name: str, binding: str | None = None
+    ) -> DeviceEntry | None:
+        """The device a network server's message names: by its DevEUI, unique worldwide,
+        when the registry knows it; else by the server's name for it, the device's
+        `network_id` in `binding` (or in none), or for a device without one, its id or its
+        transceiver's. A registry id is never taken for a device known on its server by
+        another name: a TTS device called like another registered device is not that one."""
+        device_id = self.by_radio_id.get((dev_eui or "").upper())
+        name = network_name.upper()
+        device_id = (
+            device_id
+            or self.by_network_id.get((binding, name))
+            or self.by_network_id.get((None, name))
+            or self.by_radio_id.get(name)
+        )
+        plain = self.devices.get(network_name)
+        if device_id is None and plain is not None and plain[0].network_id is None:
+            device_id = network_name
+        entry = self.devices.get(device_id) if device_id is not None else None
+        if entry is None or not _other_radio(entry[0], dev_eui):
+            return entry
+        return None
+
+
+def _other_radio(device: Device, dev_eui: str | None) -> bool:
+    """Whether the message's DevEUI is not the device's transceiver's."""
+    if dev_eui is None or device.transceiver is None:
+        return False
+    return device.transceiver.upper() != dev_eui.upper()
 
 
 @dataclass
@@ -189,7 +229,7 @@ def _locate(
     )
     located = _Located(uplink, origin, decoded, channels, given, index.codecs.get(device.model))
     if frame is not None and frame.decoded is not None and uplink.source in trusted:
-        located.values = _server_decoded(frame)
+        located.values = _server_decoded(frame, located.js_codec)
     elif located.js_codec is None:
         try:
             located.values = codec_for(device.model)(given.payload, given.received_at, given.f_port)
@@ -209,16 +249,16 @@ def _decode_javascript(located: list[_Located], engine: JsEngine) -> None:
         assert codec is not None
         outputs = outputs_or_errors(engine, codec, [item.given for item in items])
         for item, output in zip(items, outputs, strict=True):
-            item.values = _values(codec, item.given, output)
+            item.values = _values(codec, item.given.received_at, output)
 
 
 def _values(
-    codec: JsCodec, given: CodecInput, output: Output | DecodeError
+    codec: JsCodec, ts: datetime, output: Output | DecodeError
 ) -> list[ChannelValue] | DecodeError:
     if isinstance(output, DecodeError):
         return output
     try:
-        return channel_values(codec, output, given.received_at)
+        return channel_values(codec, output, ts)
     except DecodeError as error:
         return error
 
@@ -267,9 +307,15 @@ def _refused(decoded: Decoded, code: RejectCode, reason: str) -> Decoded:
     return decoded
 
 
-def _server_decoded(frame: RadioFrame) -> list[ChannelValue]:
-    """The numbers of the network server's decoded payload; its other fields are ignored."""
+def _server_decoded(
+    frame: RadioFrame, js_codec: JsCodec | None
+) -> list[ChannelValue] | DecodeError:
+    """The network server's decoded payload: the output of a `decodeUplink` codec like the
+    device's codec entry, whose channel paths and units read it; for a native codec, its
+    numbers, named by their keys (other fields are ignored)."""
     assert frame.decoded is not None
+    if js_codec is not None:
+        return _values(js_codec, frame.time, {"data": frame.decoded})
     return [
         ChannelValue(channel, frame.time, float(value), None)
         for channel, value in frame.decoded.items()

@@ -12,7 +12,7 @@ import click
 
 from models.codecs import CODECS, DecodeError
 from models.codecs.catalogue import JsCodec
-from models.codecs.javascript import CodecInput, JsEngine
+from models.codecs.javascript import CodecInput, JsEngine, outputs_or_errors
 from models.errors import SmatiError
 from models.registry import Registry
 
@@ -114,7 +114,7 @@ def codecs_test(
         click.echo(json.dumps({v.channel: v.value for v in values}, indent=2, ensure_ascii=False))
         return
     entry = entries.get(codec) or _js_codec(codec, dict(_option(text) for text in options))
-    (output,) = JsEngine().decode(entry, [given])
+    (output,) = outputs_or_errors(JsEngine(), entry, [given])  # the entry's f_ports too
     if isinstance(output, DecodeError):
         raise click.ClickException(str(output))
     errors = output.get("errors") if isinstance(output, dict) else None

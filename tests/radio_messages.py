@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -39,9 +39,14 @@ def _b64(payload: bytes) -> str:
     return base64.b64encode(payload).decode()
 
 
+def server_time(at: datetime) -> str:
+    """A time as The Things Stack and ChirpStack write it: RFC 3339 in nanoseconds, UTC."""
+    return f"{at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%f}000Z"
+
+
 def tts_uplink(
     device_id: str,
-    dev_eui: str,
+    dev_eui: str | None,
     payload: bytes,
     *,
     f_port: int,
@@ -53,7 +58,8 @@ def tts_uplink(
     tenant_id: str | None = None,
 ) -> bytes:
     """A TTS uplink message; `tenant_id` in its application ids where given (the topic
-    `v3/{application}@{tenant}/...` names it otherwise)."""
+    `v3/{application}@{tenant}/...` names it otherwise). TTS omits empty fields: a frame
+    counter or port of 0, the DevEUI of a device that has none (ABP)."""
     application_ids = {"application_id": application}
     if tenant_id is not None:
         application_ids["tenant_id"] = tenant_id
@@ -64,7 +70,7 @@ def tts_uplink(
         "rx_metadata": [
             {
                 "gateway_ids": {"gateway_id": gateway, "eui": "9C5C8E00001A05C4"},
-                "time": at.isoformat(),
+                "time": server_time(at),
                 "timestamp": 2463457000,
                 "rssi": rssi,
                 "channel_rssi": rssi,
@@ -79,23 +85,26 @@ def tts_uplink(
             "coding_rate": "4/6",
             "frequency": "868500000",
         },
-        "received_at": at.isoformat(),
+        "received_at": server_time(at),
         "consumed_airtime": "0.056576s",
     }
-    if f_cnt:  # TTS omits empty fields: a frame counter of 0 is absent
+    if f_cnt:
         uplink["f_cnt"] = f_cnt
+    if not f_port:
+        del uplink["f_port"]
     if decoded is not None:
         uplink["decoded_payload"] = decoded
+    device_ids = {
+        "device_id": device_id,
+        "application_ids": application_ids,
+        "dev_eui": dev_eui,
+        "join_eui": "800000000000000C",
+        "dev_addr": "00BCB929",
+    }
     message = {
-        "end_device_ids": {
-            "device_id": device_id,
-            "application_ids": application_ids,
-            "dev_eui": dev_eui,
-            "join_eui": "800000000000000C",
-            "dev_addr": "00BCB929",
-        },
+        "end_device_ids": {key: value for key, value in device_ids.items() if value},
         "correlation_ids": ["as:up:01E0WZGT6Y7657CPFPE5WEYDSQ"],
-        "received_at": at.isoformat(),
+        "received_at": server_time(at),
         "uplink_message": uplink,
     }
     return json.dumps(message).encode()
@@ -114,7 +123,7 @@ def chirpstack_uplink(
 ) -> bytes:
     event: dict[str, Any] = {
         "deduplicationId": "3ac7e3c4-4401-4b8d-9386-a5c902f9202d",
-        "time": at.isoformat(),
+        "time": server_time(at),
         "deviceInfo": {
             "tenantId": "52f14cd4-c6f1-4fbd-8f87-4025e1d49242",
             "tenantName": "ChirpStack",
@@ -198,6 +207,7 @@ __all__ = [
     "TTS_TENANT",
     "chirpstack_uplink",
     "radio_site",
+    "server_time",
     "sigfox_callback",
     "sigfox_form",
     "tts_uplink",

@@ -67,6 +67,17 @@ def test_test_shows_the_codecs_errors_and_fails() -> None:
     assert code == 2 and "neither hex nor base64" in err
 
 
+def test_test_refuses_a_port_the_registry_entry_excludes_as_the_stream_does() -> None:
+    building = SITE.parent.parent / "building" / "site.yaml"
+    lht65 = "CBF60B0D0376010ADD7FFF"  # Dragino's example: 28.29 °C, 88.6 %, probe 27.81 °C
+    code, out, _ = smati("codecs", "test", "dragino-lht65", lht65, "--port", "2",
+                         "--registry", str(building))  # fmt: skip
+    assert code == 0 and json.loads(out)["TempC_DS"] == 27.81
+    code, _, err = smati("codecs", "test", "dragino-lht65", lht65, "--port", "3",
+                         "--registry", str(building))  # fmt: skip
+    assert (code, err) == (1, "Error: f_port 3 carries no measurements (expected [2])\n")
+
+
 @pytest.mark.integration
 def test_registry_load_stores_each_codecs_program(empty_database: str) -> None:
     runner = CliRunner()

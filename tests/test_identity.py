@@ -3,6 +3,7 @@ the application is bound to a tenant, and the device is that tenant's."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -19,6 +20,7 @@ from radio_messages import (
 from models.dead_letter import RejectCode, Rejection
 from models.identity import identify
 from models.network_servers import FRAME_PARSERS
+from models.registry import Device
 from models.uplink import RawUplink
 from models.validation import DeviceIndex, decode_uplink
 
@@ -160,3 +162,59 @@ def test_a_webhook_call_takes_only_its_own_tenant_s_applications() -> None:
 
     assert verdict(posted_by("globex")) == "globex-sensor"
     assert verdict(posted_by("acme"))[0] == RejectCode.UNBOUND_APPLICATION
+
+
+def _without_dev_eui(body: bytes) -> bytes:
+    """A TTS message of an ABP device registered without a DevEUI: TTS leaves it out."""
+    message = json.loads(body)
+    del message["end_device_ids"]["dev_eui"]
+    return json.dumps(message).encode()
+
+
+def test_a_tts_device_without_dev_eui_is_found_by_its_network_id() -> None:
+    body = tts_uplink("qalcosonic-7", "0004A30B00000003", b"", f_port=100, f_cnt=1, at=AT)
+    topic = "v3/smati-hq@acme-corp/devices/qalcosonic-7/up"
+    assert verdict(tts(topic, _without_dev_eui(body))) == "axioma-water-01"
+
+
+@pytest.mark.parametrize(
+    "device_id",
+    [
+        "elsys-meeting-room",  # a registry id, whose transceiver is another DevEUI
+        "axioma-water-01",  # a registry id, of a device known on TTS as qalcosonic-7
+    ],
+)
+def test_a_tts_device_named_like_another_registered_device_is_not_that_device(
+    device_id: str,
+) -> None:
+    unregistered_eui = "70B3D57ED00000FF"
+    body = tts_uplink(device_id, unregistered_eui, ELSYS, f_port=5, f_cnt=1, at=AT)
+    topic = f"v3/smati-hq@acme-corp/devices/{device_id}/up"
+    assert verdict(tts(topic, body)) == (
+        RejectCode.UNKNOWN_DEVICE,
+        f"unknown device {device_id!r}: not in the registry",
+    )
+    if device_id == "axioma-water-01":
+        assert verdict(tts(topic, _without_dev_eui(body)))[0] == RejectCode.UNKNOWN_DEVICE
+
+
+def test_a_tts_device_id_is_looked_up_in_its_own_application() -> None:
+    """TTS device ids are unique per application: globex's may be named as acme's."""
+    site = radio_site()
+    globex_twin = Device(
+        id="globex-abp",
+        tenant="globex",
+        binding="globex-tts",
+        network_id="qalcosonic-7",
+        channels={"t": "plant.temperature"},
+    )
+    index = DeviceIndex.of(site.model_copy(update={"devices": (*site.devices, globex_twin)}))
+    body = tts_uplink("qalcosonic-7", None, b"", f_port=100, f_cnt=1, at=AT)
+    for application, owner in (
+        ("smati-hq@acme-corp", "axioma-water-01"),
+        ("plant@globex", "globex-abp"),
+    ):
+        topic = f"v3/{application}/devices/qalcosonic-7/up"
+        message = tts(topic, body.replace(b'"smati-hq"', f'"{application.split("@")[0]}"'.encode()))
+        found = identify(message, FRAME_PARSERS["tts"](message.payload, AT), index)
+        assert not isinstance(found, Rejection) and found[0].id == owner, found

@@ -10,29 +10,22 @@ is used when present; The Things Stack is not, so its frames go through SMATI's 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import operator
 import os
 import urllib.request
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 from click.testing import CliRunner
 from conditions import wait_for, wait_until_caught_up
-from conftest import pipeline_settings, prepared_run
-from paho.mqtt.enums import CallbackAPIVersion
 from radio_messages import (
     CHIRPSTACK_APP,
     GLOBEX_SIGFOX_TYPE,
@@ -44,12 +37,12 @@ from radio_messages import (
     sigfox_form,
     tts_uplink,
 )
-from status_endpoints import health, metrics, status_url
+from radio_run import Radio, post, radio_fixture, rows
+from status_endpoints import health
 
-from connectors.topics import DEFAULT_TEMPLATES
 from models.registry import Registry
 from models.settings import Settings
-from services import ApacheKafka, MqttBroker, free_port
+from services import free_port
 from services.processes import RoleProcess, settings_env
 from smati.cli import main
 from storage.registry_store import save_registry
@@ -60,102 +53,9 @@ SECRETS = {"acme": "acme-webhook-secret", "globex": "globex-webhook-secret"}
 ELSYS_EUI, MILESIGHT_EUI, AXIOMA_EUI = "70B3D57ED0000001", "24E124136B000002", "0004A30B00000003"
 
 
-@dataclass
-class Radio:
-    settings: Settings
-    run: str
-    worker: RoleProcess
-    connectors: list[RoleProcess]
-    publish: Callable[[str, bytes], None]
-    webhooks: str
-    mqtt_status: dict[str, str]
-    """The URL of each MQTT connector's /health and /metrics, by source (tts, chirpstack)."""
-
-    def confirmed(self, source: str, metric: str) -> float:
-        """What the MQTT connector of `source` counts in `metric` (0 before its first)."""
-        return metrics(self.mqtt_status[source], "smati_mqtt_").get(metric, 0.0)
-
-    def wait_until_confirmed(self, source: str, metric: str, count: float) -> None:
-        """Until Kafka confirmed `count` records counted in `metric` by the `source` connector."""
-        wait_for(lambda: self.confirmed(source, metric), lambda confirmed: confirmed >= count)
-
-
-def post(
-    url: str, body: bytes, secret: str | None, content_type: str = "application/json"
-) -> tuple[int, dict[str, Any]]:
-    """POST `body` as a network server does; (status, JSON answer)."""
-    headers = {"Content-Type": content_type}
-    if secret is not None:
-        headers["Authorization"] = f"Bearer {secret}"
-
-    async def send() -> tuple[int, dict[str, Any]]:
-        async with (
-            aiohttp.ClientSession() as session,
-            session.post(url, data=body, headers=headers) as response,
-        ):
-            return response.status, await response.json()
-
-    return asyncio.run(send())
-
-
-@pytest.fixture(scope="module")
-def radio(
-    kafka_broker: ApacheKafka,
-    mqtt_broker: MqttBroker,
-    database: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Radio]:
-    run = uuid.uuid4().hex[:8]
-    overrides = pipeline_settings(kafka_broker, mqtt_broker, database, "radio", run) | {
-        "webhook_port": free_port(),
-        "trusted_decoders": ["chirpstack"],
-        "webhook_secrets": SECRETS,
-    }
-    settings, env = prepared_run(overrides, database, radio_site())
-    logs = tmp_path_factory.mktemp("radio-logs")
-    worker = RoleProcess(["worker"], env, logs / "worker.log")
-    sources = {source: DEFAULT_TEMPLATES[source] for source in ("tts", "chirpstack")}
-    connectors = {
-        source: RoleProcess(
-            ["connector", "mqtt", "--source", source, "--topic", template],
-            {**env, "SMATI_MQTT_CLIENT_ID": f"{source}-{run}"},
-            logs / f"{source}.log",
-        )
-        for source, template in sources.items()
-    }
-    webhooks = RoleProcess(["connector", "webhooks"], env, logs / "webhooks.log")
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"network-servers-{run}")
-    assert mqtt_broker.port is not None
-    client.connect(mqtt_broker.host, mqtt_broker.port)
-    client.loop_start()
-
-    def publish(topic: str, payload: bytes) -> None:
-        client.publish(topic, payload, qos=1).wait_for_publish(timeout=10)
-
-    try:
-        for bridge in connectors.values():
-            bridge.wait_for_line("subscribed to")
-        webhooks.wait_for_line("Running on")
-        worker.wait_for_line("Ready", timeout=90)
-        yield Radio(
-            settings,
-            run,
-            worker,
-            [*connectors.values(), webhooks],
-            publish,
-            f"http://127.0.0.1:{settings.webhook_port}",
-            {source: status_url(bridge) for source, bridge in connectors.items()},
-        )
-    finally:
-        client.loop_stop()
-        client.disconnect()
-        for process in [webhooks, *connectors.values(), worker]:
-            process.stop()
-
-
-def rows(database: str, query: str, *params: object) -> list[tuple[Any, ...]]:
-    with psycopg.connect(database) as conn:
-        return conn.execute(query, params).fetchall()
+radio = radio_fixture(
+    "radio", radio_site, {"trusted_decoders": ["chirpstack"], "webhook_secrets": SECRETS}
+)
 
 
 def readings_of(database: str, device_id: str) -> list[tuple[str, datetime, float, str]]:

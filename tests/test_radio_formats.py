@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import given
@@ -21,8 +23,11 @@ from radio_messages import (
 )
 
 from models.dead_letter import RejectCode
+from models.lorawan import TTS_OTHER_MESSAGES
 from models.network_servers import FRAME_PARSERS
-from models.radio import FrameFormatError, RadioFrame, Reception
+from models.radio import FrameFormatError, NotAnUplink, RadioFrame, Reception
+from models.reading import QualityFlag
+from models.registry_file import parse_registry
 from models.uplink import RawUplink
 from models.validation import Decoded, DeviceIndex, decode_uplink
 
@@ -97,6 +102,19 @@ def test_sigfox_callback_with_numbers_as_text() -> None:
     assert frame.application == SIGFOX_TYPE
 
 
+def test_sigfox_metadata_the_backend_has_not_is_none_not_malformed() -> None:
+    """The backend writes `null` for an RSSI it has not, quoted where the template quotes."""
+    variables = {"device": "1A2B3C", "time": "1700000000", "data": "0100e2", "seqNumber": "7"}
+    no_metadata = {"station": "null", "rssi": "null", "snr": "null"}
+    form = urlencode(variables | no_metadata).encode()
+    frame = FRAME_PARSERS["sigfox"](form, NOW)
+    assert (frame.receptions, frame.f_cnt, frame.payload) == ((), 7, b"\x01\x00\xe2")
+    quoted = json.dumps(variables | {"station": "1D44", "rssi": "null", "snr": ""}).encode()
+    assert FRAME_PARSERS["sigfox"](quoted, NOW).receptions == (Reception(gateway_id="1D44"),)
+    without_sequence = urlencode(variables | {"seqNumber": "null"}).encode()
+    assert FRAME_PARSERS["sigfox"](without_sequence, NOW).f_cnt is None
+
+
 def test_a_form_encoded_sigfox_callback_is_the_same_frame() -> None:
     """The backend's default content type, application/x-www-form-urlencoded."""
     form = sigfox_form("1a2b3c", b"\x01\x00\xe2", seq=4095, at=AT)
@@ -145,6 +163,11 @@ def test_a_form_encoded_sigfox_callback_is_the_same_frame() -> None:
             "12 at most",
         ),
         ("sigfox", json.dumps({"time": 1, "data": "00"}).encode(), "device"),
+        (  # a service (status) callback pointed at the data callbacks' URL: no `data`
+            "sigfox",
+            b"device=1A2B3C&time=1700000000&temp=215&batt=3.1&seqNumber=4",
+            "data: Field required",
+        ),
         ("sigfox", b"device=1A2B3C&time=1&data=zz", "hexadecimal"),
         ("sigfox", b"device=1A2B3C&&time", "bad query field"),
         ("sigfox", "device=1A2B3C&data=é".encode(), "not ASCII"),
@@ -153,6 +176,22 @@ def test_a_form_encoded_sigfox_callback_is_the_same_frame() -> None:
 def test_malformed_messages_say_what_is_wrong(source: str, raw: bytes, message: str) -> None:
     with pytest.raises(FrameFormatError, match=message):
         FRAME_PARSERS[source](raw, NOW)
+
+
+def test_tts_messages_of_another_kind_or_simulated_are_not_uplinks_nor_malformed() -> None:
+    ids = {"device_id": "dev1", "application_ids": {"application_id": "app1"}}
+    for kind in TTS_OTHER_MESSAGES:
+        message = {"end_device_ids": ids, "received_at": AT.isoformat(), kind: {"f_port": 1}}
+        with pytest.raises(NotAnUplink, match=f"a The Things Stack {kind} message"):
+            FRAME_PARSERS["tts"](json.dumps(message).encode(), NOW)
+    simulated = json.loads(tts_uplink("dev1", None, ELSYS, f_port=5, f_cnt=0, at=AT))
+    simulated["simulated"] = True  # "Simulate uplink" in the TTS console: not the device's
+    with pytest.raises(NotAnUplink, match="a simulated uplink of device 'dev1'"):
+        FRAME_PARSERS["tts"](json.dumps(simulated).encode(), NOW)
+    unknown = {"end_device_ids": ids, "received_at": AT.isoformat(), "uplink": {}}
+    with pytest.raises(FrameFormatError, match="uplink_message") as refused:
+        FRAME_PARSERS["tts"](json.dumps(unknown).encode(), NOW)
+    assert not isinstance(refused.value, NotAnUplink)
 
 
 @pytest.mark.parametrize("source", sorted(FRAME_PARSERS))
@@ -196,6 +235,21 @@ def test_server_decoded_payload_used_only_from_a_trusted_source() -> None:
     trusted = decode_uplink(message, "o", INDEX, trusted_sources=frozenset({"chirpstack"}))
     assert readings(trusted) == {"hq.electricity-pulses": 300}
     assert readings(decode_uplink(message, "o", INDEX)) == {"hq.electricity-pulses": 256}
+
+
+def test_a_trusted_server_s_decoding_is_read_by_the_device_s_codec_entry_paths() -> None:
+    """The server ran the maker's `decodeUplink` too: its output is read as SMATI's would
+    be, by the entry's channel paths and units (Adeunis TIC: `BASE.value`, in Wh)."""
+    building = Path(__file__).parent / "building" / "site.yaml"
+    index = DeviceIndex.of(parse_registry(building.read_text(), str(building)))
+    decoded_payload = {"type": "0x49 TIC data", "ADCO": "021728031819", "BASE": {"value": 4660}}
+    raw = tts_uplink("eui-0018b2200000a102", "0018B2200000A102", b"", f_port=1, f_cnt=3, at=AT,
+                     decoded=decoded_payload, application="hq-sensors")  # fmt: skip
+    topic = "v3/hq-sensors@acme-corp/devices/eui-0018b2200000a102/up"
+    message = uplink("tts", "eui-0018b2200000a102", raw, topic=topic)
+    trusted = decode_uplink(message, "o", index, trusted_sources=frozenset({"tts"}))
+    assert readings(trusted) == {"hq.electricity": 4.66}
+    assert trusted.readings[0].flags == (QualityFlag.CONVERTED_UNIT,)
 
 
 @pytest.mark.parametrize(

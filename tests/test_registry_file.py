@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -74,6 +75,35 @@ def test_a_duplicate_id_points_at_its_second_line(original: str, repeated: str, 
     lines = [n for n, text in enumerate(bad.splitlines(), 1) if text.endswith(repeated.strip())]
     assert line == lines[1]
     assert f"duplicate {what} id '{repeated.strip().removeprefix('id: ')}'" in message
+
+
+@pytest.mark.parametrize(
+    ("original", "repeated", "message"),
+    [
+        (
+            "transceiver: 24E124136B0A1002",
+            "transceiver: 24E124136B0A1001",
+            "transceiver '24E124136B0A1001' already names device 'office-climate'",
+        ),
+        (  # a TTS device id within its application
+            "network_id: eui-0018b2200000a102",
+            "network_id: lht65-cold-room",
+            "network_id 'lht65-cold-room' already names device 'cold-room'",
+        ),
+    ],
+)
+def test_two_devices_named_alike_on_their_network_are_refused(
+    original: str, repeated: str, message: str
+) -> None:
+    """Otherwise one device's frames would be stored as the other's."""
+    building = (Path(__file__).parent / "building" / "site.yaml").read_text()
+    assert original in building
+    bad = building.replace(original, repeated)
+    with pytest.raises(RegistryFileError) as error:
+        parse_registry(bad, "site.yaml")
+    ((line, problem),) = error.value.problems
+    assert problem.endswith(message)
+    assert line is not None and bad.splitlines()[line - 1].strip() == repeated
 
 
 def test_yaml_syntax_error_has_its_line() -> None:
