@@ -1,6 +1,7 @@
 """Cleansing and gap filling of a token's tenant's usages: the review data of a proposed
 operation (what a review page draws), applying it, listing and undoing operations (the
-same storage functions as `smati cleanse`, `fill-gaps`, `operations list`, `undo`).
+same storage functions as `smati cleanse`, `fill-gaps`, `operations list`, `undo`), on
+one usage or every usage of an entity.
 
 Another tenant's usage or operation is 404, as one that does not exist.
 """
@@ -11,7 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
 
-from api.cleansing_schemas import OperationOut, OperationRequest, Operations, ReviewOut
+from api.cleansing_schemas import (
+    EntityOperations,
+    OperationOut,
+    OperationRequest,
+    Operations,
+    ReviewOut,
+)
 from api.dependencies import Actor, Connection, Holder
 from api.schemas import Problem
 from storage import cleansing as stored
@@ -20,6 +27,7 @@ __all__ = ["router"]
 
 _ID = r"^[^\x00]+$"  # PostgreSQL text holds no NUL
 UsageId = Annotated[str, Path(min_length=1, max_length=200, pattern=_ID)]
+EntityId = Annotated[str, Path(min_length=1, max_length=200, pattern=_ID)]
 OperationId = Annotated[str, Path(min_length=1, max_length=200, pattern=_ID)]
 
 Responses = dict[int | str, dict[str, Any]]
@@ -76,6 +84,32 @@ def apply_operation(
     and the token's name as who applied them."""
     proposal = _proposal(conn, holder, usage_id, request)
     return OperationOut.of(stored.apply_operation(conn, proposal, by))
+
+
+@router.post(
+    "/entities/{entity_id}/operations",
+    summary="Apply an operation to an entity's usages",
+    status_code=status.HTTP_201_CREATED,
+    responses={404: {"model": Problem, "description": "no such entity of the tenant"}}
+    | _REFUSED
+    | _NOTHING,
+)
+def apply_entity_operation(
+    entity_id: EntityId, request: OperationRequest, holder: Holder, by: Actor, conn: Connection
+) -> EntityOperations:
+    """Apply the treatment to every usage of the entity of a type it accepts: one operation
+    per usage with corrections (all stored or none), each undone alone; the other usages
+    listed as unchanged or skipped, with why."""
+    proposed = stored.propose_for_entity(
+        conn,
+        entity_id,
+        request.treatment,
+        request.parameters,
+        tenant_id=holder.tenant_id,
+        start=request.start,
+        end=request.end,
+    )
+    return EntityOperations.of(proposed, stored.apply_entity(conn, proposed, by))
 
 
 @router.get("/usages/{usage_id}/operations", summary="List operations", responses=_USAGE)
