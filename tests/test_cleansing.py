@@ -347,3 +347,24 @@ def test_an_entity_needs_its_tenant_and_excludes_a_usage(url: str) -> None:
     twice = smati(url, "fill-gaps", *both)
     assert twice.exit_code == 2
     assert "Error: give either --usage or --entity" in twice.output
+
+
+def test_gap_filling_an_entity_accepts_every_usage_and_draws_nothing_unless_asked(
+    url: str, tmp_path: Path
+) -> None:
+    entity = ("--entity", fx.ENTITY, "--tenant", fx.TENANT)
+    result = smati(url, "fill-gaps", *entity)
+    assert result.exit_code == 0, result.output
+    fill = "fill-gaps gap_periods=2.5 max_hours=6.0 over"
+    assert result.stdout.splitlines() == [
+        f"hotel.elec (index, kWh): {fill} {fx.READINGS - len(fx.GAP)} values: 9 corrections",
+        f"hotel.gas (index, m3): {fill} 356 values: 0 corrections",
+        f"hotel.heat (consumption, kWh): {fill} 356 values: 0 corrections",
+        f"hotel.outdoor (instant, °C): {fill} 356 values: 0 corrections",
+        "dry run: nothing stored (--apply stores one operation per usage corrected)",
+    ]
+    not_a_folder = tmp_path / "figure.png"
+    not_a_folder.touch()
+    refused = smati(url, "fill-gaps", *entity, "--png", str(not_a_folder))
+    assert refused.exit_code == 2
+    assert "Invalid value for --png: with --entity, a folder for the figures" in refused.output
