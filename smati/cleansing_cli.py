@@ -248,7 +248,8 @@ def _treatments_help() -> str:
 @_options
 @click.pass_context
 def cleanse(ctx: click.Context, /, treatment: str, **options: Any) -> None:
-    """Find a usage's defects with a treatment and their corrections: a dry run that
+    """Find a usage's (or each of an entity's usages') defects with a treatment and their
+    corrections: a dry run that
     prints them and draws the three rows (as stored, defects in red, corrected) as PNG;
     --apply stores the corrections beside the readings (never over them)."""
     _review(ctx, _Request(treatment, **options))
@@ -258,7 +259,8 @@ def cleanse(ctx: click.Context, /, treatment: str, **options: Any) -> None:
 @_options
 @click.pass_context
 def fill_gaps_command(ctx: click.Context, /, **options: Any) -> None:
-    """Estimate a usage's missing values, marked as estimates: an index interpolated
+    """Estimate a usage's (or each of an entity's usages') missing values, marked as
+    estimates: an index interpolated
     along its usual hour-and-weekday profile, a consumption by that profile, an instant
     value linearly (gaps up to max_hours). Parameters: gap_periods=2.5 (a silence longer
     than this many periods is a gap), max_hours=6. A dry run unless --apply."""
