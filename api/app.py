@@ -17,7 +17,13 @@ from psycopg_pool import ConnectionPool
 from api import alarms, cleansing, health, review
 from models.cleansing import CleansingError
 from storage.alarms import AlarmConflict, AlarmNotFound
-from storage.cleansing import NothingToApply, OperationConflict, OperationNotFound, UnknownUsage
+from storage.cleansing import (
+    NothingToApply,
+    OperationConflict,
+    OperationNotFound,
+    UnknownEntity,
+    UnknownUsage,
+)
 
 __all__ = ["build_app"]
 
@@ -25,6 +31,7 @@ _STATUS_OF: dict[type[Exception], int] = {
     AlarmNotFound: status.HTTP_404_NOT_FOUND,
     AlarmConflict: status.HTTP_409_CONFLICT,
     UnknownUsage: status.HTTP_404_NOT_FOUND,
+    UnknownEntity: status.HTTP_404_NOT_FOUND,
     OperationNotFound: status.HTTP_404_NOT_FOUND,
     OperationConflict: status.HTTP_409_CONFLICT,
     NothingToApply: status.HTTP_409_CONFLICT,

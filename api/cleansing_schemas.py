@@ -8,9 +8,9 @@ from typing import Any, Literal, get_args
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from models.cleansing import TREATMENTS, Correction, Signal
-from storage.cleansing import FILL_GAPS, Operation, Proposal
+from storage.cleansing import FILL_GAPS, EntityProposal, Operation, Proposal
 
-__all__ = ["OperationOut", "OperationRequest", "Operations", "ReviewOut"]
+__all__ = ["EntityOperations", "OperationOut", "OperationRequest", "Operations", "ReviewOut"]
 
 TreatmentName = Literal[
     "decreasing-index",
@@ -134,3 +134,32 @@ class OperationOut(BaseModel):
 class Operations(BaseModel):
     operations: list[OperationOut]
     """The latest first, undone ones included."""
+
+
+class SkippedUsage(BaseModel):
+    usage_id: str
+    reason: str
+
+
+class EntityOperations(BaseModel):
+    """An operation applied to every usage of an entity it accepts: one per usage."""
+
+    operations: list[OperationOut]
+    """One per usage where the treatment found something to correct."""
+    unchanged: list[str]
+    """The usages where it found nothing: no operation."""
+    skipped: list[SkippedUsage]
+    """The usages of a type the treatment does not accept, and why."""
+
+    @classmethod
+    def of(cls, proposed: EntityProposal, applied: list[Operation]) -> EntityOperations:
+        corrected = {operation.usage_id for operation in applied}
+        return cls(
+            operations=[OperationOut.of(operation) for operation in applied],
+            unchanged=[
+                p.usage.usage_id for p in proposed.proposals if p.usage.usage_id not in corrected
+            ],
+            skipped=[
+                SkippedUsage(usage_id=usage.usage_id, reason=why) for usage, why in proposed.skipped
+            ],
+        )

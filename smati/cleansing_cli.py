@@ -1,6 +1,7 @@
 """`smati cleanse`, `smati fill-gaps`, `smati operations list`, `smati undo`: cleansing and
-gap filling of a usage's data, reviewed before they are applied (a dry run by default,
-with the three-row figure as PNG), applied beside the readings, and undone exactly."""
+gap filling of a usage's data (or of every usage of an entity), reviewed before they are
+applied (a dry run by default, with the three-row figure as PNG), applied beside the
+readings, and undone exactly."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from models.cleansing import TREATMENTS, Action, Correction
+from models.cleansing import TREATMENTS, Action, Correction, UsageFacts
 from models.cleansing.treatments import CleansingError
 from smati.context import settings_of
 from smati.database import migrated_database
@@ -20,6 +21,8 @@ from smati.tables import echo_json, json_option, table
 from smati.times import Moment, shown
 
 if TYPE_CHECKING:
+    import psycopg
+
     from storage.cleansing import Proposal
 
 __all__ = ["cleanse", "fill_gaps_command", "operations", "undo"]
@@ -33,10 +36,16 @@ _by = click.option(
 
 
 def _options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """What `cleanse` and `fill-gaps` share: the usage, its period, parameters, the
-    figure, and --apply (else a dry run)."""
+    """What `cleanse` and `fill-gaps` share: the usage (or entity), its period,
+    parameters, the figure, and --apply (else a dry run)."""
     options = [
-        click.option("--usage", required=True, help="the usage (measurement point)"),
+        click.option("--usage", help="the usage (measurement point)"),
+        click.option(
+            "--entity",
+            help="instead of --usage: every usage of this entity (building) of a type the "
+            "treatment accepts, one operation each",
+        ),
+        click.option("--tenant", help="the entity's (or usage's) tenant; needed with --entity"),
         click.option("--from", "start", type=Moment(), help="first time [default: the first]"),
         click.option("--to", "end", type=Moment(), help="end, excluded [default: the last]"),
         click.option(
@@ -49,8 +58,9 @@ def _options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--png",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="the figure's file [default: <command>-<usage>-<treatment>.png here]",
+            type=click.Path(path_type=Path),
+            help="the figure's file, or its folder [default: <command>-<usage>-<treatment>.png "
+            "here]; with --entity, the folder of one figure per usage [default: no figure]",
         ),
         click.option("--apply", is_flag=True, help="store the corrections (default: dry run)"),
         _by,
@@ -75,7 +85,9 @@ class _Request:
     """What `cleanse` and `fill-gaps` are asked: their shared options, and the treatment."""
 
     treatment: str
-    usage: str
+    usage: str | None
+    entity: str | None
+    tenant: str | None
     params: tuple[str, ...]
     start: datetime | None
     end: datetime | None
@@ -85,43 +97,116 @@ class _Request:
 
 
 def _review(ctx: click.Context, request: _Request) -> None:
-    """Propose the operation on the usage's corrected data, print it, draw its figure, and
-    apply it if asked."""
-    from reporting.review_figure import review_png
+    """Propose the operation on the usage's (or the entity's usages') corrected data, print
+    it, draw its figures, and apply it if asked."""
+    usage, entity, tenant = request.usage, request.entity, request.tenant
+    if (usage is None) == (entity is None):
+        raise click.UsageError("give either --usage or --entity")
+    if entity is not None and tenant is None:
+        raise click.UsageError("--entity needs --tenant (whose entity it is)")
+    with migrated_database(settings_of(ctx)) as conn:
+        if usage is not None:
+            _review_usage(conn, request, usage)
+        elif tenant is not None and entity is not None:
+            _review_entity(conn, request, entity, tenant)
+
+
+def _review_usage(conn: psycopg.Connection, request: _Request, usage: str) -> None:
     from storage.cleansing import apply_operation, propose
 
-    given = _parsed(request.params)
-    with migrated_database(settings_of(ctx)) as conn:
-        proposal = propose(
-            conn, request.usage, request.treatment, given, start=request.start, end=request.end
-        )
-        _print(proposal)
-        usage, name = proposal.usage, proposal.treatment
-        png = request.png or Path(f"{proposal.kind}-{usage.usage_id}-{name}.png")
-        title = f"{usage.usage_id}: {name} {_described(proposal.parameters)}".rstrip()
-        png.write_bytes(review_png(proposal.review, title, usage.unit, usage.timezone))
-        click.echo(f"figure: {png}")
-        if not request.apply:
-            click.echo("dry run: nothing stored (--apply stores these corrections)")
-            return
-        operation = apply_operation(conn, proposal, request.by)
+    proposal = propose(
+        conn,
+        usage,
+        request.treatment,
+        _parsed(request.params),
+        tenant_id=request.tenant,
+        start=request.start,
+        end=request.end,
+    )
+    _print(proposal)
+    png = request.png or Path(_figure_name(proposal))
+    _draw(proposal, png / _figure_name(proposal) if png.is_dir() else png)
+    if not request.apply:
+        click.echo("dry run: nothing stored (--apply stores these corrections)")
+        return
+    operation = apply_operation(conn, proposal, request.by)
     click.echo(f"applied as operation {operation.id} (smati undo {operation.id} undoes it)")
+
+
+def _review_entity(conn: psycopg.Connection, request: _Request, entity: str, tenant: str) -> None:
+    from storage.cleansing import apply_entity, propose_for_entity
+
+    proposed = propose_for_entity(
+        conn,
+        entity,
+        request.treatment,
+        _parsed(request.params),
+        tenant_id=tenant,
+        start=request.start,
+        end=request.end,
+    )
+    for usage, why in proposed.skipped:
+        click.echo(f"{_usage_named(usage)}: skipped: {why}")
+    if request.png is not None and request.png.is_file():
+        raise click.BadParameter("with --entity, a folder for the figures", param_hint="--png")
+    if request.png is not None:
+        request.png.mkdir(parents=True, exist_ok=True)
+    for proposal in proposed.proposals:
+        _print_unfilled(proposal)
+        click.echo(_summary(proposal))
+        if request.png is not None:
+            _draw(proposal, request.png / _figure_name(proposal))
+    if not request.apply:
+        click.echo("dry run: nothing stored (--apply stores one operation per usage corrected)")
+        return
+    for operation in apply_entity(conn, proposed, request.by):
+        click.echo(
+            f"{operation.usage_id}: applied as operation {operation.id} "
+            f"(smati undo {operation.id} undoes it)"
+        )
+
+
+def _figure_name(proposal: Proposal) -> str:
+    return f"{proposal.kind}-{proposal.usage.usage_id}-{proposal.treatment}.png"
+
+
+def _draw(proposal: Proposal, png: Path) -> None:
+    """The three rows (as stored, defects in red, corrected) as a PNG."""
+    from reporting.review_figure import review_png
+
+    usage = proposal.usage
+    title = f"{usage.usage_id}: {proposal.treatment} {_described(proposal.parameters)}".rstrip()
+    png.write_bytes(review_png(proposal.review, title, usage.unit, usage.timezone))
+    click.echo(f"figure: {png}")
 
 
 def _described(params: dict[str, Any]) -> str:
     return " ".join(f"{key}={value}" for key, value in params.items() if value is not None)
 
 
-def _print(proposal: Proposal) -> None:
-    usage, corrections = proposal.usage, proposal.review.defects
-    zone = usage.timezone.key
+def _usage_named(usage: UsageFacts) -> str:
+    return f"{usage.usage_id} ({usage.type}, {usage.unit})"
+
+
+def _print_unfilled(proposal: Proposal) -> None:
+    zone = proposal.usage.timezone.key
     for gap, why in proposal.skipped:
         click.echo(f"gap {shown(gap.before, zone)} to {shown(gap.after, zone)} not filled: {why}")
+
+
+def _summary(proposal: Proposal) -> str:
     described = f"{proposal.treatment} {_described(proposal.parameters)}".rstrip()
-    click.echo(
-        f"{usage.usage_id} ({usage.type}, {usage.unit}): {described} over "
-        f"{len(proposal.review.stored)} values: {len(corrections)} corrections"
+    return (
+        f"{_usage_named(proposal.usage)}: {described} over "
+        f"{len(proposal.review.stored)} values: {len(proposal.review.defects)} corrections"
     )
+
+
+def _print(proposal: Proposal) -> None:
+    """The operation proposed on one usage, with its first corrections."""
+    corrections, zone = proposal.review.defects, proposal.usage.timezone.key
+    _print_unfilled(proposal)
+    click.echo(_summary(proposal))
     rows = [
         (
             shown(c.ts, zone),
@@ -163,7 +248,8 @@ def _treatments_help() -> str:
 @_options
 @click.pass_context
 def cleanse(ctx: click.Context, /, treatment: str, **options: Any) -> None:
-    """Find a usage's defects with a treatment and their corrections: a dry run that
+    """Find a usage's (or each of an entity's usages') defects with a treatment and their
+    corrections: a dry run that
     prints them and draws the three rows (as stored, defects in red, corrected) as PNG;
     --apply stores the corrections beside the readings (never over them)."""
     _review(ctx, _Request(treatment, **options))
@@ -173,7 +259,8 @@ def cleanse(ctx: click.Context, /, treatment: str, **options: Any) -> None:
 @_options
 @click.pass_context
 def fill_gaps_command(ctx: click.Context, /, **options: Any) -> None:
-    """Estimate a usage's missing values, marked as estimates: an index interpolated
+    """Estimate a usage's (or each of an entity's usages') missing values, marked as
+    estimates: an index interpolated
     along its usual hour-and-weekday profile, a consumption by that profile, an instant
     value linearly (gaps up to max_hours). Parameters: gap_periods=2.5 (a silence longer
     than this many periods is a gap), max_hours=6. A dry run unless --apply."""

@@ -35,22 +35,26 @@ from models.cleansing import (
     run_treatment,
 )
 from models.cleansing.gaps import Gap
-from models.cleansing.treatments import CleansingError, problems_of
+from models.cleansing.treatments import CleansingError, problems_of, unfit_reason
 from models.errors import SmatiError
 from models.reading import UsageType
 
 __all__ = [
     "FILL_GAPS",
+    "EntityProposal",
     "NothingToApply",
     "Operation",
     "OperationConflict",
     "OperationNotFound",
     "Proposal",
+    "UnknownEntity",
     "UnknownUsage",
     "anomaly_times",
+    "apply_entity",
     "apply_operation",
     "list_operations",
     "propose",
+    "propose_for_entity",
     "read_signal",
     "undo_operation",
     "usage_facts",
@@ -63,6 +67,10 @@ PROFILE_HISTORY = timedelta(weeks=8)
 
 
 class UnknownUsage(SmatiError, LookupError):
+    pass
+
+
+class UnknownEntity(SmatiError, LookupError):
     pass
 
 
@@ -211,6 +219,62 @@ def propose(
     return Proposal(tenant, usage, treatment, chosen.model_dump(), shown, skipped)
 
 
+@dataclass(frozen=True)
+class EntityProposal:
+    """An operation proposed on every usage of an entity it applies to."""
+
+    entity_id: str
+    proposals: list[Proposal]
+    """One per usage of a type the treatment accepts, in the usages' order."""
+    skipped: list[tuple[UsageFacts, str]]
+    """The other usages, and why."""
+
+
+def entity_usages(conn: psycopg.Connection, entity_id: str, tenant_id: str) -> list[str]:
+    """The entity's usages, in the registry's order; another tenant's entity is unknown."""
+    rows = conn.execute(
+        """
+        SELECT u.id FROM entities e LEFT JOIN usages u ON u.entity_id = e.id
+        WHERE e.id = %s AND e.tenant_id = %s
+        ORDER BY u.sort_order, u.id
+        """,
+        (entity_id, tenant_id),
+    ).fetchall()
+    if not rows:
+        raise UnknownEntity(f"no entity {entity_id!r} of tenant {tenant_id}")
+    return [usage_id for (usage_id,) in rows if usage_id is not None]
+
+
+def propose_for_entity(
+    conn: psycopg.Connection,
+    entity_id: str,
+    treatment: str,
+    parameters: Mapping[str, Any],
+    *,
+    tenant_id: str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> EntityProposal:
+    """`propose` on each usage of the entity whose type the treatment accepts (gap
+    filling accepts every type); the others skipped with the reason."""
+    proposals: list[Proposal] = []
+    skipped: list[tuple[UsageFacts, str]] = []
+    for usage_id in entity_usages(conn, entity_id, tenant_id):
+        usage = usage_facts(conn, usage_id, tenant_id)[1]
+        unfit = None if treatment == FILL_GAPS else unfit_reason(treatment, usage)
+        if unfit:
+            skipped.append((usage, unfit))
+            continue
+        proposals.append(
+            propose(
+                conn, usage_id, treatment, parameters, tenant_id=tenant_id, start=start, end=end
+            )
+        )
+    if not proposals:
+        raise CleansingError(f"{treatment}: no usage of entity {entity_id} is of a type it accepts")
+    return EntityProposal(entity_id, proposals, skipped)
+
+
 _OPERATIONS = """
 SELECT id, tenant_id, usage_id, kind, treatment, parameters, corrections, applied_by,
        applied_at, undone_by, undone_at
@@ -238,6 +302,18 @@ def apply_operation(conn: psycopg.Connection, proposal: Proposal, by: str) -> Op
         )  # fmt: skip
         _copy_corrections(conn, operation_id, proposal, corrections)
     return _operation(conn, operation_id, tenant)
+
+
+def apply_entity(conn: psycopg.Connection, proposed: EntityProposal, by: str) -> list[Operation]:
+    """Store one operation per usage with corrections, all or none, each undone alone."""
+    found = [p for p in proposed.proposals if p.review.defects]
+    if not found:
+        raise NothingToApply(
+            f"{proposed.proposals[0].treatment} found nothing to correct in the usages of "
+            f"entity {proposed.entity_id}"
+        )
+    with conn.transaction():
+        return [apply_operation(conn, proposal, by) for proposal in found]
 
 
 def _copy_corrections(

@@ -103,6 +103,36 @@ def test_apply_list_and_undo_with_the_tenants_token(api: Api) -> None:
     assert again.status_code == 409 and "was undone by api:analyst" in again.json()["detail"]
 
 
+def test_applied_to_an_entity_on_the_usages_it_accepts_each_operation_undone_alone(
+    api: Api,
+) -> None:
+    applied = api.call("POST", "/entities/hotel/operations", api.analyst, NEGATIVES)
+    assert applied.status_code == 201, applied.text
+    body = applied.json()
+    assert [(o["usage_id"], o["corrections"]) for o in body["operations"]] == [("hotel.heat", 1)]
+    assert body["unchanged"] == []
+    assert [(s["usage_id"], s["reason"].split(";")[1]) for s in body["skipped"]] == [
+        ("hotel.elec", " hotel.elec is index"),
+        ("hotel.gas", " hotel.gas is index"),
+        ("hotel.outdoor", " hotel.outdoor is instant"),
+    ]
+    assert -4.0 not in api.heat()
+    again = api.call("POST", "/entities/hotel/operations", api.analyst, NEGATIVES)
+    nothing = "negative-consumption found nothing to correct in the usages of entity hotel"
+    assert (again.status_code, again.json()) == (409, {"detail": nothing})
+    operation = body["operations"][0]["id"]
+    assert api.call("POST", f"/operations/{operation}/undo", api.analyst).status_code == 200
+    assert -4.0 in api.heat()
+
+    # IQR = 0 on the heating (3 everywhere but the -4); the outdoor's 4s and 10s are fine.
+    outliers = {"treatment": "iqr", "parameters": {"k": 1.5}}
+    found = api.call("POST", "/entities/hotel/operations", api.analyst, outliers).json()
+    assert [o["usage_id"] for o in found["operations"]] == ["hotel.heat"]
+    assert found["unchanged"] == ["hotel.outdoor"]
+    undo = f"/operations/{found['operations'][0]['id']}/undo"
+    assert api.call("POST", undo, api.analyst).status_code == 200
+
+
 def test_another_tenants_token_is_refused_and_changes_nothing(api: Api) -> None:
     applied = api.call("POST", "/usages/hotel.heat/operations", api.analyst, NEGATIVES).json()
     unknown_usage = "no usage 'hotel.heat' of tenant t2"
@@ -110,6 +140,7 @@ def test_another_tenants_token_is_refused_and_changes_nothing(api: Api) -> None:
         ("POST", "/usages/hotel.heat/review", NEGATIVES, unknown_usage),
         ("POST", "/usages/hotel.heat/operations", NEGATIVES, unknown_usage),
         ("GET", "/usages/hotel.heat/operations", None, unknown_usage),
+        ("POST", "/entities/hotel/operations", NEGATIVES, "no entity 'hotel' of tenant t2"),
         ("POST", f"/operations/{applied['id']}/undo", None, f"no operation {applied['id']!r}"),
     ]:
         response = api.call(method, path, api.stranger, body)

@@ -60,6 +60,7 @@ OPERATIONS = [
     ("POST", "/alarms/{alarm_id}/clear"),
     ("POST", "/usages/{usage_id}/review"),
     ("POST", "/usages/{usage_id}/operations"),
+    ("POST", "/entities/{entity_id}/operations"),
     ("GET", "/usages/{usage_id}/operations"),
     ("POST", "/operations/{operation_id}/undo"),
     ("GET", "/usages"),

@@ -1,6 +1,7 @@
-"""Issue 24, items 2, 3 and 5: cleansing and gap filling applied beside the readings from
-the CLI, undone exactly, and seen by the rollups, the energy report and the diagnostic
-(on a real PostgreSQL, with the report tests' hand-computed building)."""
+"""Issue 24, items 1 to 3 and 5: cleansing and gap filling applied beside the readings from
+the CLI, on a usage or every usage of an entity, undone exactly, and seen by the rollups,
+the energy report and the diagnostic (on a real PostgreSQL, with the report tests'
+hand-computed building)."""
 
 from __future__ import annotations
 
@@ -267,6 +268,14 @@ def test_operations_are_scoped_to_their_tenant(url: str, conn: psycopg.Connectio
             "fill-gaps: gap_periods: Input should be greater than 1",
         ),
         (("undo", "op-nothing"), "no operation 'op-nothing'"),
+        (
+            ("cleanse", "--entity", "hotel", "--tenant", "t2", "--treatment", "mad"),
+            "no entity 'hotel' of tenant t2",
+        ),
+        (
+            ("cleanse", "--entity", "other", "--tenant", "t2", "--treatment", "iqr"),
+            "iqr: no usage of entity other is of a type it accepts",
+        ),
     ],
 )
 def test_expected_failures_are_one_line(
@@ -274,3 +283,88 @@ def test_expected_failures_are_one_line(
 ) -> None:
     result = smati(url, *args, *(["--png", str(tmp_path / "x.png")] if args[0] != "undo" else []))
     assert (result.exit_code, result.output) == (1, f"Error: {error}\n")
+
+
+def test_an_entity_is_treated_on_its_usages_of_the_accepted_types_the_others_skipped(
+    url: str, conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    operations = conn.execute("SELECT count(*) FROM cleansing_operations").fetchone()
+    entity = ("--entity", fx.ENTITY, "--tenant", fx.TENANT)
+    result = smati(
+        url, "cleanse", *entity, "--treatment", "negative-consumption", "--png", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.output
+    why = "treatment negative-consumption applies to usages of type consumption;"
+    figure = tmp_path / "cleanse-hotel.heat-negative-consumption.png"
+    assert result.stdout.splitlines() == [
+        f"hotel.elec (index, kWh): skipped: {why} hotel.elec is index",
+        f"hotel.gas (index, m3): skipped: {why} hotel.gas is index",
+        f"hotel.outdoor (instant, °C): skipped: {why} hotel.outdoor is instant",
+        "hotel.heat (consumption, kWh): negative-consumption over 356 values: 1 corrections",
+        f"figure: {figure}",
+        "dry run: nothing stored (--apply stores one operation per usage corrected)",
+    ]
+    assert [path.name for path in tmp_path.iterdir()] == [figure.name]
+    assert figure.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert conn.execute("SELECT count(*) FROM cleansing_operations").fetchone() == operations
+
+
+def test_applied_to_an_entity_one_operation_per_usage_each_undone_alone(
+    url: str, conn: psycopg.Connection
+) -> None:
+    """The stream's anomalies at k = 10 (outdoor) and k = 11 (heat); the meters' indexes
+    are not of a type anomaly-events accepts."""
+    anomalies = [
+        DetectionEvent.of(DetectionKind.ANOMALY, fx.TENANT, usage, fx.at(k), Severity.MAJOR)
+        for usage, k in (("hotel.outdoor", 10), ("hotel.heat", 11))
+    ]
+    with conn.transaction():
+        write_events(conn, anomalies)
+    before = {usage: snapshot(conn, usage) for usage in ("hotel.heat", "hotel.outdoor")}
+    entity = ("--entity", fx.ENTITY, "--tenant", fx.TENANT)
+    result = smati(url, "cleanse", *entity, "--treatment", "anomaly-events", "--apply")
+    assert result.exit_code == 0, result.output
+    applied = dict(line.split(": applied as operation ") for line in result.stdout.splitlines()
+                   if ": applied as operation " in line)  # fmt: skip
+    assert sorted(applied) == ["hotel.heat", "hotel.outdoor"]
+    heat, outdoor = (applied[usage].split()[0] for usage in ("hotel.heat", "hotel.outdoor"))
+    assert list_operations(conn, "hotel.heat")[0].id == heat
+    assert fx.at(10) not in read_signal(conn, fx.TENANT, "hotel.outdoor").times
+
+    assert smati(url, "undo", heat).exit_code == 0
+    assert snapshot(conn, "hotel.heat") == before["hotel.heat"]
+    outdoor_times = read_signal(conn, fx.TENANT, "hotel.outdoor").times
+    assert fx.at(10) not in outdoor_times and len(outdoor_times) == fx.READINGS - 1
+    assert smati(url, "undo", outdoor).exit_code == 0
+    assert snapshot(conn, "hotel.outdoor") == before["hotel.outdoor"]
+
+
+def test_an_entity_needs_its_tenant_and_excludes_a_usage(url: str) -> None:
+    alone = smati(url, "cleanse", "--entity", fx.ENTITY, "--treatment", "mad")
+    assert alone.exit_code == 2
+    assert "Error: --entity needs --tenant (whose entity it is)" in alone.output
+    both = ("--usage", "hotel.heat", "--entity", fx.ENTITY, "--tenant", fx.TENANT)
+    twice = smati(url, "fill-gaps", *both)
+    assert twice.exit_code == 2
+    assert "Error: give either --usage or --entity" in twice.output
+
+
+def test_gap_filling_an_entity_accepts_every_usage_and_draws_nothing_unless_asked(
+    url: str, tmp_path: Path
+) -> None:
+    entity = ("--entity", fx.ENTITY, "--tenant", fx.TENANT)
+    result = smati(url, "fill-gaps", *entity)
+    assert result.exit_code == 0, result.output
+    fill = "fill-gaps gap_periods=2.5 max_hours=6.0 over"
+    assert result.stdout.splitlines() == [
+        f"hotel.elec (index, kWh): {fill} {fx.READINGS - len(fx.GAP)} values: 9 corrections",
+        f"hotel.gas (index, m3): {fill} 356 values: 0 corrections",
+        f"hotel.heat (consumption, kWh): {fill} 356 values: 0 corrections",
+        f"hotel.outdoor (instant, °C): {fill} 356 values: 0 corrections",
+        "dry run: nothing stored (--apply stores one operation per usage corrected)",
+    ]
+    not_a_folder = tmp_path / "figure.png"
+    not_a_folder.touch()
+    refused = smati(url, "fill-gaps", *entity, "--png", str(not_a_folder))
+    assert refused.exit_code == 2
+    assert "Invalid value for --png: with --entity, a folder for the figures" in refused.output

@@ -92,16 +92,23 @@ def run_treatment(
     """The treatment `name` on `signal` with `params` (validated): its parameters as
     understood, and the corrections it finds. `anomalies`: the stream's anomaly events."""
     treatment = treatment_named(name)
-    if usage.type not in treatment.types:
-        kinds = ", ".join(sorted(treatment.types))
-        raise CleansingError(
-            f"treatment {name} applies to usages of type {kinds}; {usage.usage_id} is {usage.type}"
-        )
+    unfit = unfit_reason(name, usage)
+    if unfit:
+        raise CleansingError(unfit)
     try:
         chosen = treatment.params.model_validate(dict(params))
     except ValidationError as error:
         raise CleansingError(f"treatment {name}: {problems_of(error)}") from None
     return chosen, treatment.find(signal, usage, chosen, anomalies)
+
+
+def unfit_reason(name: str, usage: UsageFacts) -> str | None:
+    """Why the treatment `name` cannot run on the usage (its type), or None if it can."""
+    treatment = treatment_named(name)
+    if usage.type in treatment.types:
+        return None
+    kinds = ", ".join(sorted(treatment.types))
+    return f"treatment {name} applies to usages of type {kinds}; {usage.usage_id} is {usage.type}"
 
 
 def problems_of(error: ValidationError) -> str:
