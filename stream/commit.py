@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -33,12 +34,12 @@ from faust.types import EventT
 from models.dead_letter import DeadLetter
 from models.detection import DetectionEvent
 from models.errors import SmatiError
+from models.metrics import BATCH_SECONDS, END_TO_END_SECONDS
 from models.reading import Reading
 from storage.worker_state import StateChange, StateTable
 from storage.writer import EVENTS, OutputTable
 from stream.database import WorkerDatabase, store_isolating, store_readings
 from stream.dead_letters import note_refused
-from stream.metrics import BATCH_SECONDS
 from stream.outputs import Outputs
 from stream.state_cache import StateCache
 
@@ -95,6 +96,7 @@ class BatchOutcome:
                 ),
             )
             stored[:] = cast(list[Reading], readings)
+            _observe_latency(self.messages)
 
         async def publish() -> None:
             await outputs.publish(stored, self.detections, self.dead_letters)
@@ -105,6 +107,13 @@ class BatchOutcome:
                 event.ack()
 
         return store, publish, save
+
+
+def _observe_latency(messages: Sequence[EventT[bytes]]) -> None:
+    """From each raw uplink's Kafka timestamp to now, when its readings are stored."""
+    now = time.time()
+    for event in messages:
+        END_TO_END_SECONDS.observe(now - event.message.timestamp)
 
 
 class CommitChain:

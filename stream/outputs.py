@@ -19,9 +19,9 @@ from models.dead_letter import DeadLetter
 from models.detection import DetectionEvent, DetectionKind
 from models.errors import SmatiError
 from models.kafka import client_config, produce_soon
+from models.metrics import DETECTIONS, KAFKA_PRODUCE_ERRORS
 from models.reading import Reading
 from models.settings import Settings
-from stream.metrics import DETECTIONS
 from stream.outage import Outage
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,7 @@ class Outputs:
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
         if error is not None:
+            KAFKA_PRODUCE_ERRORS.labels(topic=message.topic()).inc()
             self._failures.append(error)
 
     def close(self) -> None:

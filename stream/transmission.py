@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
@@ -23,13 +24,14 @@ from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicP
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined, unused-ignore]
 
 from models.kafka import client_config
+from models.metrics import CONSUMER_LAG, HORIZON_LAG, OPEN_GAPS, USAGES_BY_STATUS
 from models.registry import UsageRef
 from models.rules import UsageState, check_silence, silence_due
 from models.settings import Settings
 from models.transmission import OffsetSnapshot, ProcessingHorizon, TransmissionStatus
+from models.transmission.horizon import reached
 from storage.writer import EVENTS
 from stream.commit import BatchOutcome, CommitChain
-from stream.metrics import HORIZON_LAG, USAGES_BY_STATUS
 from stream.registry_cache import RegistryCache
 from stream.state_cache import StateCache, WorkerLock
 
@@ -88,6 +90,36 @@ class PipelineOffsets:
         return int(murmur2(key.encode()) & 0x7FFFFFFF) % len(self.partitions())
 
 
+@dataclass(frozen=True)
+class Quiet:
+    """What the clock counts of a usage (models.metrics): its status, and an open gap."""
+
+    status: TransmissionStatus
+    gap_open: bool
+
+    @classmethod
+    def of(cls, state: UsageState) -> Quiet:
+        transmission = state.transmission
+        return cls(transmission.status, transmission.open_gap_start is not None)
+
+
+class Census:
+    """The usages a pass of the clock looked at, by status, and those with a gap open."""
+
+    def __init__(self) -> None:
+        self.statuses = dict.fromkeys(TransmissionStatus, 0)
+        self.open_gaps = 0
+
+    def count(self, usage: Quiet) -> None:
+        self.statuses[usage.status] += 1
+        self.open_gaps += usage.gap_open
+
+    def publish(self) -> None:
+        for status, count in self.statuses.items():
+            USAGES_BY_STATUS.labels(status=status).set(count)
+        OPEN_GAPS.set(self.open_gaps)
+
+
 class SilenceSchedule:
     """When silence can next change each usage's state: most usages are skipped, not
     checked. Told each state change by the states' cache (`note`), so the clock does not
@@ -95,9 +127,9 @@ class SilenceSchedule:
 
     def __init__(self, settings: Settings, registry: RegistryCache) -> None:
         self._policy, self._registry = settings.transmission_policy, registry
-        self._due: dict[str, tuple[str, UsageRef, datetime | None, TransmissionStatus]] = {}
+        self._due: dict[str, tuple[str, UsageRef, datetime | None, Quiet]] = {}
         """Per usage, the state version and registry entry last seen, when silence can
-        next change them and their status."""
+        next change them, and their status and whether a gap is open."""
 
     def note(
         self, usage_id: str, state: UsageState, version: str, ref: UsageRef | None = None
@@ -105,19 +137,19 @@ class SilenceSchedule:
         ref = ref or self._registry.usages.get(usage_id)
         if ref is not None:
             due = silence_due(state, ref, self._policy)
-            self._due[usage_id] = (version, ref, due, state.transmission.status)
+            self._due[usage_id] = (version, ref, due, Quiet.of(state))
 
     def quiet_status(
         self, states: StateCache[UsageState], usage_id: str, ref: UsageRef, now: datetime
-    ) -> TransmissionStatus | None:
+    ) -> Quiet | None:
         """The usage's status if silence cannot change it at `now`, else None."""
         version = states.version(usage_id)
         known = self._due.get(usage_id)
         if known is None or known[0] is not version or known[1] is not ref:
             self.note(usage_id, states.get(usage_id), version, ref)
             known = self._due[usage_id]
-        _, _, due, status = known
-        return status if due is None or now <= due else None
+        _, _, due, quiet = known
+        return quiet if due is None or now <= due else None
 
     def clear(self) -> None:
         self._due.clear()
@@ -143,18 +175,42 @@ class TransmissionClock:
         """The partitions whose stored states are in memory."""
         self._heard: set[str] = set()
         """Usages with a stored state when they were loaded: not to be announced violet."""
+        self._catch_up: dict[int, int] | None = None
+        """The raw partitions' ends when they were assigned: reached, the worker is caught up."""
+        self._committed: dict[int, int] = {}
 
     def forget(self) -> None:
         """After a rebalance (the states' cache forgets too)."""
         self._loaded = None
         self._schedule.clear()
+        self._catch_up = None
+
+    def caught_up(self) -> bool:
+        """Whether the group has committed what the worker's partitions held when they were
+        assigned (a worker that owns none has nothing to catch up)."""
+        if not self._owned():
+            return True
+        return self._catch_up is not None and reached(self._committed, self._catch_up)
+
+    def _note_offsets(self, snapshot: OffsetSnapshot) -> None:
+        """The lag of each partition owned (models.metrics), and the catch-up's progress."""
+        owned = self._owned()
+        if self._catch_up is None:
+            self._catch_up = {p: end for p, end in snapshot.ends.items() if p in owned}
+        self._committed = dict(snapshot.committed)
+        CONSUMER_LAG.clear()
+        for partition in owned:
+            lag = snapshot.ends.get(partition, 0) - snapshot.committed.get(partition, 0)
+            CONSUMER_LAG.labels(topic=self._offsets.topic, partition=str(partition)).set(lag)
 
     async def tick(self, ready: Callable[[], bool]) -> None:
         """Look at every usage watched, a slice at a time: the uplinks agent, which needs
         the worker's lock too, waits for one slice, not for the whole pass."""
         if not ready():
             return
-        now = self._horizon.observe(await asyncio.to_thread(self._offsets.snapshot))
+        snapshot = await asyncio.to_thread(self._offsets.snapshot)
+        self._note_offsets(snapshot)
+        now = self._horizon.observe(snapshot)
         if now is None:
             return
         HORIZON_LAG.set((datetime.now(UTC) - now).total_seconds())
@@ -162,14 +218,13 @@ class TransmissionClock:
             if not ready():  # a rebalance began while the offsets were read
                 return
             watched = await self._watched()
-        statuses = dict.fromkeys(TransmissionStatus, 0)
+        census = Census()
         for start in range(0, len(watched), SLICE):
             async with self._lock:
                 if not ready() or self._loaded is None:  # rebalanced: start again next tick
                     return
-                await self._look_at_silence(watched[start : start + SLICE], now, statuses)
-        for status, count in statuses.items():
-            USAGES_BY_STATUS.labels(status=status).set(count)
+                await self._look_at_silence(watched[start : start + SLICE], now, census)
+        census.publish()
 
     async def _watched(self) -> list[tuple[str, int]]:
         """(usage, raw partition) of every usage this worker watches, its states in memory."""
@@ -194,21 +249,21 @@ class TransmissionClock:
         self,
         watched: list[tuple[str, int]],
         now: datetime,
-        statuses: dict[TransmissionStatus, int],
+        census: Census,
     ) -> None:
         batch = BatchOutcome()
         for usage_id, partition in watched:
             ref = self._registry.usages.get(usage_id)
             if ref is None or not self._states.holds(usage_id):  # unregistered, or forgotten
                 continue
-            status = self._schedule.quiet_status(self._states, usage_id, ref, now)
-            if status is not None:
-                statuses[status] += 1
+            quiet = self._schedule.quiet_status(self._states, usage_id, ref, now)
+            if quiet is not None:
+                census.count(quiet)
                 continue
             state, found = check_silence(self._states.get(usage_id), ref, now, self._policy)
             self._states.put(usage_id, state, partition)
             batch.store(EVENTS, found)
-            statuses[state.transmission.status] += 1
+            census.count(Quiet.of(state))
         batch.take_changes(self._states)
         await self._commits.submit(batch)
 

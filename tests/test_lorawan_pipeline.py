@@ -72,8 +72,11 @@ class Radio:
     """The URL of each MQTT connector's /health and /metrics, by source (tts, chirpstack)."""
 
     def confirmed(self, source: str, metric: str) -> float:
-        """What the MQTT connector of `source` counts in `metric` (0 before its first)."""
-        return metrics(self.mqtt_status[source], "smati_mqtt_").get(metric, 0.0)
+        """What the MQTT connector of `source` counts in `metric` (a name, with the labels
+        before `source` if any: `name{label=value}`), 0 before its first."""
+        name = metric.split("{")[0]
+        found = metrics(self.mqtt_status[source], name)
+        return found.get(f"{metric}{{source={source}}}", 0.0)
 
     def wait_until_confirmed(self, source: str, metric: str, count: float) -> None:
         """Until Kafka confirmed `count` records counted in `metric` by the `source` connector."""
@@ -169,7 +172,7 @@ def dead_letters(settings: Settings) -> list[dict[str, Any]]:
 
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-PUBLISHED = "smati_mqtt_messages_published_total"
+PUBLISHED = "smati_uplinks_published_total"
 TTS_TOPIC = f"v3/{TTS_APP}@{TTS_TENANT}/devices/{{}}/up"
 CHIRPSTACK_TOPIC = f"application/{CHIRPSTACK_APP}/device/{{}}/event/up"
 
@@ -426,7 +429,7 @@ def test_a_webhook_takes_any_payload_of_its_device_and_the_stream_refuses_it(
 
 
 def test_bad_mqtt_input_is_dead_lettered(radio: Radio) -> None:
-    malformed = "smati_mqtt_dead_letters_total{code=malformed_payload}"
+    malformed = "smati_uplinks_refused_total{reason=malformed_payload}"
     published = radio.confirmed("chirpstack", PUBLISHED)
     radio.publish(TTS_TOPIC.format("elsys-meeting-room"), b'{"uplink_message": 1}')
     radio.publish(

@@ -31,7 +31,8 @@ class OffsetSnapshot:
     """The group's committed offset of each partition (absent: nothing yet)."""
 
 
-def _done(committed: Offsets, ends: Offsets) -> bool:
+def reached(committed: Offsets, ends: Offsets) -> bool:
+    """Whether the committed offsets reach every end: all that existed then is handled."""
     return all(committed.get(partition, 0) >= end for partition, end in ends.items())
 
 
@@ -48,7 +49,7 @@ class ProcessingHorizon:
         committed offsets reach (committed offsets never go back)."""
         self._snapshots = [*self._snapshots, snapshot][-self._max :]
         for index in range(len(self._snapshots) - 1, -1, -1):
-            if _done(snapshot.committed, self._snapshots[index].ends):
+            if reached(snapshot.committed, self._snapshots[index].ends):
                 self.value = self._snapshots[index].at
                 self._snapshots = self._snapshots[index + 1 :]
                 break
