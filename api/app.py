@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from psycopg_pool import ConnectionPool
 
-from api import alarms, health
+from api import alarms, health, metrics
 from storage.alarms import AlarmConflict, AlarmNotFound
 
 __all__ = ["build_app"]
@@ -56,6 +56,8 @@ def build_app(database_url: str, *, pool_size: int = 4) -> FastAPI:
     app.state.pool = pool
     app.include_router(health.router)
     app.include_router(alarms.router)
+    app.include_router(metrics.router)
+    app.middleware("http")(metrics.count_requests)
     for error, code in _STATUS_OF.items():
         app.add_exception_handler(error, _answer(code))
     app.add_exception_handler(psycopg.OperationalError, _unavailable)

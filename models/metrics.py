@@ -91,3 +91,10 @@ DATABASE_WRITE_ERRORS = Counter(
     "Writes the database failed (unreachable, or refusing the rows), by table",
     ["table"],
 )
+
+# The HTTP API.
+API_REQUESTS = Counter(
+    "smati_api_requests_total",
+    "Requests the API answered, by method, route template and status",
+    ["method", "route", "status"],
+)
