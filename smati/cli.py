@@ -15,6 +15,7 @@ from smati.alarms_cli import alarms
 from smati.bench import bench
 from smati.context import settings_of
 from smati.errors import OneLineErrors
+from smati.lag_cli import lag
 from smati.logs import configure_logging
 from smati.mqtt_cli import mqtt
 from smati.reads import dead_letters, events, readings
@@ -268,6 +269,7 @@ main.add_command(report)
 main.add_command(alarms)
 main.add_command(tokens)
 main.add_command(serve)
+main.add_command(lag)
 
 if __name__ == "__main__":
     main(prog_name="smati")
