@@ -44,6 +44,7 @@ from models.metrics import (
     UPLINKS_PUBLISHED,
     UPLINKS_RECEIVED,
     UPLINKS_REFUSED,
+    watch_produce_errors,
 )
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError
@@ -86,6 +87,7 @@ class MqttConnector:
         self._producer = producer
         self._raw_topic = raw_topic
         self._dead_letter_topic = dead_letter_topic
+        watch_produce_errors(raw_topic, dead_letter_topic)
         self._max_payload_bytes = max_payload_bytes
         self._web_address = web_address
         self._stopping = threading.Event()

@@ -39,7 +39,13 @@ from connectors.delivery import DeliveryFailed, KafkaDelivery
 from connectors.status import add_status_routes
 from models.dead_letter import RejectCode, Rejection
 from models.identity import identify
-from models.metrics import UPLINKS_PUBLISHED, UPLINKS_RECEIVED, UPLINKS_REFUSED, WEBHOOK_REQUESTS
+from models.metrics import (
+    UPLINKS_PUBLISHED,
+    UPLINKS_RECEIVED,
+    UPLINKS_REFUSED,
+    WEBHOOK_REQUESTS,
+    watch_produce_errors,
+)
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError
 from models.uplink import RawUplink
@@ -78,6 +84,7 @@ class WebhookConnector:
         self._delivery = delivery
         self._raw_topic = raw_topic
         self._dead_letter_topic = dead_letter_topic
+        watch_produce_errors(raw_topic, dead_letter_topic)
         self._secrets = secrets
         self._directory = directory
         self._refresh_s = refresh_s

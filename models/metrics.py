@@ -29,6 +29,15 @@ KAFKA_PRODUCE_ERRORS = Counter(
     "Records Kafka did not confirm after the client's retries, by topic",
     ["topic"],
 )
+
+
+def watch_produce_errors(*topics: str) -> None:
+    """Show each topic's produce errors at 0 before the first: a series that exists only
+    once something failed cannot be told from a process that does not count them."""
+    for topic in topics:
+        KAFKA_PRODUCE_ERRORS.labels(topic=topic)
+
+
 MQTT_CONNECTED = Gauge("smati_mqtt_connected", "1 while connected to the MQTT broker, else 0")
 WEBHOOK_REQUESTS = Counter(
     "smati_webhook_requests_total", "Webhook requests answered", ["source", "status"]

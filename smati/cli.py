@@ -14,6 +14,7 @@ from services import BrokerChoice
 from smati.alarms_cli import alarms
 from smati.bench import bench
 from smati.context import settings_of
+from smati.dashboards_cli import dashboards
 from smati.errors import OneLineErrors
 from smati.lag_cli import lag
 from smati.logs import configure_logging
@@ -270,6 +271,7 @@ main.add_command(alarms)
 main.add_command(tokens)
 main.add_command(serve)
 main.add_command(lag)
+main.add_command(dashboards)
 
 if __name__ == "__main__":
     main(prog_name="smati")

@@ -19,7 +19,7 @@ from models.dead_letter import DeadLetter
 from models.detection import DetectionEvent, DetectionKind
 from models.errors import SmatiError
 from models.kafka import client_config, produce_soon
-from models.metrics import DETECTIONS, KAFKA_PRODUCE_ERRORS
+from models.metrics import DETECTIONS, KAFKA_PRODUCE_ERRORS, watch_produce_errors
 from models.reading import Reading
 from models.settings import Settings
 from stream.outage import Outage
@@ -40,6 +40,7 @@ class Outputs:
         self._dead_letters = settings.topic("dead-letter")
         self._outage = outage
         self._failures: list[KafkaError] = []
+        watch_produce_errors(self._readings, self._events, self._dead_letters)
         self._detections = {kind: DETECTIONS.labels(kind=kind) for kind in DetectionKind}
         """Each kind's counter, looked up once (not for each event)."""
         self._producer = Producer(
