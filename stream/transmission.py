@@ -28,8 +28,7 @@ from models.metrics import CONSUMER_LAG, HORIZON_LAG, OPEN_GAPS, USAGES_BY_STATU
 from models.registry import UsageRef
 from models.rules import UsageState, check_silence, silence_due
 from models.settings import Settings
-from models.transmission import OffsetSnapshot, ProcessingHorizon, TransmissionStatus
-from models.transmission.horizon import reached
+from models.transmission import CatchUp, OffsetSnapshot, ProcessingHorizon, TransmissionStatus
 from storage.writer import EVENTS
 from stream.commit import BatchOutcome, CommitChain
 from stream.registry_cache import RegistryCache
@@ -175,29 +174,23 @@ class TransmissionClock:
         """The partitions whose stored states are in memory."""
         self._heard: set[str] = set()
         """Usages with a stored state when they were loaded: not to be announced violet."""
-        self._catch_up: dict[int, int] | None = None
-        """The raw partitions' ends when they were assigned: reached, the worker is caught up."""
-        self._committed: dict[int, int] = {}
+        self._catch_up = CatchUp()
 
     def forget(self) -> None:
         """After a rebalance (the states' cache forgets too)."""
         self._loaded = None
         self._schedule.clear()
-        self._catch_up = None
+        self._catch_up.assigned()
 
     def caught_up(self) -> bool:
         """Whether the group has committed what the worker's partitions held when they were
-        assigned (a worker that owns none has nothing to catch up)."""
-        if not self._owned():
-            return True
-        return self._catch_up is not None and reached(self._committed, self._catch_up)
+        assigned (models.transmission.CatchUp)."""
+        return self._catch_up.done(self._owned())
 
     def _note_offsets(self, snapshot: OffsetSnapshot) -> None:
         """The lag of each partition owned (models.metrics), and the catch-up's progress."""
         owned = self._owned()
-        if self._catch_up is None:
-            self._catch_up = {p: end for p, end in snapshot.ends.items() if p in owned}
-        self._committed = dict(snapshot.committed)
+        self._catch_up.observe(snapshot, owned)
         CONSUMER_LAG.clear()
         for partition in owned:
             lag = snapshot.ends.get(partition, 0) - snapshot.committed.get(partition, 0)
