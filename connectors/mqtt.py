@@ -228,7 +228,12 @@ class MqttConnector:
                 confirmed.inc()
             else:
                 KAFKA_PRODUCE_ERRORS.labels(topic=topic).inc()
-                log.error("Kafka refused the record of MQTT topic %s: %s", message.topic, error)
+                log.error(
+                    "Kafka refused the record of MQTT topic %s: %s",
+                    message.topic,
+                    error,
+                    extra={"mqtt_topic": message.topic, "topic": topic},
+                )
                 self._needs_reconnect.set()
 
         return delivered

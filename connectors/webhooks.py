@@ -156,7 +156,7 @@ class WebhookConnector:
             await self._delivery.send(self._raw_topic, uplink.device_id, uplink.to_json())
             UPLINKS_PUBLISHED.labels(source=source).inc()
         except DeliveryFailed as error:
-            log.error("Kafka did not confirm %s: %s", origin, error)
+            log.error("Kafka did not confirm %s: %s", origin, error, extra={"origin": origin})
             return _error(503, "not stored, try again later")
         return web.json_response({"accepted": True, "device": frame.network_id})
 

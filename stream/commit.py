@@ -150,7 +150,8 @@ class CommitChain:
                 self._running = [task for task in self._running if not task.done()]
         steps = outcome.steps(self._database, self._outputs)
         after, self._steps_done = self._steps_done, [asyncio.Event() for _ in steps]
-        commit = self._commit(steps, after, self._steps_done)
+        partitions = sorted({event.message.partition for event in outcome.messages})
+        commit = self._commit(steps, after, self._steps_done, partitions)
         self._running.append(asyncio.create_task(commit))
 
     async def idle(self) -> None:
@@ -160,8 +161,14 @@ class CommitChain:
             self._running = [task for task in self._running if not task.done()]
 
     async def _commit(
-        self, steps: Sequence[Step], after: Sequence[asyncio.Event], done: Sequence[asyncio.Event]
+        self,
+        steps: Sequence[Step],
+        after: Sequence[asyncio.Event],
+        done: Sequence[asyncio.Event],
+        partitions: list[int],
     ) -> None:
+        """Run the batch's steps, each after the previous batch's; `partitions`, those its
+        messages came from, for the log."""
         try:
             with BATCH_SECONDS.labels(step="commit").time():
                 for n, step in enumerate(steps):
@@ -173,10 +180,13 @@ class CommitChain:
                     done[n].set()
         except Exception as error:
             self._failed = True
+            place = {"partitions": partitions}
             if isinstance(error, SmatiError):  # expected (Kafka refused messages): one line
-                log.error("a batch could not be committed (%s); stopping the worker", error)
+                log.error(
+                    "a batch could not be committed (%s); stopping the worker", error, extra=place
+                )
             else:
-                log.exception("a batch could not be committed; stopping the worker")
+                log.exception("a batch could not be committed; stopping the worker", extra=place)
             await self._crash(error)
         finally:
             for finished in done:

@@ -78,3 +78,6 @@ def test_the_connector_dead_letters_a_bad_topic_and_skips_other_events(
     assert letter["origin"] == f"mqtt:{run}/floor-2/meter-7/up"
     assert f"'{run}/floor-2/meter-7/up'" in letter["reason"]
     assert metrics["smati_uplinks_refused_total{reason=bad_topic}{source=mqtt}"] == 1
+    logged = [json.loads(line) for line in bridge.process.log().splitlines() if line[:1] == "{"]
+    (refusal,) = [line for line in logged if line["message"].startswith("dead letter")]
+    assert refusal["origin"] == letter["origin"]  # a field of its own, to filter logs by
