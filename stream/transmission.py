@@ -181,6 +181,7 @@ class TransmissionClock:
         self._loaded = None
         self._schedule.clear()
         self._catch_up.assigned()
+        CONSUMER_LAG.clear()  # partitions this worker no longer owns are another's to show
 
     def caught_up(self) -> bool:
         """Whether the group has committed what the worker's partitions held when they were
