@@ -23,15 +23,13 @@ from functools import partial
 from pathlib import Path
 
 import httpx
-import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 from alarm_rows import insert_alarm
 from click.testing import CliRunner
 from conditions import wait_for
-from conftest import pipeline_settings, prepared_run
+from conftest import device_publisher, pipeline_settings, prepared_run
 from grafana_queries import GRAFANA, panel_queries, promql, sql, variable_queries
-from paho.mqtt.enums import CallbackAPIVersion
 
 from dashboards.build import stale
 from models.registry import Registry
@@ -110,25 +108,12 @@ def observed(
 
 def _publish_the_building(broker: MqttBroker, run: str, building: Registry) -> None:
     """STEPS steps of the demo building's devices up to now, and its bad messages."""
-    assert broker.port is not None
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"devices-{run}")
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    try:
-        now = datetime.now(UTC).replace(microsecond=0)
-        history = building_messages(building, now - STEPS * STEP, STEP)
-        count = STEPS * len(building.devices)
-        messages = [m for _, (_, m) in zip(range(count), history, strict=False)]
-        messages += bad_messages(building, now)
-        infos = [
-            client.publish(m.topic.replace("smati/", f"{run}/", 1), m.payload, qos=1)
-            for m in messages
-        ]
-        for info in infos:
-            info.wait_for_publish(timeout=10)
-    finally:
-        client.loop_stop()
-        client.disconnect()
+    now = datetime.now(UTC).replace(microsecond=0)
+    history = building_messages(building, now - STEPS * STEP, STEP)
+    count = STEPS * len(building.devices)
+    messages = [m for _, (_, m) in zip(range(count), history, strict=False)]
+    with device_publisher(broker, run) as publish:
+        publish(messages + bad_messages(building, now))
 
 
 def _status(url: str) -> int | None:
