@@ -28,6 +28,11 @@ class RejectCode(StrEnum):
     """A LoRaWAN uplink on a port that carries no measurements of its device's model."""
     WRONG_LENGTH = "wrong_length"
     """A payload shorter or longer than its device's format allows."""
+    CODEC_ERROR = "codec_error"
+    """A JavaScript codec refused the payload (its own errors), threw, or reached its
+    memory limit."""
+    CODEC_TIMEOUT = "codec_timeout"
+    """A JavaScript codec did not decode the payload within its time limit."""
     UNKNOWN_CHANNEL = "unknown_channel"
     INVALID_VALUE = "invalid_value"
     IMPLAUSIBLE_VALUE = "implausible_value"

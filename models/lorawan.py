@@ -3,7 +3,7 @@
 - The Things Stack: the JSON of its MQTT server (topic
   `v3/{application id}@{tenant id}/devices/{device id}/up`) and of its webhooks, the same
   document (https://www.thethingsindustries.com/docs/integrations/data-formats/). Empty
-  fields are omitted, so a missing `f_cnt` is 0.
+  fields are omitted, so a missing `f_cnt` or `f_port` is 0 (port 0: MAC commands only).
 - ChirpStack v4: the `up` event of its MQTT integration (topic
   `application/{application id}/device/{dev eui}/event/up`), the protobuf JSON mapping of
   `integration.UplinkEvent` (https://www.chirpstack.io/docs/chirpstack/integrations/events.html);
@@ -21,7 +21,7 @@ from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field, Validatio
 from models.radio import FrameFormatError, RadioFrame, Reception, base64_bytes, describe
 
 Base64 = Annotated[bytes, BeforeValidator(base64_bytes)]
-Port = Annotated[int, Field(ge=1, le=255)]
+Port = Annotated[int, Field(ge=0, le=255)]
 Counter = Annotated[int, Field(ge=0, lt=1 << 32)]
 
 
@@ -36,7 +36,7 @@ class _TtsRxMetadata(BaseModel):
 
 
 class _TtsUplinkMessage(BaseModel):
-    f_port: Port
+    f_port: Port = 0
     f_cnt: Counter = 0
     frm_payload: Base64 = b""
     decoded_payload: dict[str, Any] | None = None
@@ -101,7 +101,7 @@ class ChirpstackUplink(BaseModel):
 
     deviceInfo: _ChirpstackDeviceInfo
     time: AwareDatetime | None = None
-    fPort: Port
+    fPort: Port = 0
     fCnt: Counter = 0
     data: Base64 = b""
     object: dict[str, Any] | None = None

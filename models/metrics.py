@@ -107,3 +107,18 @@ API_REQUESTS = Counter(
     "Requests the API answered, by method, route template and status",
     ["method", "route", "status"],
 )
+
+# The alarms' notifier (`smati alerting run --metrics-port`).
+NOTIFIED_ALERTS = Counter(
+    "smati_notifications_alerts_total", "alerts posted to Alertmanager", ["state"]
+)
+NOTIFIED_SILENCES = Counter(
+    "smati_notifications_silences_total", "silences of acknowledged alarms", ["action"]
+)
+NOTIFIED_ESCALATIONS = Counter("smati_notifications_escalations_total", "escalation levels reached")
+NOTIFICATION_PASSES = Counter(
+    "smati_notifications_passes_total", "passes over every alarm still open or pending"
+)
+NOTIFICATION_FAILURES = Counter(
+    "smati_notifications_failures_total", "passes that failed (Alertmanager, database)"
+)

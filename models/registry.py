@@ -21,6 +21,9 @@ from pydantic import (
     model_validator,
 )
 
+from models.alarms.rules import AlarmRule
+from models.alerting.routing import Notifications
+from models.codecs.catalogue import JsCodec
 from models.errors import SmatiError
 from models.reading import UsageType
 
@@ -134,6 +137,12 @@ class Tenant(_Strict):
     id: Identifier = Field(min_length=1)
     name: str = ""
     entities: tuple[Entity, ...] = ()
+    alarm_rules: tuple[AlarmRule, ...] | None = Field(
+        default=None, description="replaces the built-in alarm rules (models.alarms.rules)"
+    )
+    notifications: Notifications | None = Field(
+        default=None, description="who hears of its alarms (models.alerting)"
+    )
 
 
 class Gateway(_Strict):
@@ -205,7 +214,9 @@ class Device(_Strict):
 
     id: Identifier = Field(min_length=1)
     tenant: Identifier
-    model: str = Field(default="generic-json", description="payload codec")
+    model: str = Field(
+        default="generic-json", description="payload codec: a native one or a codecs entry"
+    )
     transceiver: Identifier | None = None
     channels: dict[str, Identifier] = Field(min_length=1, description="channel -> usage id")
     binding: Identifier | None = Field(
@@ -237,6 +248,8 @@ class Registry(_Strict):
     transceivers: tuple[Transceiver, ...] = ()
     devices: tuple[Device, ...] = ()
     bindings: tuple[NetworkBinding, ...] = ()
+    codecs: tuple[JsCodec, ...] = ()
+    """JavaScript codecs, by the device model naming them."""
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -251,6 +264,7 @@ class Registry(_Strict):
         ]
         _no_duplicates("usage", [usage_id for usage_id, _ in owners], self._usage_paths)
         _no_duplicates("device", [d.id for d in self.devices], self._device_paths)
+        _no_duplicates("codec", [c.id for c in self.codecs], self._codec_paths)
         entity_ids = [e.id for t in self.tenants for e in t.entities]
         _no_duplicates("entity", entity_ids, self._entity_paths)
         tenant_of = dict(owners)
@@ -328,6 +342,9 @@ class Registry(_Strict):
 
     def _device_paths(self) -> Iterator[Path]:
         return (("devices", n, "id") for n in range(len(self.devices)))
+
+    def _codec_paths(self) -> Iterator[Path]:
+        return (("codecs", n, "id") for n in range(len(self.codecs)))
 
     def _entity_paths(self) -> Iterator[Path]:
         for t, tenant in enumerate(self.tenants):

@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         default=[],
         description="sources (tts, chirpstack) whose decoded payload is used instead of a codec",
     )
+    codec_time_limit_s: float = Field(
+        default=0.5, gt=0, description="time limit of one call into a JavaScript codec"
+    )
+    codec_memory_limit_mb: int = Field(
+        default=64, ge=8, description="memory limit of a JavaScript codec's context"
+    )
     webhook_host: str = Field(default="127.0.0.1", description="webhook server bind address")
     webhook_port: int = Field(default=8090, ge=0, description="webhook server port")
     webhook_secrets: dict[str, SecretStr] = Field(
@@ -106,6 +112,15 @@ class Settings(BaseSettings):
     )
     database_wait_s: float = Field(
         default=300.0, ge=0, description="how long a worker waits for the database at start"
+    )
+    alertmanager_url: str = Field(
+        default="http://127.0.0.1:9093", description="Alertmanager the notifier posts alarms to"
+    )
+    notifier_resend_s: float = Field(
+        default=60.0, gt=0, description="a firing alarm is posted again this often"
+    )
+    notifier_tick_s: float = Field(
+        default=5.0, gt=0, description="how often the notifier looks at every open alarm"
     )
 
     @classmethod

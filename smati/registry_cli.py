@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from models.registry import Registry, Usage
+from smati.codecs_cli import with_programs
 from smati.context import settings_of
 from smati.database import migrated_database
 
@@ -23,11 +24,14 @@ def registry() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_context
 def registry_load(ctx: click.Context, file: Path) -> None:
-    """Validate FILE (YAML) and upsert it into the database; errors name the line at fault."""
+    """Validate FILE (YAML) and upsert it into the database; errors name the line at fault.
+
+    Each codec entry's program is read from its file (relative to FILE) or its npm package
+    and stored with it."""
     from models.registry_file import parse_registry
     from storage.registry_store import save_registry
 
-    parsed = parse_registry(file.read_text(), str(file))
+    parsed = with_programs(parse_registry(file.read_text(), str(file)), file.parent)
     with migrated_database(settings_of(ctx)) as conn:
         counts = save_registry(conn, parsed)
     click.echo(", ".join(f"{count} {kind}" for kind, count in counts.items()))
@@ -44,10 +48,14 @@ def registry_show(ctx: click.Context) -> None:
 @registry.command("export")
 @click.pass_context
 def registry_export(ctx: click.Context) -> None:
-    """The stored registry as a registry file (YAML), which `smati registry load` takes back."""
+    """The stored registry as a registry file (YAML), which `smati registry load` takes back
+    (a codec read from a file or an npm package is named by it, without its program)."""
     import yaml
 
     document = _stored(ctx).model_dump(mode="json", exclude_defaults=True)
+    for codec in document.get("codecs", []):
+        if "file" in codec or "package" in codec:  # read again from there when loaded
+            del codec["program"]
     click.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), nl=False)
 
 
@@ -79,6 +87,11 @@ def _tree(stored: Registry) -> Iterator[str]:
             f", {value}" for value in (device.transceiver, device.binding) if value is not None
         )
         yield f"  {device.id}  ({device.tenant}, {device.model}{radio}): {channels}"
+    if stored.codecs:
+        yield "codecs:"
+    for codec in stored.codecs:
+        source = codec.file or codec.package or "inline program"
+        yield f"  {codec.id}  ({source}, {len(codec.program)} characters) {codec.options or ''}"
 
 
 def _usage_facts(usage: Usage) -> str:

@@ -16,8 +16,10 @@ from typing import Any
 import psycopg
 from psycopg import pq
 from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
 from pydantic import ValidationError
 
+from models.codecs.catalogue import JsCodec
 from models.errors import SmatiError
 from models.reading import UsageType
 from models.registry import (
@@ -44,8 +46,10 @@ Values = tuple[Any, ...]
 _SAVE_LOCK_KEY = 0x5347_5245_4749
 
 _UPSERT_TENANT = """
-    INSERT INTO tenants (id, name, sort_order) VALUES (%s, %s, %s)
-    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sort_order = EXCLUDED.sort_order
+    INSERT INTO tenants (id, name, sort_order, alarm_rules, notifications)
+    VALUES (%s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sort_order = EXCLUDED.sort_order,
+        alarm_rules = EXCLUDED.alarm_rules, notifications = EXCLUDED.notifications
 """
 _UPSERT_ENTITY = """
     INSERT INTO entities (
@@ -109,6 +113,14 @@ _UPSERT_DEVICE = """
         transceiver_id = EXCLUDED.transceiver_id, binding_id = EXCLUDED.binding_id,
         network_id = EXCLUDED.network_id, sort_order = EXCLUDED.sort_order
 """
+_UPSERT_CODEC = """
+    INSERT INTO codecs (id, file, package, program, options, f_ports, channels, sort_order)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET
+        file = EXCLUDED.file, package = EXCLUDED.package, program = EXCLUDED.program,
+        options = EXCLUDED.options, f_ports = EXCLUDED.f_ports, channels = EXCLUDED.channels,
+        sort_order = EXCLUDED.sort_order
+"""
 _UPSERT_CHANNEL = """
     INSERT INTO device_channels (device_id, channel, usage_id, sort_order)
     VALUES (%s, %s, %s, %s)
@@ -148,6 +160,7 @@ def save_registry(conn: psycopg.Connection, registry: Registry) -> dict[str, int
         ("gateways", _UPSERT_GATEWAY, _gateway_rows(registry.gateways)),
         ("transceivers", _UPSERT_TRANSCEIVER, _transceiver_rows(registry.transceivers)),
         ("network_bindings", _UPSERT_BINDING, _binding_rows(registry.bindings)),
+        ("codecs", _UPSERT_CODEC, _codec_rows(registry.codecs)),
         ("devices", _UPSERT_DEVICE, _device_rows(registry.devices)),
         ("device_channels", _UPSERT_CHANNEL, channels),
     ]
@@ -178,7 +191,9 @@ def _asset_rows(
     equipment: list[Values] = []
     usages: list[Values] = []
     for t_pos, tenant in enumerate(registry.tenants):
-        tenants.append((tenant.id, tenant.name, t_pos))
+        tenants.append(
+            (tenant.id, tenant.name, t_pos, _alarm_rules(tenant), _notifications_json(tenant))
+        )
         for e_pos, entity in enumerate(tenant.entities):
             entities.append(
                 (
@@ -200,6 +215,17 @@ def _asset_rows(
                     for u_pos, usage in enumerate(item.usages)
                 )
     return tenants, entities, equipment, usages
+
+
+def _alarm_rules(tenant: Tenant) -> Jsonb | None:
+    rules = tenant.alarm_rules
+    return None if rules is None else Jsonb([rule.model_dump(mode="json") for rule in rules])
+
+
+def _notifications_json(tenant: Tenant) -> Jsonb | None:
+    if tenant.notifications is None:
+        return None
+    return Jsonb(tenant.notifications.model_dump(mode="json"))
 
 
 def _usage_row(
@@ -244,6 +270,22 @@ def _device_rows(devices: Sequence[Device]) -> list[Values]:
     return [
         (d.id, d.tenant, d.model, d.transceiver, d.binding, d.network_id, pos)
         for pos, d in enumerate(devices)
+    ]
+
+
+def _codec_rows(codecs: Sequence[JsCodec]) -> list[Values]:
+    return [
+        (
+            c.id,
+            c.file,
+            c.package,
+            c.program,
+            Jsonb(c.options),
+            list(c.f_ports) if c.f_ports is not None else None,
+            Jsonb({name: channel.model_dump() for name, channel in c.channels.items()}),
+            pos,
+        )
+        for pos, c in enumerate(codecs)
     ]
 
 
@@ -293,6 +335,7 @@ def load_registry(conn: psycopg.Connection) -> Registry:
                 transceivers=tuple(transceivers),
                 devices=tuple(devices),
                 bindings=tuple(bindings),
+                codecs=tuple(JsCodec.model_validate(row) for row in _select(cur, "codecs")),
             )
         except ValidationError as error:
             raise StoredRegistryError(_describe(error, device_ids)) from None
@@ -313,7 +356,9 @@ def _snapshot(conn: psycopg.Connection) -> Iterator[None]:
 
 
 _SELECTS = {
-    "tenants": "SELECT id, name FROM tenants ORDER BY sort_order, id",
+    "tenants": """
+        SELECT id, name, alarm_rules, notifications FROM tenants ORDER BY sort_order, id
+    """,
     "entities": """
         SELECT id, tenant_id, name, kind, timezone, surface_m2, occupants, rooms
         FROM entities ORDER BY sort_order, id
@@ -335,6 +380,10 @@ _SELECTS = {
     "devices": """
         SELECT id, tenant_id, model, transceiver_id, binding_id, network_id
         FROM devices ORDER BY sort_order, id
+    """,
+    "codecs": """
+        SELECT id, file, package, program, options, f_ports, channels
+        FROM codecs ORDER BY sort_order, id
     """,
     "device_channels": """
         SELECT device_id, channel, usage_id FROM device_channels
@@ -371,7 +420,9 @@ def _load_tenants(cur: psycopg.Cursor[Row]) -> list[Tenant]:
         Tenant(
             id=tenant["id"],
             name=tenant["name"],
+            alarm_rules=tenant["alarm_rules"],
             entities=tuple(_entity(entity, equipment, usages) for entity in entities[tenant["id"]]),
+            notifications=tenant["notifications"],
         )
         for tenant in _select(cur, "tenants")
     ]

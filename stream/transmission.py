@@ -23,6 +23,7 @@ from aiokafka.partitioner import murmur2
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined, unused-ignore]
 
+from models.alarms import Step
 from models.kafka import client_config
 from models.metrics import CONSUMER_LAG, HORIZON_LAG, OPEN_GAPS, USAGES_BY_STATUS
 from models.registry import UsageRef
@@ -30,6 +31,7 @@ from models.rules import UsageState, check_silence, silence_due
 from models.settings import Settings
 from models.transmission import CatchUp, OffsetSnapshot, ProcessingHorizon, TransmissionStatus
 from storage.writer import EVENTS
+from stream.alarms import AlarmRules
 from stream.commit import BatchOutcome, CommitChain
 from stream.registry_cache import RegistryCache
 from stream.state_cache import StateCache, WorkerLock
@@ -120,7 +122,9 @@ class Census:
 
 
 class SilenceSchedule:
-    """When silence can next change each usage's state: most usages are skipped, not
+    """When silence, or an alarm rule's duration, can next change each usage's state
+    (the clock raises an alarm held long enough without any reading): most usages are
+    skipped, not
     checked. Told each state change by the states' cache (`note`), so the clock does not
     parse again what a batch has just checked (a second of CPU at 100,000 usages)."""
 
@@ -135,7 +139,7 @@ class SilenceSchedule:
     ) -> None:
         ref = ref or self._registry.usages.get(usage_id)
         if ref is not None:
-            due = silence_due(state, ref, self._policy)
+            due = _earliest(silence_due(state, ref, self._policy), state.alarms.next_due())
             self._due[usage_id] = (version, ref, due, Quiet.of(state))
 
     def quiet_status(
@@ -154,6 +158,10 @@ class SilenceSchedule:
         self._due.clear()
 
 
+def _earliest(*times: datetime | None) -> datetime | None:
+    return min((t for t in times if t is not None), default=None)
+
+
 class TransmissionClock:
     def __init__(
         self,
@@ -164,10 +172,12 @@ class TransmissionClock:
         registry: RegistryCache,
         commits: CommitChain,
         owned: Callable[[], set[int]],
+        alarms: AlarmRules,
     ) -> None:
         self._policy = settings.transmission_policy
         self._lock, self._states, self._schedule = lock, states, schedule
         self._registry, self._commits, self._owned = registry, commits, owned
+        self._alarms = alarms
         self._offsets = PipelineOffsets(settings)
         self._horizon = ProcessingHorizon()
         self._loaded: frozenset[int] | None = None
@@ -255,8 +265,10 @@ class TransmissionClock:
                 census.count(quiet)
                 continue
             state, found = check_silence(self._states.get(usage_id), ref, now, self._policy)
+            state, changes = self._alarms.observe(state, ref, Step(now, found, reading=False))
             self._states.put(usage_id, state, partition)
             batch.store(EVENTS, found)
+            batch.alarms += changes
             census.count(Quiet.of(state))
         batch.take_changes(self._states)
         await self._commits.submit(batch)

@@ -11,6 +11,7 @@ worker that owns the device's raw partition, so their states live on that partit
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,9 @@ import faust
 from faust.types import EventT
 from pydantic import ValidationError
 
+from models.alarms import Step
 from models.anomaly import AnomalyConfig
+from models.codecs.javascript import JsEngine, Limits
 from models.dead_letter import RejectCode, Rejection, dead_letter
 from models.metrics import BATCH_SECONDS, READINGS_DECODED, TENANT_LAST_HEARD, UPLINKS_CHECKED
 from models.radio_health import RadioState
@@ -31,8 +34,9 @@ from models.rules import UsageState, check_reading
 from models.settings import Settings
 from models.transmission import TransmissionPolicy
 from models.uplink import RawUplink
-from models.validation import Decoded, TimePolicy, decode_uplink
+from models.validation import Decoded, TimePolicy, decode_uplinks
 from storage.writer import EVENTS, RADIO_FRAMES
+from stream.alarms import AlarmRules
 from stream.commit import BatchOutcome, CommitChain
 from stream.dead_letters import origin_of, original_bytes, row_dead_letter
 from stream.radio import admit_frame, radio_key
@@ -50,6 +54,7 @@ class CheckSettings:
     trusted_decoders: frozenset[str]
     transmission: TransmissionPolicy
     anomaly: AnomalyConfig
+    codec_limits: Limits
 
     @classmethod
     def of(cls, settings: Settings) -> CheckSettings:
@@ -58,6 +63,7 @@ class CheckSettings:
             frozenset(settings.trusted_decoders),
             settings.transmission_policy,
             settings.anomaly_config,
+            Limits(settings.codec_time_limit_s, settings.codec_memory_limit_mb << 20),
         )
 
 
@@ -80,8 +86,14 @@ class UplinkChecker:
     usage_states: StateCache[UsageState]
     radio_states: StateCache[RadioState]
     commits: CommitChain
+    alarms: AlarmRules
+    engine: JsEngine = field(init=False)
+    """The JavaScript codecs' contexts, kept from batch to batch."""
     last_heard: dict[str, float] = field(default_factory=dict)
     """Tenant -> the latest publication time of its uplinks this worker checked."""
+
+    def __post_init__(self) -> None:
+        self.engine = JsEngine(self.settings.codec_limits)
 
     async def check(self, events: Sequence[EventT[bytes]]) -> None:
         """Decode and check one batch under the worker's lock, then submit it to be
@@ -94,7 +106,9 @@ class UplinkChecker:
             await self.commits.submit(batch)
 
     async def _check(self, events: Sequence[EventT[bytes]], batch: BatchOutcome) -> None:
-        decoded = [d for event in events if (d := self._decode(event, batch)) is not None]
+        envelopes = [e for event in events if (e := self._envelope(event, batch)) is not None]
+        # Off the event loop: a JavaScript codec may run up to its time limit.
+        decoded = await asyncio.to_thread(self._decode, envelopes, batch)
         await self.radio_states.fetch({k for d in decoded if (k := radio_key(d[1], d[2]))})
         admitted = [
             admitted
@@ -119,34 +133,61 @@ class UplinkChecker:
                 self.last_heard[ref.tenant_id] = heard
                 TENANT_LAST_HEARD.labels(tenant=ref.tenant_id).set(heard)
 
-    def _decode(
+    def _envelope(
         self, event: EventT[bytes], batch: BatchOutcome
-    ) -> tuple[EventT[bytes], RawUplink, Decoded] | None:
+    ) -> tuple[EventT[bytes], RawUplink] | None:
         original = original_bytes(event)
         try:
-            uplink = RawUplink.from_json(original)
+            return event, RawUplink.from_json(original)
         except ValidationError as error:
             reason = f"not a raw uplink envelope: {error.errors(include_url=False)}"
             rejection = Rejection(code=RejectCode.BAD_ENVELOPE, reason=reason)
             _refuse(batch, rejection, origin_of(event), original)
             return None
-        origin = _origin(event, uplink)
+
+    def _decode(
+        self, envelopes: list[tuple[EventT[bytes], RawUplink]], batch: BatchOutcome
+    ) -> list[tuple[EventT[bytes], RawUplink, Decoded]]:
+        """The batch decoded at once (one call per JavaScript codec); if that fails, each
+        uplink alone, so that only the one at fault is refused."""
         try:
-            found = decode_uplink(
-                uplink,
-                origin,
-                self.registry.devices,
-                self.settings.time,
-                self.settings.trusted_decoders,
-            )
-        except Exception as error:  # a codec bug must not stop the worker
+            found = self._decode_all(envelopes)
+        except Exception:  # a codec bug must not stop the worker
+            log.exception("decoding a batch failed; decoding its uplinks one by one")
+            return [d for e in envelopes if (d := self._decode_one(*e, batch)) is not None]
+        pairs = zip(envelopes, found, strict=True)
+        return [self._refuse_decoded(event, uplink, d, batch) for (event, uplink), d in pairs]
+
+    def _decode_all(self, envelopes: list[tuple[EventT[bytes], RawUplink]]) -> list[Decoded]:
+        return decode_uplinks(
+            [(uplink, _origin(event, uplink)) for event, uplink in envelopes],
+            self.registry.devices,
+            self.settings.time,
+            self.settings.trusted_decoders,
+            self.engine,
+        )
+
+    def _decode_one(
+        self, event: EventT[bytes], uplink: RawUplink, batch: BatchOutcome
+    ) -> tuple[EventT[bytes], RawUplink, Decoded] | None:
+        try:
+            (found,) = self._decode_all([(event, uplink)])
+        except Exception as error:
+            origin = _origin(event, uplink)
             log.exception("decoding %s failed", origin, extra=_place(event, uplink.device_id))
             rejection = Rejection(code=RejectCode.PROCESSING_ERROR, reason=repr(error))
-            _refuse(batch, rejection, origin, original, uplink=uplink)
+            _refuse(batch, rejection, origin, original_bytes(event), uplink=uplink)
             return None
+        return self._refuse_decoded(event, uplink, found, batch)
+
+    def _refuse_decoded(
+        self, event: EventT[bytes], uplink: RawUplink, found: Decoded, batch: BatchOutcome
+    ) -> tuple[EventT[bytes], RawUplink, Decoded]:
         READINGS_DECODED.inc(len(found.readings))
         for rejection in found.rejections:
-            _refuse(batch, rejection, origin, uplink.payload, uplink.device_id, uplink)
+            _refuse(
+                batch, rejection, _origin(event, uplink), uplink.payload, uplink.device_id, uplink
+            )
         return event, uplink, found
 
     def _admit(
@@ -176,14 +217,19 @@ class UplinkChecker:
             )
             return
         try:
+            previous = self.usage_states.get(reading.usage_id)
             state, found = check_reading(
-                self.usage_states.get(reading.usage_id),
+                previous,
                 ref,
                 reading,
                 transmission_policy=self.settings.transmission,
                 anomaly_config=self.settings.anomaly,
                 heard=admitted.heard,
             )
+            # a late or repeated reading is no new reading for the rules' counts
+            fresh = previous.last_ts is None or reading.ts > previous.last_ts
+            step = Step(reading.ts, found, reading=fresh)
+            state, changes = self.alarms.observe(state, ref, step, reading.device_id)
         except Exception as error:  # never let one reading stop the worker
             log.exception(
                 "detection on %s failed",
@@ -195,6 +241,7 @@ class UplinkChecker:
             return
         self.usage_states.put(reading.usage_id, state, admitted.partition)
         batch.store(EVENTS, found)
+        batch.alarms += changes
 
 
 def _heard(published: float, uplink: RawUplink) -> datetime:

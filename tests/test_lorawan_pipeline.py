@@ -433,8 +433,8 @@ def test_bad_mqtt_input_is_dead_lettered(radio: Radio) -> None:
     published = radio.confirmed("chirpstack", PUBLISHED)
     radio.publish(TTS_TOPIC.format("elsys-meeting-room"), b'{"uplink_message": 1}')
     radio.publish(
-        CHIRPSTACK_TOPIC.format(MILESIGHT_EUI.lower()),
-        chirpstack_uplink(MILESIGHT_EUI, bytes.fromhex("01755C"), f_port=10, f_cnt=2, at=NOW),
+        CHIRPSTACK_TOPIC.format(AXIOMA_EUI.lower()),
+        chirpstack_uplink(AXIOMA_EUI, bytes.fromhex("01755C"), f_port=10, f_cnt=2, at=NOW),
     )
     radio.wait_until_confirmed("tts", malformed, 1)
     radio.wait_until_confirmed("chirpstack", PUBLISHED, published + 1)
@@ -446,10 +446,10 @@ def test_bad_mqtt_input_is_dead_lettered(radio: Radio) -> None:
     assert [d["code"] for d in connector] == ["malformed_payload"]
     assert "not a The Things Stack uplink message" in connector[0]["reason"]
     (wrong_port,) = [
-        d for d in letters if d["code"] == "wrong_port" and d["device_id"] == MILESIGHT_EUI.lower()
+        d for d in letters if d["code"] == "wrong_port" and d["device_id"] == AXIOMA_EUI.lower()
     ]
     assert wrong_port["stage"] == "decode"
-    assert "f_port 10 carries no measurements (expected [85])" in wrong_port["reason"]
+    assert "f_port 10 carries no measurements (expected [100])" in wrong_port["reason"]
 
 
 def test_radio_state_lives_on_the_partition_of_its_raw_uplinks(radio: Radio, database: str) -> None:

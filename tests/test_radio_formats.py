@@ -121,7 +121,7 @@ def test_a_form_encoded_sigfox_callback_is_the_same_frame() -> None:
         (
             "tts",
             tts_uplink("d", "E", ELSYS, f_port=5, f_cnt=1, at=AT).replace(
-                b'"f_port": 5', b'"f_port": 0'
+                b'"f_port": 5', b'"f_port": 256'
             ),
             "f_port",
         ),
@@ -202,9 +202,9 @@ def test_server_decoded_payload_used_only_from_a_trusted_source() -> None:
     ("raw", "code", "reason"),
     [
         (
-            chirpstack_uplink("24E124136B000002", EM300_DI, f_port=2, f_cnt=3, at=AT),
+            chirpstack_uplink("0004A30B00000003", EM300_DI, f_port=2, f_cnt=3, at=AT),
             RejectCode.WRONG_PORT,
-            "f_port 2 carries no measurements (expected [85])",
+            "f_port 2 carries no measurements (expected [100])",
         ),
         (
             chirpstack_uplink("24E124136B000002", EM300_DI[:-1], f_port=85, f_cnt=3, at=AT),

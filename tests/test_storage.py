@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from models.codecs.catalogue import CodecChannel, JsCodec
 from models.detection import DetectionEvent, DetectionKind, Severity
 from models.reading import QualityFlag, Reading, UsageType
 from models.registry import Registry
@@ -31,6 +32,7 @@ DATA_TABLES = sql.SQL(", ").join(
             "readings",
             "detection_events",
             "device_channels",
+            "api_tokens",
             "devices",
             "network_bindings",
             "transceivers",
@@ -123,6 +125,7 @@ def test_registry_round_trip(conn: psycopg.Connection, demo_registry: Registry) 
         "gateways": 2,
         "transceivers": 7,
         "network_bindings": 0,
+        "codecs": 0,
         "devices": 7,
         "device_channels": 10,
         "removed_channels": 0,
@@ -130,6 +133,24 @@ def test_registry_round_trip(conn: psycopg.Connection, demo_registry: Registry) 
     assert load_registry(conn) == demo_registry
     save_registry(conn, demo_registry)  # saving again changes nothing
     assert load_registry(conn) == demo_registry
+
+
+def test_codecs_round_trip_with_their_program(
+    conn: psycopg.Connection, demo_registry: Registry
+) -> None:
+    codecs = (
+        JsCodec(
+            id="adeunis-temp",
+            package="@adeunis/codecs",
+            program="function decodeUplink(input) { return {data: {}}; }",
+            options={"device_type": "temp", "network": "sigfox"},
+            channels={"probe_1": CodecChannel(path="temperatures.0.value", unit="°C")},
+        ),
+        JsCodec(id="tlv", file="codecs/tlv.js", program="// tlv", f_ports=(1, 85)),
+    )
+    with_codecs = demo_registry.model_copy(update={"codecs": codecs})
+    assert save_registry(conn, with_codecs)["codecs"] == 2
+    assert load_registry(conn) == with_codecs
 
 
 def test_saving_replaces_the_channel_map_of_a_device(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -20,6 +20,15 @@ class WrongLength(DecodeError):
 
 class WrongPort(DecodeError):
     """The uplink came on a LoRaWAN port that does not carry this device's measurements."""
+
+
+class CodecError(DecodeError):
+    """A JavaScript codec did not decode the payload: its own errors, an exception, or its
+    memory limit reached."""
+
+
+class CodecTimeout(DecodeError):
+    """A JavaScript codec did not finish decoding one payload within its time limit."""
 
 
 class ChannelValue(NamedTuple):
@@ -44,11 +53,17 @@ class Codec:
     def __call__(
         self, payload: bytes, ts: datetime, f_port: int | None = None
     ) -> list[ChannelValue]:
-        if f_port is not None and self.f_ports is not None and f_port not in self.f_ports:
-            raise WrongPort(
-                f"f_port {f_port} carries no measurements (expected {sorted(self.f_ports)})"
-            )
+        refusal = port_refusal(f_port, self.f_ports)
+        if refusal is not None:
+            raise refusal
         return self.decode(payload, ts)
+
+
+def port_refusal(f_port: int | None, f_ports: Collection[int] | None) -> WrongPort | None:
+    """WrongPort for a LoRaWAN port outside a codec's data ports, None for any other."""
+    if f_port is None or f_ports is None or f_port in f_ports:
+        return None
+    return WrongPort(f"f_port {f_port} carries no measurements (expected {sorted(f_ports)})")
 
 
 def need_length(payload: bytes, at: int, size: int, what: str) -> bytes:

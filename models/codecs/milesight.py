@@ -3,7 +3,8 @@
 Each item is a channel id, a type id and a little-endian value, as Milesight publishes
 it (github.com/Milesight-IoT/SensorDecoders, em-series/em300-di/README.md) and as the
 device repository of The Things Network decodes it (TheThingsNetwork/lorawan-devices
-vendor/milesight-iot/em300-di.js). Measurements come on port 85. Historical records
+vendor/milesight-iot/em300-di.js). Measurements come on port 85 by default, but the port
+is configurable and the published decoders ignore it: any data port is read. Historical records
 (0x20 0xCE) carry their own time and become readings at that time. Device information
 items (channel 0xFF) are read and skipped. The water-meter mode items (0x05 0xE1) are
 refused: their published description does not fix the value's encoding.
@@ -85,4 +86,4 @@ def _history(record: bytes) -> list[ChannelValue]:
     return values
 
 
-MILESIGHT_EM300 = Codec(decode_em300, f_ports=frozenset({85}))
+MILESIGHT_EM300 = Codec(decode_em300)

@@ -1,0 +1,1 @@
+"""JavaScript codecs against native ones: `smati bench codecs`."""
