@@ -43,6 +43,9 @@ def pipeline_dashboard() -> Dashboard:
         .with_panel(_memory())
         .with_panel(_api_requests())
         .with_panel(_tenants_silent())
+        .with_row(Row("Notifications"))
+        .with_panel(_alerts_posted())
+        .with_panel(_notifier_passes())
     )
 
 
@@ -249,4 +252,28 @@ def _tenants_silent() -> PanelBuilder:
         "s",
         PROMETHEUS,
         promql("tenant:smati_tenant_silence_seconds:min", "{{tenant}}"),
+    )
+
+
+def _alerts_posted() -> PanelBuilder:
+    return series(
+        "Alerts posted to Alertmanager, by state",
+        "Alarms the notifier posted as firing or resolved (per second); Alertmanager routes, "
+        "groups and sends them.",
+        "reqps",
+        PROMETHEUS,
+        promql(f"sum by (state) (rate(smati_notifications_alerts_total[{RATE}]))", "{{state}}"),
+    )
+
+
+def _notifier_passes() -> PanelBuilder:
+    return series(
+        "Notifier passes, failures and escalations",
+        "The notifier's passes over the open alarms, those that failed (Alertmanager or the "
+        "database unreachable), and escalation levels reached (per second).",
+        "reqps",
+        PROMETHEUS,
+        promql(f"sum(rate(smati_notifications_passes_total[{RATE}]))", "passes"),
+        promql(f"sum(rate(smati_notifications_failures_total[{RATE}]))", "failures"),
+        promql(f"sum(rate(smati_notifications_escalations_total[{RATE}]))", "escalations"),
     )

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -32,8 +33,10 @@ from conftest import device_publisher, pipeline_settings, prepared_run
 from grafana_queries import GRAFANA, panel_queries, promql, sql, variable_queries
 
 from dashboards.build import stale
+from models.alerting import alertmanager_config
 from models.registry import Registry
 from services import ApacheKafka, MqttBroker, PrometheusServer, free_port
+from services.alertmanager import Alertmanager
 from services.processes import RoleProcess
 from smati.cli import main as smati
 from smati.demo import demo_registry
@@ -63,6 +66,7 @@ def observed(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Observed]:
     run = uuid.uuid4().hex[:8]
+    logs_dir = tmp_path_factory.mktemp("dashboard-logs")
     overrides = pipeline_settings(kafka_broker, mqtt_broker, database, "dash", run) | {
         "mqtt_client_id": f"connector-{run}",
         "mqtt_topics": [f"{run}/devices/{{device_id}}/up"],
@@ -73,19 +77,38 @@ def observed(
         "transmission_check_s": 0.5,
     }
     registry = demo_registry()
+    notifier_port = free_port()
+    with Alertmanager(alertmanager_config(registry)) as alertmanager:
+        overrides["alertmanager_url"] = alertmanager.url
+        yield from _observe(
+            run, overrides, registry, notifier_port, database, mqtt_broker, logs_dir
+        )
+
+
+def _observe(
+    run: str,
+    overrides: dict[str, Any],
+    registry: Registry,
+    notifier_port: int,
+    database: str,
+    mqtt_broker: MqttBroker,
+    logs: Path,
+) -> Iterator[Observed]:
+    """The processes scraped by Prometheus, once the building's uplinks are published."""
     settings, env = prepared_run(overrides, database, registry)
     endpoints = {
         "smati-worker": f"http://127.0.0.1:{settings.web_port}",
         "smati-connector-mqtt": f"http://127.0.0.1:{settings.mqtt_web_port}",
         "smati-connector-webhooks": f"http://127.0.0.1:{settings.webhook_port}",
         "smati-api": f"http://127.0.0.1:{settings.api_port}",
+        "smati-notifier": f"http://127.0.0.1:{notifier_port}",
     }
-    logs = tmp_path_factory.mktemp("dashboard-logs")
     roles = {
         "worker": ["worker"],
         "mqtt": ["connector", "mqtt"],
         "webhooks": ["connector", "webhooks"],
         "api": ["serve"],
+        "notifier": ["alerting", "run", "--metrics-port", str(notifier_port)],
     }
     processes = [RoleProcess(role, env, logs / f"{name}.log") for name, role in roles.items()]
     targets = {job: [url.removeprefix("http://")] for job, url in endpoints.items()}
@@ -93,8 +116,9 @@ def observed(
         with PrometheusServer(targets, [RULES]) as prometheus:
             processes[0].wait_for_line("Ready", timeout=90)
             processes[1].wait_for_line("subscribed to")
-            for url in endpoints.values():
-                wait_for(partial(_status, f"{url}/live"), lambda code: code == 200, 60)
+            for job, url in endpoints.items():
+                probe = "/metrics" if job == "smati-notifier" else "/live"  # prometheus_client's
+                wait_for(partial(_status, f"{url}{probe}"), lambda code: code == 200, 60)
             _publish_the_building(mqtt_broker, run, registry)
             refused = httpx.post(f"{endpoints['smati-connector-webhooks']}/tts/acme", json={})
             assert refused.status_code == 401
@@ -191,7 +215,14 @@ def test_every_buildings_query_is_of_the_chosen_tenant_only() -> None:
 
 
 @pytest.mark.parametrize(
-    "job", ["smati-worker", "smati-connector-mqtt", "smati-connector-webhooks", "smati-api"]
+    "job",
+    [
+        "smati-worker",
+        "smati-connector-mqtt",
+        "smati-connector-webhooks",
+        "smati-api",
+        "smati-notifier",
+    ],
 )
 def test_metrics_are_named_as_prometheus_asks(observed: Observed, job: str) -> None:
     promtool = shutil.which("promtool")
