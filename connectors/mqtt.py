@@ -22,18 +22,16 @@ confirmed, records Kafka did not confirm, the MQTT connection's state.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
 from confluent_kafka import KafkaError, Message, Producer
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 from prometheus_client import Counter
 
 from connectors.dead_letters import connector_dead_letter
+from connectors.mqtt_session import PersistentSubscriber
 from connectors.status import StatusServer, kafka_reachable
 from connectors.topics import TopicTemplate
 from models.dead_letter import RejectCode
@@ -63,7 +61,7 @@ def kafka_producer(bootstrap: str) -> Producer:
     )
 
 
-class MqttConnector:
+class MqttConnector(PersistentSubscriber):
     """Bridges MQTT subscriptions to the raw uplink topic until `stop()` is called."""
 
     def __init__(
@@ -78,7 +76,6 @@ class MqttConnector:
         source: str = "mqtt",
         web_address: tuple[str, int] | None = None,
     ) -> None:
-        self._url = urlparse(mqtt_url)
         self._source = source
         self._received = UPLINKS_RECEIVED.labels(source=source)
         self._published = UPLINKS_PUBLISHED.labels(source=source)
@@ -90,21 +87,7 @@ class MqttConnector:
         watch_produce_errors(raw_topic, dead_letter_topic)
         self._max_payload_bytes = max_payload_bytes
         self._web_address = web_address
-        self._stopping = threading.Event()
-        self._needs_reconnect = threading.Event()
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
-            manual_ack=True,
-        )
-        if self._url.username:  # percent-encoded in the URL: a TTS user is `app@tenant`
-            password = self._url.password
-            self.client.username_pw_set(
-                unquote(self._url.username), unquote(password) if password else None
-            )
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        super().__init__(mqtt_url, client_id)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
@@ -114,13 +97,12 @@ class MqttConnector:
         """Serve /health and /metrics, connect, forward until stopped, then flush and stop."""
         status = self._serve_status()
         try:
-            self._forward_until_stopped()
+            # Polling the producer runs the delivery callbacks, which acknowledge to MQTT;
+            # what Kafka has yet to confirm is flushed before the session ends.
+            self._serve(lambda: self._producer.poll(0.1), lambda: self._producer.flush(30))
         finally:
             if status is not None:
                 status.stop()
-
-    def stop(self) -> None:
-        self._stopping.set()
 
     def _serve_status(self) -> StatusServer | None:
         if self._web_address is None:
@@ -132,21 +114,6 @@ class MqttConnector:
         server = StatusServer(checks, *self._web_address)
         log.info("serving /health and /metrics on %s", server.start())
         return server
-
-    def _forward_until_stopped(self) -> None:
-        self.client.connect_async(self._url.hostname or "127.0.0.1", self._url.port or 1883)
-        self.client.loop_start()
-        try:
-            while not self._stopping.is_set():
-                self._producer.poll(0.1)
-                if self._needs_reconnect.is_set():
-                    self._needs_reconnect.clear()
-                    log.warning("reconnecting to MQTT so that unacknowledged messages come again")
-                    self.client.reconnect()
-        finally:
-            self._producer.flush(30)
-            self.client.disconnect()
-            self.client.loop_stop()
 
     def _on_connect(
         self, client: mqtt.Client, _: object, __: object, reason: ReasonCode, ___: object
@@ -234,7 +201,7 @@ class MqttConnector:
                     error,
                     extra={"mqtt_topic": message.topic, "topic": topic},
                 )
-                self._needs_reconnect.set()
+                self.redeliver()
 
         return delivered
 

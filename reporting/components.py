@@ -59,9 +59,11 @@ class Heading:
 def _cell(f: Formatter, value: MonthValue | None, digits: int) -> dict[str, Any]:
     if value is None:
         return {"text": "", "note": "", "incomplete": False}
-    note = f.percent(value.completeness, 1) if value.incomplete else ""
-    text = f.number(value.value, digits) + (" *" if value.incomplete else "")
-    return {"text": text, "note": note, "incomplete": value.incomplete}
+    notes = [f.percent(value.completeness, 1)] if value.incomplete else []
+    if value.estimated > 0:
+        notes.append(f.t("estimated_share", share=f.percent(value.estimated, 1)))
+    text = f.number(value.value, digits) + (" *" if notes else "")
+    return {"text": text, "note": ", ".join(notes), "incomplete": value.incomplete}
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ class MonthlyArray:
             "months": [f.month(month) for month in _CALENDAR],
             "groups": [self._group(f, s, _named(s) if named else "") for s in self.series],
             "incomplete": any(v.incomplete for s in self.series for v in s.months.values()),
+            "estimated": any(v.estimated > 0 for s in self.series for v in s.months.values()),
         }
 
     def _group(self, f: Formatter, series: Series, name: str) -> dict[str, Any]:

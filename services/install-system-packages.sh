@@ -2,7 +2,8 @@
 # Debian packages the services need: Mosquitto, PostgreSQL, a JDK and Maven for Apache
 # Kafka (its jars come from Maven Central on first use), Node.js for the WASM TimescaleDB
 # of the schema test (its npm packages come on first use), Pango, fonts and poppler for
-# the reports, Prometheus for the rules and dashboards. Installs only what is missing.
+# the reports, Prometheus for the rules and dashboards, Chromium for the browser test of
+# the cleansing review page. Installs only what is missing.
 set -euo pipefail
 
 missing=()
@@ -22,6 +23,8 @@ command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 # Prometheus and promtool: the platform's rules are unit-tested with `promtool test rules`,
 # and every dashboard panel is queried from a real Prometheus scraping the processes.
 command -v promtool >/dev/null || missing+=(prometheus)
+# The cleansing review page's test drives Debian's Chromium headless (Playwright, PyPI).
+command -v chromium >/dev/null || missing+=(chromium)
 # Alertmanager is built from its Go module at first use (services/alertmanager.py), which
 # needs Go 1.21 or later (it fetches the newer toolchain the module asks for from the
 # module proxy). Machines of this project's kind have it in /usr/local/go; Debian's

@@ -15,9 +15,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Collection
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 from aiokafka.partitioner import murmur2
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
@@ -51,6 +52,9 @@ class PipelineOffsets:
         self._config = client_config(settings.kafka_bootstrap)
         self._admin = AdminClient(self._config)
         self._partitions: list[TopicPartition] = []
+        self._requests: list[Future[Any]] = []
+        """The current admin client's requests of the last snapshot."""
+        self._retired: list[tuple[AdminClient, list[Future[Any]]]] = []
 
     def snapshot(self) -> OffsetSnapshot:
         """Blocking; the ends are read before the committed offsets (see OffsetSnapshot).
@@ -60,21 +64,33 @@ class PipelineOffsets:
         try:
             return self._read()
         except KafkaException:
-            self._admin, self._partitions = AdminClient(self._config), []
+            self._renew()
             raise
+
+    def _renew(self) -> None:
+        """A new admin client. The old one is kept until its requests are answered: freed
+        by the last of their callbacks, it would be destroyed on librdkafka's own thread,
+        which kills the process (confluent-kafka-python #2129)."""
+        self._retired = [
+            (admin, requests)
+            for admin, requests in self._retired
+            if not all(request.done() for request in requests)
+        ]
+        self._retired.append((self._admin, self._requests))
+        self._admin, self._partitions, self._requests = AdminClient(self._config), [], []
 
     def _read(self) -> OffsetSnapshot:
         at = datetime.now(UTC)
         self._admin.poll(0)  # serves its log lines (models.kafka.client_config)
         latest = {tp: _LATEST() for tp in self.partitions()}
-        ends = {
-            tp.partition: future.result().offset
-            for tp, future in self._admin.list_offsets(latest, request_timeout=TIMEOUT_S).items()
-        }
+        listed = self._admin.list_offsets(latest, request_timeout=TIMEOUT_S)
+        self._requests = list(listed.values())
+        ends = {tp.partition: future.result().offset for tp, future in listed.items()}
         request = [ConsumerGroupTopicPartitions(self._group, self.partitions())]
         (future,) = self._admin.list_consumer_group_offsets(
             request, request_timeout=TIMEOUT_S
         ).values()
+        self._requests.append(future)
         committed = {
             tp.partition: tp.offset for tp in future.result().topic_partitions if tp.offset >= 0
         }
