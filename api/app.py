@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from psycopg_pool import ConnectionPool
 
-from api import alarms, cleansing, health, review
+from api import alarms, cleansing, health, metrics, review
 from models.cleansing import CleansingError
 from storage.alarms import AlarmConflict, AlarmNotFound
 from storage.cleansing import (
@@ -76,6 +76,8 @@ def build_app(
     app.state.pool = pool
     app.include_router(health.router)
     app.include_router(alarms.router)
+    app.include_router(metrics.router)
+    app.middleware("http")(metrics.count_requests)
     app.include_router(cleansing.router)
     app.include_router(review.router)
     if chart_folder is not None:

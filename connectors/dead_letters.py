@@ -22,7 +22,10 @@ def connector_dead_letter(
     """The dead letter of a message refused at the edge, its original bytes as given (and
     the raw uplink it became, where it could be replayed after a registry fix)."""
     log.warning(
-        "dead letter (connector) %s: %s", code, reason, extra={"throttle": f"dead-letter:{code}"}
+        "dead letter (connector) %s: %s",
+        code,
+        reason,
+        extra={"throttle": f"dead-letter:{code}", "device": device_id, "origin": origin},
     )
     rejection = Rejection(code=code, reason=reason)
     return dead_letter(

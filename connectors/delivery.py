@@ -15,6 +15,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from connectors.status import kafka_reachable
 from models.errors import SmatiError
 from models.kafka import produce_soon
+from models.metrics import KAFKA_PRODUCE_ERRORS
 
 
 class DeliveryFailed(SmatiError, RuntimeError):
@@ -34,6 +35,8 @@ class KafkaDelivery:
         confirmed: asyncio.Future[None] = loop.create_future()
 
         def delivered(error: KafkaError | None, _: Message) -> None:
+            if error is not None:
+                KAFKA_PRODUCE_ERRORS.labels(topic=topic).inc()
             loop.call_soon_threadsafe(_settle, confirmed, error)
 
         await produce_soon(self._producer, topic, value, key.encode(), delivered)

@@ -14,8 +14,9 @@ or `chirpstack` (ChirpStack v4), whose radio metadata (DevEUI, frame counter, po
 gateways with RSSI and SNR) the connector adds to the envelope.
 
 Given a web address, it serves `/health` (connected to the MQTT broker, and its Kafka
-producer reaching the cluster) and `/metrics`: messages received, raw uplinks and dead
-letters (by code) Kafka confirmed, the MQTT connection's state.
+producer reaching the cluster; `/ready` the same, `/live` that it answers) and `/metrics`
+(models.metrics): messages received, raw uplinks and refused ones (by reason) Kafka
+confirmed, records Kafka did not confirm, the MQTT connection's state.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from datetime import UTC, datetime
 import paho.mqtt.client as mqtt
 from confluent_kafka import KafkaError, Message, Producer
 from paho.mqtt.reasoncodes import ReasonCode
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter
 
 from connectors.dead_letters import connector_dead_letter
 from connectors.mqtt_session import PersistentSubscriber
@@ -35,20 +36,19 @@ from connectors.status import StatusServer, kafka_reachable
 from connectors.topics import TopicTemplate
 from models.dead_letter import RejectCode
 from models.kafka import client_config, produce
+from models.metrics import (
+    KAFKA_PRODUCE_ERRORS,
+    MQTT_CONNECTED,
+    UPLINKS_PUBLISHED,
+    UPLINKS_RECEIVED,
+    UPLINKS_REFUSED,
+    watch_produce_errors,
+)
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError, NotAnUplink
 from models.uplink import RawUplink
 
 log = logging.getLogger(__name__)
-
-RECEIVED = Counter("smati_mqtt_messages_received_total", "MQTT messages received")
-PUBLISHED = Counter(
-    "smati_mqtt_messages_published_total", "MQTT messages Kafka confirmed as raw uplinks"
-)
-DEAD_LETTERS = Counter(
-    "smati_mqtt_dead_letters_total", "MQTT messages Kafka confirmed as dead letters", ["code"]
-)
-CONNECTED = Gauge("smati_mqtt_connected", "1 while connected to the MQTT broker, else 0")
 
 
 def kafka_producer(bootstrap: str) -> Producer:
@@ -77,11 +77,14 @@ class MqttConnector(PersistentSubscriber):
         web_address: tuple[str, int] | None = None,
     ) -> None:
         self._source = source
+        self._received = UPLINKS_RECEIVED.labels(source=source)
+        self._published = UPLINKS_PUBLISHED.labels(source=source)
         self._parse_frame = FRAME_PARSERS.get(source)
         self._templates = templates
         self._producer = producer
         self._raw_topic = raw_topic
         self._dead_letter_topic = dead_letter_topic
+        watch_produce_errors(raw_topic, dead_letter_topic)
         self._max_payload_bytes = max_payload_bytes
         self._web_address = web_address
         super().__init__(mqtt_url, client_id)
@@ -116,19 +119,19 @@ class MqttConnector(PersistentSubscriber):
         self, client: mqtt.Client, _: object, __: object, reason: ReasonCode, ___: object
     ) -> None:
         log.info("connected to MQTT %s:%s (%s)", self._url.hostname, self._url.port, reason)
-        CONNECTED.set(0 if reason.is_failure else 1)
+        MQTT_CONNECTED.set(0 if reason.is_failure else 1)
         for template in self._templates:
             client.subscribe(template.catch_all, qos=1)
 
     def _on_disconnect(self, *_: object) -> None:
-        CONNECTED.set(0)
+        MQTT_CONNECTED.set(0)
 
     def _on_subscribe(self, *_: object) -> None:
         topics = ", ".join(template.catch_all for template in self._templates)
         log.info("subscribed to %s", topics)
 
     def _on_message(self, client: mqtt.Client, _: object, message: mqtt.MQTTMessage) -> None:
-        RECEIVED.inc()
+        self._received.inc()
         device_id = self._device_id(message.topic)
         if device_id is None and any(t.misplaced(message.topic) for t in self._templates):
             reason = f"MQTT topic {message.topic!r} matches no template: bad device id level"
@@ -166,7 +169,7 @@ class MqttConnector(PersistentSubscriber):
             payload=message.payload,
             metadata=metadata,
         )
-        stored = self._ack_when_stored(message, PUBLISHED)
+        stored = self._ack_when_stored(message, self._raw_topic, self._published)
         self._produce(self._raw_topic, device_id, uplink.to_json(), stored)
 
     def _dead_letter(
@@ -179,11 +182,12 @@ class MqttConnector(PersistentSubscriber):
             original=bytes(message.payload[: self._max_payload_bytes]),
             device_id=device_id,
         )
-        stored = self._ack_when_stored(message, DEAD_LETTERS.labels(code=code.value))
+        refused = UPLINKS_REFUSED.labels(source=self._source, reason=code.value)
+        stored = self._ack_when_stored(message, self._dead_letter_topic, refused)
         self._produce(self._dead_letter_topic, device_id or message.topic, letter.to_json(), stored)
 
     def _ack_when_stored(
-        self, message: mqtt.MQTTMessage, confirmed: Counter
+        self, message: mqtt.MQTTMessage, topic: str, confirmed: Counter
     ) -> Callable[[KafkaError | None, Message], None]:
         """The delivery callback: acknowledge to MQTT once Kafka has the record (counting it
         as `confirmed`), or reconnect."""
@@ -194,7 +198,13 @@ class MqttConnector(PersistentSubscriber):
                 self.client.ack(mid, qos)
                 confirmed.inc()
             else:
-                log.error("Kafka refused the record of MQTT topic %s: %s", message.topic, error)
+                KAFKA_PRODUCE_ERRORS.labels(topic=topic).inc()
+                log.error(
+                    "Kafka refused the record of MQTT topic %s: %s",
+                    message.topic,
+                    error,
+                    extra={"mqtt_topic": message.topic, "topic": topic},
+                )
                 self.redeliver()
 
         return delivered

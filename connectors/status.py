@@ -1,8 +1,10 @@
-"""`/metrics` and `/health` of the connectors, as the worker serves them.
+"""`/metrics`, `/live`, `/ready` and `/health` of the connectors, as the worker serves them.
 
-`/health` runs each check of the connector (its MQTT session, its Kafka producer...) and
-answers 200 when all hold, 503 when one does not, with every check's result as JSON, so
-an orchestrator restarts or stops routing to a connector that cannot do its job.
+`/health` (and `/ready`, its name for a readiness probe) runs each check of the connector
+(its MQTT session, its Kafka producer...) and answers 200 when all hold, 503 when one does
+not, with every check's result as JSON, so an orchestrator stops routing to a connector
+that cannot do its job. `/live` answers 200 while the process serves at all: a liveness
+probe that does not restart a connector for an outage of Kafka or MQTT it waits out.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class StatusServerError(SmatiError):
 
 
 def add_status_routes(app: web.Application, checks: Checks) -> None:
-    """GET /metrics (Prometheus text) and GET /health (the checks) on `app`."""
+    """GET /metrics (Prometheus text), GET /health and /ready (the checks), GET /live."""
 
     async def health(_: web.Request) -> web.Response:
         results = await asyncio.gather(*(asyncio.to_thread(check) for check in checks.values()))
@@ -39,6 +41,12 @@ def add_status_routes(app: web.Application, checks: Checks) -> None:
 
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/health", health)
+    app.router.add_get("/ready", health)
+    app.router.add_get("/live", _live)
+
+
+async def _live(_: web.Request) -> web.Response:
+    return web.json_response({"live": True})
 
 
 async def _metrics(_: web.Request) -> web.Response:

@@ -23,8 +23,9 @@ a known device is answered 2xx once Kafka has confirmed it, whatever its payload
 is the stream's, which dead-letters what it cannot decode (and replays it after a fix). A
 Kafka failure answers 503, so the caller retries; a retried callback is harmless: the
 stream drops a frame it already has (same device and frame counter). Requests are counted
-(`smati_webhook_requests_total` by source and status, at GET /metrics). GET /health
-answers 200 while the Kafka producer reaches the cluster, 503 otherwise.
+at GET /metrics (models.metrics: by source and status; uplinks received, published and
+refused by reason). GET /health and /ready answer 200 while the Kafka producer reaches the
+cluster, 503 otherwise; GET /live, 200 while the server answers.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from aiohttp import web
-from prometheus_client import Counter
 from pydantic import SecretStr
 
 from connectors.dead_letters import connector_dead_letter
@@ -48,6 +48,13 @@ from models.dead_letter import RejectCode, Rejection
 from models.downlink import sigfox_reply
 from models.errors import SmatiError
 from models.identity import identify
+from models.metrics import (
+    UPLINKS_PUBLISHED,
+    UPLINKS_RECEIVED,
+    UPLINKS_REFUSED,
+    WEBHOOK_REQUESTS,
+    watch_produce_errors,
+)
 from models.network_servers import FRAME_PARSERS
 from models.radio import FrameFormatError, NotAnUplink, RadioFrame
 from models.uplink import RawUplink
@@ -62,11 +69,6 @@ _STATUS = {
     RejectCode.UNKNOWN_DEVICE: 404,
     RejectCode.OVERSIZED: 413,
 }
-
-
-REQUESTS = Counter(
-    "smati_webhook_requests_total", "Webhook requests answered", ["source", "status"]
-)
 
 
 class DeviceDirectory(Protocol):
@@ -100,6 +102,7 @@ class WebhookConnector:
         self._delivery = delivery
         self._raw_topic = raw_topic
         self._dead_letter_topic = dead_letter_topic
+        watch_produce_errors(raw_topic, dead_letter_topic)
         self._secrets = secrets
         self._directory = directory
         self._refresh_s = refresh_s
@@ -133,8 +136,9 @@ class WebhookConnector:
 
     def _handler(self, source: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def handle(request: web.Request) -> web.StreamResponse:
+            UPLINKS_RECEIVED.labels(source=source).inc()
             response = await self._receive(source, request)
-            REQUESTS.labels(source=source, status=str(response.status)).inc()
+            WEBHOOK_REQUESTS.labels(source=source, status=str(response.status)).inc()
             return response
 
         return handle
@@ -143,6 +147,7 @@ class WebhookConnector:
         tenant = request.match_info["tenant"]
         if not self._authorized(tenant, request.headers.get("Authorization", "")):
             log.warning("refused %s %s: bad or missing secret", request.method, request.path)
+            UPLINKS_REFUSED.labels(source=source, reason="unauthorized").inc()
             return _error(401, "unauthorized: send 'Authorization: Bearer <tenant secret>'")
         origin = f"http:{request.path}"
         received_at = datetime.now(UTC)
@@ -150,14 +155,16 @@ class WebhookConnector:
         try:
             if len(body) > self._max_payload_bytes:
                 reason = f"body over the limit of {self._max_payload_bytes} bytes"
-                return await self._refuse(RejectCode.OVERSIZED, reason, origin, body)
+                return await self._refuse(source, RejectCode.OVERSIZED, reason, origin, body)
             try:
                 frame = FRAME_PARSERS[source](body, received_at)
             except NotAnUplink as other:
                 log.info("ignored %s: %s", origin, other)
                 return web.json_response({"accepted": False, "ignored": str(other)})
             except FrameFormatError as error:
-                return await self._refuse(RejectCode.MALFORMED_PAYLOAD, str(error), origin, body)
+                return await self._refuse(
+                    source, RejectCode.MALFORMED_PAYLOAD, str(error), origin, body
+                )
             uplink = RawUplink(
                 source=source,
                 device_id=frame.network_id,
@@ -167,10 +174,11 @@ class WebhookConnector:
             )
             found = identify(uplink, frame, self._directory.devices)
             if isinstance(found, Rejection):
-                return await self._refuse(found.code, found.reason, origin, body, uplink)
+                return await self._refuse(source, found.code, found.reason, origin, body, uplink)
             await self._delivery.send(self._raw_topic, uplink.device_id, uplink.to_json())
+            UPLINKS_PUBLISHED.labels(source=source).inc()
         except DeliveryFailed as error:
-            log.error("Kafka did not confirm %s: %s", origin, error)
+            log.error("Kafka did not confirm %s: %s", origin, error, extra={"origin": origin})
             return _error(503, "not stored, try again later")
         if frame.downlink_requested:
             return await self._answer_downlink_request(tenant, frame)
@@ -210,6 +218,7 @@ class WebhookConnector:
 
     async def _refuse(
         self,
+        source: str,
         code: RejectCode,
         reason: str,
         origin: str,
@@ -228,6 +237,7 @@ class WebhookConnector:
             uplink=uplink,
         )
         await self._delivery.send(self._dead_letter_topic, device_id or origin, letter.to_json())
+        UPLINKS_REFUSED.labels(source=source, reason=code.value).inc()
         return _error(_STATUS.get(code, 422), reason, code)
 
 

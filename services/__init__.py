@@ -19,6 +19,7 @@ from services.mqtt import MqttBroker
 from services.paths import cache_dir
 from services.ports import free_port
 from services.postgres import PostgresServer
+from services.prometheus import PrometheusServer
 from services.stack import BrokerChoice, ServiceStack
 from services.tansu import TansuBroker
 from services.timescale import PgliteTimescale, ensure_pglite
@@ -31,6 +32,7 @@ __all__ = [
     "MqttBroker",
     "PgliteTimescale",
     "PostgresServer",
+    "PrometheusServer",
     "Service",
     "ServiceError",
     "ServiceNotInstalledError",

@@ -2,8 +2,8 @@
 # Debian packages the services need: Mosquitto, PostgreSQL, a JDK and Maven for Apache
 # Kafka (its jars come from Maven Central on first use), Node.js for the WASM TimescaleDB
 # of the schema test (its npm packages come on first use), Pango, fonts and poppler for
-# the reports, Chromium for the browser test of the cleansing review page. Installs only
-# what is missing.
+# the reports, Prometheus for the rules and dashboards, Chromium for the browser test of
+# the cleansing review page. Installs only what is missing.
 set -euo pipefail
 
 missing=()
@@ -20,6 +20,9 @@ ldconfig -p | grep -q libpangoft2-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.
 ldconfig -p | grep -q libharfbuzz-subset || missing+=(libharfbuzz-subset0)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+# Prometheus and promtool: the platform's rules are unit-tested with `promtool test rules`,
+# and every dashboard panel is queried from a real Prometheus scraping the processes.
+command -v promtool >/dev/null || missing+=(prometheus)
 # The cleansing review page's test drives Debian's Chromium headless (Playwright, PyPI).
 command -v chromium >/dev/null || missing+=(chromium)
 # Alertmanager is built from its Go module at first use (services/alertmanager.py), which

@@ -17,8 +17,10 @@ from smati.bench import bench
 from smati.cleansing_cli import cleanse, fill_gaps_command, operations, undo
 from smati.codecs_cli import codecs
 from smati.context import settings_of
+from smati.dashboards_cli import dashboards
 from smati.downlink_cli import downlink, downlink_events
 from smati.errors import OneLineErrors
+from smati.lag_cli import lag
 from smati.logs import configure_logging
 from smati.mqtt_cli import mqtt
 from smati.reads import dead_letters, events, readings
@@ -280,6 +282,8 @@ main.add_command(alerting)
 main.add_command(alarms)
 main.add_command(tokens)
 main.add_command(serve)
+main.add_command(lag)
+main.add_command(dashboards)
 main.add_command(cleanse)
 main.add_command(fill_gaps_command)
 main.add_command(operations)

@@ -16,12 +16,18 @@ import math
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any, Literal
 
 import structlog
 
-__all__ = ["LogFormat", "ThrottleFilter", "configure_logging", "logging_config"]
+__all__ = [
+    "LogFormat",
+    "ThrottleFilter",
+    "configure_logging",
+    "drop_color_message",
+    "logging_config",
+]
 
 LogFormat = Literal["auto", "json", "console"]
 
@@ -57,6 +63,13 @@ class ThrottleFilter(logging.Filter):
         return True
 
 
+def drop_color_message(_: Any, __: str, event: MutableMapping[str, Any]) -> Any:
+    """Uvicorn gives each record a copy of its message with ANSI colour codes
+    (`color_message`), for its own console format: noise in a JSON line."""
+    event.pop("color_message", None)
+    return event
+
+
 def configure_logging(level: str, fmt: LogFormat = "auto", throttle_s: float = 10.0) -> None:
     """Install the logging of a SMATI process (the root logger's one handler, on stderr)."""
     logging.config.dictConfig(logging_config(level, fmt, throttle_s))
@@ -86,6 +99,7 @@ def logging_config(level: str, fmt: LogFormat = "auto", throttle_s: float = 10.0
                     structlog.stdlib.add_log_level,
                     structlog.stdlib.add_logger_name,
                     structlog.stdlib.ExtraAdder(),
+                    drop_color_message,
                 ],
                 "processors": [
                     structlog.stdlib.ProcessorFormatter.remove_processors_meta,

@@ -115,15 +115,24 @@ def build_app(settings: Settings) -> faust.App:
 
     @app.page("/ready")
     async def ready(web: Any, request: Any) -> Any:
-        """200 while the worker takes uplinks; 503 (with what is missing) while it waits
-        for its registry, a rebalance, or a service it cannot reach."""
+        """200 while the worker takes uplinks at the head of its partitions; 503 (with what
+        is missing) while it waits for its registry, a rebalance, or a service it cannot
+        reach, or catches up with what its partitions held when they were assigned."""
+        caught_up = clock.caught_up()
         body = {
-            "ready": checking(),
+            "ready": checking() and caught_up,
             "registry_loaded": registry.ready.is_set(),
             "rebalancing": bool(app.rebalancing),
+            "catching_up": not caught_up,
             "unreachable": outage.down,
         }
         return web.json(body, status=200 if body["ready"] else 503)
+
+    @app.page("/live")
+    async def live(web: Any, request: Any) -> Any:
+        """200 while the event loop answers: a liveness probe, which an outage of Kafka or
+        the database (waited out) does not fail."""
+        return web.json({"live": True})
 
     @app.on_before_shutdown.connect
     async def close_outputs(app: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:

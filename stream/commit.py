@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -35,12 +36,12 @@ from models.alarms import AlarmChange
 from models.dead_letter import DeadLetter
 from models.detection import DetectionEvent
 from models.errors import SmatiError
+from models.metrics import BATCH_SECONDS, END_TO_END_SECONDS
 from models.reading import Reading
 from storage.worker_state import StateChange, StateTable
 from storage.writer import EVENTS, OutputTable
 from stream.database import WorkerDatabase, store_isolating, store_readings
 from stream.dead_letters import note_refused
-from stream.metrics import BATCH_SECONDS
 from stream.outputs import Outputs
 from stream.state_cache import StateCache
 
@@ -105,6 +106,7 @@ class BatchOutcome:
                 ),
             )
             stored[:] = cast(list[Reading], readings)
+            _observe_latency(self.messages)
             left_alone = cast(set[str], left_alone)
             alarms[:] = [c for c in self.alarms if c.alarm.id not in left_alone]
             if left_alone:
@@ -119,6 +121,13 @@ class BatchOutcome:
                 event.ack()
 
         return store, publish, save
+
+
+def _observe_latency(messages: Sequence[EventT[bytes]]) -> None:
+    """From each raw uplink's Kafka timestamp to now, when its readings are stored."""
+    now = time.time()
+    for event in messages:
+        END_TO_END_SECONDS.observe(now - event.message.timestamp)
 
 
 class CommitChain:
@@ -157,7 +166,8 @@ class CommitChain:
                 self._running = [task for task in self._running if not task.done()]
         steps = outcome.steps(self._database, self._outputs, self._cleared_by_hand)
         after, self._steps_done = self._steps_done, [asyncio.Event() for _ in steps]
-        commit = self._commit(steps, after, self._steps_done)
+        partitions = sorted({event.message.partition for event in outcome.messages})
+        commit = self._commit(steps, after, self._steps_done, partitions)
         self._running.append(asyncio.create_task(commit))
 
     async def idle(self) -> None:
@@ -167,8 +177,14 @@ class CommitChain:
             self._running = [task for task in self._running if not task.done()]
 
     async def _commit(
-        self, steps: Sequence[Step], after: Sequence[asyncio.Event], done: Sequence[asyncio.Event]
+        self,
+        steps: Sequence[Step],
+        after: Sequence[asyncio.Event],
+        done: Sequence[asyncio.Event],
+        partitions: list[int],
     ) -> None:
+        """Run the batch's steps, each after the previous batch's; `partitions`, those its
+        messages came from, for the log."""
         try:
             with BATCH_SECONDS.labels(step="commit").time():
                 for n, step in enumerate(steps):
@@ -180,10 +196,13 @@ class CommitChain:
                     done[n].set()
         except Exception as error:
             self._failed = True
+            place = {"partitions": partitions}
             if isinstance(error, SmatiError):  # expected (Kafka refused messages): one line
-                log.error("a batch could not be committed (%s); stopping the worker", error)
+                log.error(
+                    "a batch could not be committed (%s); stopping the worker", error, extra=place
+                )
             else:
-                log.exception("a batch could not be committed; stopping the worker")
+                log.exception("a batch could not be committed; stopping the worker", extra=place)
             await self._crash(error)
         finally:
             for finished in done:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from functools import partial
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from models.alarms import AlarmChange
 from models.dead_letter import DeadLetter, RejectCode, Rejection
 from models.detection import DetectionEvent
+from models.metrics import DATABASE_WRITE_ERRORS, DATABASE_WRITE_SECONDS, READINGS_STORED
 from models.radio_health import RadioRecord
 from models.reading import Reading
 from storage.alarm_writer import write_alarm_changes
@@ -35,7 +37,6 @@ from storage.worker_state import (
 )
 from storage.writer import OutputTable, ReadingWriteResult, write_readings, write_rows
 from stream.dead_letters import row_dead_letter
-from stream.metrics import READINGS_STORED
 from stream.outage import Outage
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,10 @@ class WorkerDatabase:
         logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
     async def write_readings(self, readings: Sequence[Reading]) -> ReadingWriteResult:
-        return await self._run(partial(write_readings, readings=readings))
+        return await self._write("readings", partial(write_readings, readings=readings))
 
     async def write_rows(self, table: OutputTable[Any], rows: Sequence[Any]) -> int:
-        return await self._run(partial(write_rows, table=table, rows=rows))
+        return await self._write(table.staged.target, partial(write_rows, table=table, rows=rows))
 
     async def write_alarm_changes(self, changes: Sequence[AlarmChange]) -> set[str]:
         """The ids of the alarms a person cleared, which `changes` left alone."""
@@ -80,7 +81,7 @@ class WorkerDatabase:
         self, table: StateTable[State], changes: Sequence[StateChange[State]]
     ) -> None:
         if changes:
-            await self._run(partial(_write_states, table=table, changes=changes))
+            await self._write(table.name, partial(_write_states, table=table, changes=changes))
 
     async def read_states(
         self, table: StateTable[Any], keys: Collection[str]
@@ -90,9 +91,24 @@ class WorkerDatabase:
     async def read_stored_keys(self, table: StateTable[Any]) -> dict[str, int]:
         return await self._run(partial(read_stored_keys, table=table))
 
-    async def _run(self, query: Callable[[psycopg.Connection], Result]) -> Result:
+    async def _write(self, table: str, write: Callable[[psycopg.Connection], Result]) -> Result:
+        """`write`, each attempt timed and its failure counted (models.metrics) by table."""
+        seconds = DATABASE_WRITE_SECONDS.labels(table=table)
+        errors = DATABASE_WRITE_ERRORS.labels(table=table)
+
+        def measured(conn: psycopg.Connection) -> Result:
+            with seconds.time():
+                return write(conn)
+
+        return await self._run(measured, lambda: errors.count_exceptions(psycopg.Error))
+
+    async def _run(
+        self,
+        query: Callable[[psycopg.Connection], Result],
+        failures: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> Result:
         def once() -> Result:
-            with self._pool.connection() as conn:
+            with failures(), self._pool.connection() as conn:
                 return query(conn)
 
         async def attempt() -> Result:

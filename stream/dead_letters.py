@@ -9,9 +9,9 @@ from faust.types import EventT
 
 from models.dead_letter import DeadLetter, Rejection, dead_letter
 from models.detection import DetectionEvent
+from models.metrics import DEAD_LETTERS
 from models.radio_health import RadioRecord
 from models.reading import Reading
-from stream.metrics import DEAD_LETTERS
 
 log = logging.getLogger(__name__)
 

@@ -26,11 +26,17 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import psycopg
-from prometheus_client import Counter
 from tenacity import Retrying, retry_if_exception_type, wait_exponential
 
 from models.alerting.plan import Delivery, Plan, Stored, Timing, plan
 from models.alerting.routing import Notifications
+from models.metrics import (
+    NOTIFICATION_FAILURES,
+    NOTIFICATION_PASSES,
+    NOTIFIED_ALERTS,
+    NOTIFIED_ESCALATIONS,
+    NOTIFIED_SILENCES,
+)
 from storage.alarm_notifications import alarms_by_id, pending_alarms, save_delivery
 from storage.registry_store import load_registry, registry_revision
 from stream.alertmanager_api import AlertmanagerApi, AlertmanagerError
@@ -38,18 +44,6 @@ from stream.alertmanager_api import AlertmanagerApi, AlertmanagerError
 __all__ = ["Notifier"]
 
 log = logging.getLogger(__name__)
-
-ALERTS = Counter("smati_notifications_alerts_total", "alerts posted to Alertmanager", ["state"])
-SILENCES = Counter(
-    "smati_notifications_silences_total", "silences of acknowledged alarms", ["action"]
-)
-ESCALATIONS = Counter("smati_notifications_escalations_total", "escalation levels reached")
-PASSES = Counter(
-    "smati_notifications_passes_total", "passes over every alarm still open or pending"
-)
-FAILURES = Counter(
-    "smati_notifications_failures_total", "passes that failed (Alertmanager, database)"
-)
 
 SILENCE_DAYS = 90.0
 """An acknowledged alarm's silence lasts until the alarm clears, or this long."""
@@ -119,7 +113,7 @@ class Notifier:
                 if time.monotonic() >= next_pass:
                     self._refresh_routing(conn)
                     self.handle(conn, pending_alarms(conn))
-                    PASSES.inc()
+                    NOTIFICATION_PASSES.inc()
                     next_pass = time.monotonic() + self.tick_s
                 woken = _notified_ids(listener, min(1.0, next_pass - time.monotonic()))
                 if woken:
@@ -144,7 +138,7 @@ class Notifier:
         try:
             self._send(conn, todo, now)
         except AlertmanagerError as error:
-            FAILURES.inc()
+            NOTIFICATION_FAILURES.inc()
             log.error(
                 "notifications not sent, retried at the next pass: %s",
                 error,
@@ -167,22 +161,22 @@ class Notifier:
             [(a.labels["alarm_id"], a.labels["severity"], a.ends_at > now) for a in alerts],
         )
         for alert in alerts:
-            ALERTS.labels("resolved" if alert.ends_at <= now else "firing").inc()
+            NOTIFIED_ALERTS.labels("resolved" if alert.ends_at <= now else "firing").inc()
         for sent, p in todo:
             assert p.delivery is not None
             delivery = self._silenced(p, p.delivery, now)
             save_delivery(conn, delivery)
             if delivery.level > (sent.level if sent is not None else 0):
-                ESCALATIONS.inc()
+                NOTIFIED_ESCALATIONS.inc()
 
     def _silenced(self, p: Plan, delivery: Delivery, now: datetime) -> Delivery:
         """The plan's delivery once its silence is created or expired."""
         if p.expire_silence is not None:
             self.api.expire_silence(p.expire_silence)
-            SILENCES.labels("expired").inc()
+            NOTIFIED_SILENCES.labels("expired").inc()
         if p.silence:
             silence_id = self.api.silence_alarm(delivery.labels, now, SILENCE_DAYS)
-            SILENCES.labels("created").inc()
+            NOTIFIED_SILENCES.labels("created").inc()
             delivery = dataclasses.replace(delivery, silence_id=silence_id)
         return delivery
 

@@ -21,9 +21,9 @@ from models.dead_letter import DeadLetter
 from models.detection import DetectionEvent, DetectionKind
 from models.errors import SmatiError
 from models.kafka import client_config, produce_soon
+from models.metrics import DETECTIONS, KAFKA_PRODUCE_ERRORS, watch_produce_errors
 from models.reading import Reading
 from models.settings import Settings
-from stream.metrics import DETECTIONS
 from stream.outage import Outage
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ class Outputs:
         self._dead_letters = settings.topic("dead-letter")
         self._outage = outage
         self._failures: list[KafkaError] = []
+        watch_produce_errors(self._readings, self._events, self._dead_letters)
         self._detections = {kind: DETECTIONS.labels(kind=kind) for kind in DetectionKind}
         """Each kind's counter, looked up once (not for each event)."""
         self._producer = Producer(
@@ -90,6 +91,7 @@ class Outputs:
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:
         if error is not None:
+            KAFKA_PRODUCE_ERRORS.labels(topic=message.topic()).inc()
             self._failures.append(error)
 
     def close(self) -> None:

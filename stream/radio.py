@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import logging
 
+from models.metrics import RADIO_FRAMES_REPEATED
 from models.radio_health import RadioRecord, RadioState, check_frame
 from models.replay import replay_origin
 from models.uplink import RawUplink
 from models.validation import Decoded
 from stream.dead_letters import position
-from stream.metrics import RADIO_FRAMES_REPEATED
 from stream.state_cache import StateCache
 
 log = logging.getLogger(__name__)

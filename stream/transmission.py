@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Collection
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -25,14 +26,14 @@ from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-d
 
 from models.alarms import Step
 from models.kafka import client_config
+from models.metrics import CONSUMER_LAG, HORIZON_LAG, OPEN_GAPS, USAGES_BY_STATUS
 from models.registry import UsageRef
 from models.rules import UsageState, check_silence, silence_due
 from models.settings import Settings
-from models.transmission import OffsetSnapshot, ProcessingHorizon, TransmissionStatus
+from models.transmission import CatchUp, OffsetSnapshot, ProcessingHorizon, TransmissionStatus
 from storage.writer import EVENTS
 from stream.alarms import AlarmRules
 from stream.commit import BatchOutcome, CommitChain
-from stream.metrics import HORIZON_LAG, USAGES_BY_STATUS
 from stream.registry_cache import RegistryCache
 from stream.state_cache import StateCache, WorkerLock
 
@@ -106,6 +107,36 @@ class PipelineOffsets:
         return int(murmur2(key.encode()) & 0x7FFFFFFF) % len(self.partitions())
 
 
+@dataclass(frozen=True)
+class Quiet:
+    """What the clock counts of a usage (models.metrics): its status, and an open gap."""
+
+    status: TransmissionStatus
+    gap_open: bool
+
+    @classmethod
+    def of(cls, state: UsageState) -> Quiet:
+        transmission = state.transmission
+        return cls(transmission.status, transmission.open_gap_start is not None)
+
+
+class Census:
+    """The usages a pass of the clock looked at, by status, and those with a gap open."""
+
+    def __init__(self) -> None:
+        self.statuses = dict.fromkeys(TransmissionStatus, 0)
+        self.open_gaps = 0
+
+    def count(self, usage: Quiet) -> None:
+        self.statuses[usage.status] += 1
+        self.open_gaps += usage.gap_open
+
+    def publish(self) -> None:
+        for status, count in self.statuses.items():
+            USAGES_BY_STATUS.labels(status=status).set(count)
+        OPEN_GAPS.set(self.open_gaps)
+
+
 class SilenceSchedule:
     """When silence, or an alarm rule's duration, can next change each usage's state
     (the clock raises an alarm held long enough without any reading): most usages are
@@ -115,9 +146,9 @@ class SilenceSchedule:
 
     def __init__(self, settings: Settings, registry: RegistryCache) -> None:
         self._policy, self._registry = settings.transmission_policy, registry
-        self._due: dict[str, tuple[str, UsageRef, datetime | None, TransmissionStatus]] = {}
+        self._due: dict[str, tuple[str, UsageRef, datetime | None, Quiet]] = {}
         """Per usage, the state version and registry entry last seen, when silence can
-        next change them and their status."""
+        next change them, and their status and whether a gap is open."""
 
     def note(
         self, usage_id: str, state: UsageState, version: str, ref: UsageRef | None = None
@@ -125,19 +156,19 @@ class SilenceSchedule:
         ref = ref or self._registry.usages.get(usage_id)
         if ref is not None:
             due = _earliest(silence_due(state, ref, self._policy), state.alarms.next_due())
-            self._due[usage_id] = (version, ref, due, state.transmission.status)
+            self._due[usage_id] = (version, ref, due, Quiet.of(state))
 
     def quiet_status(
         self, states: StateCache[UsageState], usage_id: str, ref: UsageRef, now: datetime
-    ) -> TransmissionStatus | None:
+    ) -> Quiet | None:
         """The usage's status if silence cannot change it at `now`, else None."""
         version = states.version(usage_id)
         known = self._due.get(usage_id)
         if known is None or known[0] is not version or known[1] is not ref:
             self.note(usage_id, states.get(usage_id), version, ref)
             known = self._due[usage_id]
-        _, _, due, status = known
-        return status if due is None or now <= due else None
+        _, _, due, quiet = known
+        return quiet if due is None or now <= due else None
 
     def clear(self) -> None:
         self._due.clear()
@@ -169,18 +200,37 @@ class TransmissionClock:
         """The partitions whose stored states are in memory."""
         self._heard: set[str] = set()
         """Usages with a stored state when they were loaded: not to be announced violet."""
+        self._catch_up = CatchUp()
 
     def forget(self) -> None:
         """After a rebalance (the states' cache forgets too)."""
         self._loaded = None
         self._schedule.clear()
+        self._catch_up.assigned()
+        CONSUMER_LAG.clear()  # partitions this worker no longer owns are another's to show
+
+    def caught_up(self) -> bool:
+        """Whether the group has committed what the worker's partitions held when they were
+        assigned (models.transmission.CatchUp)."""
+        return self._catch_up.done(self._owned())
+
+    def _note_offsets(self, snapshot: OffsetSnapshot) -> None:
+        """The lag of each partition owned (models.metrics), and the catch-up's progress."""
+        owned = self._owned()
+        self._catch_up.observe(snapshot, owned)
+        CONSUMER_LAG.clear()
+        for partition in owned:
+            lag = snapshot.ends.get(partition, 0) - snapshot.committed.get(partition, 0)
+            CONSUMER_LAG.labels(topic=self._offsets.topic, partition=str(partition)).set(lag)
 
     async def tick(self, ready: Callable[[], bool]) -> None:
         """Look at every usage watched, a slice at a time: the uplinks agent, which needs
         the worker's lock too, waits for one slice, not for the whole pass."""
         if not ready():
             return
-        now = self._horizon.observe(await asyncio.to_thread(self._offsets.snapshot))
+        snapshot = await asyncio.to_thread(self._offsets.snapshot)
+        self._note_offsets(snapshot)
+        now = self._horizon.observe(snapshot)
         if now is None:
             return
         HORIZON_LAG.set((datetime.now(UTC) - now).total_seconds())
@@ -188,14 +238,13 @@ class TransmissionClock:
             if not ready():  # a rebalance began while the offsets were read
                 return
             watched = await self._watched()
-        statuses = dict.fromkeys(TransmissionStatus, 0)
+        census = Census()
         for start in range(0, len(watched), SLICE):
             async with self._lock:
                 if not ready() or self._loaded is None:  # rebalanced: start again next tick
                     return
-                await self._look_at_silence(watched[start : start + SLICE], now, statuses)
-        for status, count in statuses.items():
-            USAGES_BY_STATUS.labels(status=status).set(count)
+                await self._look_at_silence(watched[start : start + SLICE], now, census)
+        census.publish()
 
     async def _watched(self) -> list[tuple[str, int]]:
         """(usage, raw partition) of every usage this worker watches, its states in memory."""
@@ -220,23 +269,23 @@ class TransmissionClock:
         self,
         watched: list[tuple[str, int]],
         now: datetime,
-        statuses: dict[TransmissionStatus, int],
+        census: Census,
     ) -> None:
         batch = BatchOutcome()
         for usage_id, partition in watched:
             ref = self._registry.usages.get(usage_id)
             if ref is None or not self._states.holds(usage_id):  # unregistered, or forgotten
                 continue
-            status = self._schedule.quiet_status(self._states, usage_id, ref, now)
-            if status is not None:
-                statuses[status] += 1
+            quiet = self._schedule.quiet_status(self._states, usage_id, ref, now)
+            if quiet is not None:
+                census.count(quiet)
                 continue
             state, found = check_silence(self._states.get(usage_id), ref, now, self._policy)
             state, changes = self._alarms.observe(state, ref, Step(now, found, reading=False))
             self._states.put(usage_id, state, partition)
             batch.store(EVENTS, found)
             batch.alarms += changes
-            statuses[state.transmission.status] += 1
+            census.count(Quiet.of(state))
         batch.take_changes(self._states)
         await self._commits.submit(batch)
 

@@ -26,6 +26,7 @@ from models.alarms import Step
 from models.anomaly import AnomalyConfig
 from models.codecs.javascript import JsEngine, Limits
 from models.dead_letter import RejectCode, Rejection, dead_letter
+from models.metrics import BATCH_SECONDS, READINGS_DECODED, TENANT_LAST_HEARD, UPLINKS_CHECKED
 from models.radio_health import RadioState
 from models.reading import Reading
 from models.replay import replay_origin
@@ -38,7 +39,6 @@ from storage.writer import EVENTS, RADIO_FRAMES
 from stream.alarms import AlarmRules
 from stream.commit import BatchOutcome, CommitChain
 from stream.dead_letters import origin_of, original_bytes, row_dead_letter
-from stream.metrics import BATCH_SECONDS, READINGS_DECODED, UPLINKS_TAKEN
 from stream.radio import admit_frame, radio_key
 from stream.registry_cache import RegistryCache
 from stream.state_cache import StateCache, WorkerLock
@@ -89,6 +89,8 @@ class UplinkChecker:
     alarms: AlarmRules
     engine: JsEngine = field(init=False)
     """The JavaScript codecs' contexts, kept from batch to batch."""
+    last_heard: dict[str, float] = field(default_factory=dict)
+    """Tenant -> the latest publication time of its uplinks this worker checked."""
 
     def __post_init__(self) -> None:
         self.engine = JsEngine(self.settings.codec_limits)
@@ -97,7 +99,7 @@ class UplinkChecker:
         """Decode and check one batch under the worker's lock, then submit it to be
         committed (before releasing the lock, so that commits follow the checks' order)."""
         batch = BatchOutcome(messages=events)
-        UPLINKS_TAKEN.inc(len(events))
+        UPLINKS_CHECKED.inc(len(events))
         async with self.lock:
             with BATCH_SECONDS.labels(step="check").time():
                 await self._check(events, batch)
@@ -117,6 +119,19 @@ class UplinkChecker:
         for one in admitted:
             self._detect(one, batch)
         batch.take_changes(self.usage_states, self.radio_states)
+        self._note_heard(admitted)
+
+    def _note_heard(self, admitted: list[Admitted]) -> None:
+        """When each tenant was last heard of (models.metrics), never moved back by a
+        replay of older uplinks."""
+        for one in admitted:
+            ref = self.registry.usages.get(one.reading.usage_id)
+            if ref is None:
+                continue
+            heard = one.heard.timestamp()
+            if heard > self.last_heard.get(ref.tenant_id, 0.0):
+                self.last_heard[ref.tenant_id] = heard
+                TENANT_LAST_HEARD.labels(tenant=ref.tenant_id).set(heard)
 
     def _envelope(
         self, event: EventT[bytes], batch: BatchOutcome

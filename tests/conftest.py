@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import psycopg
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
@@ -17,6 +19,7 @@ from models.registry import Registry
 from models.settings import Settings
 from services import ApacheKafka, MqttBroker, PostgresServer, free_port
 from services.processes import settings_env
+from smati.simulator import Message
 from storage.migrate import migrate
 from storage.registry_store import save_registry
 from stream.topics import ensure_topics
@@ -99,3 +102,27 @@ def prepared_run(
         save_registry(conn, registry)
     ensure_topics(settings)
     return settings, {**os.environ, **settings_env(overrides)}
+
+
+@contextmanager
+def device_publisher(broker: MqttBroker, run: str) -> Iterator[Callable[[list[Message]], None]]:
+    """A function publishing the simulator's messages (QoS 1) as the run's devices, under
+    the run's topics (`<run>/devices/...`), returning once the broker has them all."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"devices-{run}")
+    assert broker.port is not None
+    client.connect(broker.host, broker.port)
+    client.loop_start()
+
+    def publish(messages: list[Message]) -> None:
+        infos = [
+            client.publish(m.topic.replace("smati/", f"{run}/", 1), m.payload, qos=1)
+            for m in messages
+        ]
+        for info in infos:
+            info.wait_for_publish(timeout=10)
+
+    try:
+        yield publish
+    finally:
+        client.loop_stop()
+        client.disconnect()

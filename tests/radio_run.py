@@ -41,8 +41,11 @@ class Radio:
     """The URL of each MQTT connector's /health and /metrics, by source (tts, chirpstack)."""
 
     def confirmed(self, source: str, metric: str) -> float:
-        """What the MQTT connector of `source` counts in `metric` (0 before its first)."""
-        return metrics(self.mqtt_status[source], "smati_mqtt_").get(metric, 0.0)
+        """What the MQTT connector of `source` counts in `metric` (a name, with the labels
+        before `source` if any: `name{label=value}`), 0 before its first."""
+        name = metric.split("{")[0]
+        found = metrics(self.mqtt_status[source], name)
+        return found.get(f"{metric}{{source={source}}}", 0.0)
 
     def wait_until_confirmed(self, source: str, metric: str, count: float) -> None:
         """Until Kafka confirmed `count` records counted in `metric` by the `source` connector."""

@@ -63,7 +63,7 @@ def test_the_connector_dead_letters_a_bad_topic_and_skips_other_events(
             interval=0.5,
         )
         wait_until(
-            lambda: bridge.metrics()["smati_mqtt_messages_received_total"] == 3,
+            lambda: bridge.metrics()["smati_uplinks_received_total{source=mqtt}"] == 3,
             timeout=60,
             what="the connector to count three messages",
             interval=0.5,
@@ -77,4 +77,7 @@ def test_the_connector_dead_letters_a_bad_topic_and_skips_other_events(
     assert letter["code"] == "bad_topic"
     assert letter["origin"] == f"mqtt:{run}/floor-2/meter-7/up"
     assert f"'{run}/floor-2/meter-7/up'" in letter["reason"]
-    assert metrics["smati_mqtt_dead_letters_total{code=bad_topic}"] == 1
+    assert metrics["smati_uplinks_refused_total{reason=bad_topic}{source=mqtt}"] == 1
+    logged = [json.loads(line) for line in bridge.process.log().splitlines() if line[:1] == "{"]
+    (refusal,) = [line for line in logged if line["message"].startswith("dead letter")]
+    assert refusal["origin"] == letter["origin"]  # a field of its own, to filter logs by

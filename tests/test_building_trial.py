@@ -152,8 +152,8 @@ def test_every_device_of_the_building_stores_its_maker_s_values(
             "application/x-www-form-urlencoded")  # fmt: skip
         status, answer = post(f"{sigfox}/{tenant}", body, SECRETS[tenant], content_type)
         assert status == 200, answer
-    radio.wait_until_confirmed("tts", "smati_mqtt_messages_published_total", 3)
-    radio.wait_until_confirmed("chirpstack", "smati_mqtt_messages_published_total", 3)
+    radio.wait_until_confirmed("tts", "smati_uplinks_published_total", 3)
+    radio.wait_until_confirmed("chirpstack", "smati_uplinks_published_total", 3)
     wait_until_caught_up(radio.settings)
 
     assert stored(database) == {

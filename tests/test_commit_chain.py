@@ -11,14 +11,21 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import pytest
 from faust.types import EventT
 
 from stream.commit import BatchOutcome, CommitChain, Step
 
 
 @dataclass
+class Message:
+    partition: int = 0
+
+
+@dataclass
 class Event:
     acked: int = 0
+    message: Message = field(default_factory=Message)
 
     def ack(self) -> None:
         self.acked += 1
@@ -108,14 +115,16 @@ def test_submit_waits_while_depth_batches_are_committing() -> None:
     assert log.index("last submitted") > log.index("0 save done")
 
 
-def test_a_failed_commit_stops_the_worker_and_acknowledges_nothing_after_it() -> None:
+def test_a_failed_commit_stops_the_worker_and_acknowledges_nothing_after_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     crashes: list[BaseException] = []
     log: list[str] = []
-    first, second = Event(), Event()
+    first, second = Event(message=Message(3)), Event(message=Message(1))
 
     async def scenario() -> None:
         commits = chain(crashes)
-        await commits.submit(batch("1", log, [first], fail="publish"))
+        await commits.submit(batch("1", log, [first, Event()], fail="publish"))
         await commits.submit(batch("2", log, [second]))
         await commits.idle()
 
@@ -123,6 +132,8 @@ def test_a_failed_commit_stops_the_worker_and_acknowledges_nothing_after_it() ->
     assert [str(error) for error in crashes] == ["1 publish failed"]
     assert first.acked == second.acked == 0
     assert "2 publish" not in log and "2 save" not in log
+    (failure,) = [r for r in caplog.records if "could not be committed" in r.getMessage()]
+    assert failure.partitions == [0, 3]  # type: ignore[attr-defined]
 
 
 def test_an_empty_outcome_commits_nothing() -> None:

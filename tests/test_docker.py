@@ -81,6 +81,7 @@ def test_prometheus_scrapes_the_ports_the_processes_serve() -> None:
         "worker": settings.web_port,
         "connector-mqtt": settings.mqtt_web_port,
         "webhooks": settings.webhook_port,
+        "api": settings.api_port,
         "notifier": int(notifier[notifier.index("--metrics-port") + 1]),
     }
     config = yaml.safe_load((DOCKER / "prometheus/prometheus.yml").read_text())

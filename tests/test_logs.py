@@ -80,6 +80,22 @@ def test_json_lines_carry_the_extra_fields_and_the_throttle_count(
 
 
 @pytest.mark.usefixtures("restore_logging")
+def test_uvicorn_colour_codes_stay_out_of_the_json_lines(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Uvicorn logs each line with a coloured copy in `color_message`, as here."""
+    configure_logging("info", "json")
+    colored = "Started server process [\x1b[36m%d\x1b[0m]"
+    logging.getLogger("uvicorn.error").info(
+        "Started server process [%d]", 42, extra={"color_message": colored}
+    )
+    (line,) = capfd.readouterr().err.splitlines()
+    assert json.loads(line)["message"] == "Started server process [42]"
+    assert "color_message" not in json.loads(line)
+    assert "\x1b" not in line and "\\u001b" not in line
+
+
+@pytest.mark.usefixtures("restore_logging")
 def test_console_format_for_a_person(capfd: pytest.CaptureFixture[str]) -> None:
     configure_logging("info", "console")
     logging.getLogger("smati").warning("database not reachable", extra={"attempt": 2})

@@ -69,7 +69,7 @@ def dead_letters(settings: Settings) -> list[dict[str, Any]]:
 
 
 NOW = datetime.now(UTC).replace(microsecond=0)
-PUBLISHED = "smati_mqtt_messages_published_total"
+PUBLISHED = "smati_uplinks_published_total"
 TTS_TOPIC = f"v3/{TTS_APP}@{TTS_TENANT}/devices/{{}}/up"
 CHIRPSTACK_TOPIC = f"application/{CHIRPSTACK_APP}/device/{{}}/event/up"
 
@@ -326,7 +326,7 @@ def test_a_webhook_takes_any_payload_of_its_device_and_the_stream_refuses_it(
 
 
 def test_bad_mqtt_input_is_dead_lettered(radio: Radio) -> None:
-    malformed = "smati_mqtt_dead_letters_total{code=malformed_payload}"
+    malformed = "smati_uplinks_refused_total{reason=malformed_payload}"
     published = radio.confirmed("chirpstack", PUBLISHED)
     radio.publish(TTS_TOPIC.format("elsys-meeting-room"), b'{"uplink_message": 1}')
     radio.publish(

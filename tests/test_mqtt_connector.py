@@ -50,7 +50,7 @@ class Connector:
         return health(self.url)
 
     def metrics(self) -> dict[str, float]:
-        return metrics(self.url, "smati_mqtt_")
+        return metrics(self.url, "smati_")
 
 
 def publish(broker: MqttBroker, messages: list[tuple[str, bytes]]) -> None:
@@ -106,8 +106,10 @@ def test_connector_reconnects_to_a_restarted_mqtt_broker_and_kafka(
     kafka_broker.restart()
     publish(broker, [(topic, b"after kafka restart")])
     assert len(raw_payloads(kafka_broker, bridge.run, 3)) == 3
-    metrics = wait_for(bridge.metrics, lambda m: m["smati_mqtt_messages_published_total"] == 3)
-    assert metrics["smati_mqtt_messages_received_total"] == 3
+    metrics = wait_for(
+        bridge.metrics, lambda m: m["smati_uplinks_published_total{source=mqtt}"] == 3
+    )
+    assert metrics["smati_uplinks_received_total{source=mqtt}"] == 3
     assert metrics["smati_mqtt_connected"] == 1
     bridge.process.raise_if_dead()
 
@@ -133,8 +135,8 @@ def test_messages_unconfirmed_by_kafka_come_again_after_a_crash(
     payloads = [json.dumps({"values": {"index": n}}).encode() for n in range(5)]
     publish(mqtt_broker, [(topic, payload) for payload in payloads])
     # The connector has received them, and cannot get them into Kafka.
-    metrics = wait_for(first.metrics, lambda m: m["smati_mqtt_messages_received_total"] == 5)
-    assert metrics["smati_mqtt_messages_published_total"] == 0
+    metrics = wait_for(first.metrics, lambda m: m["smati_uplinks_received_total{source=mqtt}"] == 5)
+    assert metrics["smati_uplinks_published_total{source=mqtt}"] == 0
     assert first.health() == (503, {"healthy": False, "checks": {"mqtt": True, "kafka": False}})
     first.process.process.kill()
     first.process.process.wait()
@@ -148,11 +150,12 @@ def test_messages_unconfirmed_by_kafka_come_again_after_a_crash(
     try:
         uplinks = raw_uplinks(kafka_broker, run, len(payloads))
         published = wait_for(
-            second.metrics, lambda m: m["smati_mqtt_messages_published_total"] == len(payloads)
+            second.metrics,
+            lambda m: m["smati_uplinks_published_total{source=mqtt}"] == len(payloads),
         )
     finally:
         second.process.stop()
-    assert published["smati_mqtt_messages_received_total"] == len(payloads)
+    assert published["smati_uplinks_received_total{source=mqtt}"] == len(payloads)
     assert sorted(u.payload for u in uplinks) == sorted(payloads)
     assert {u.device_id for u in uplinks} == {f"meter-{run}"}
     assert all(u.source == "mqtt" and u.metadata["topic"] == topic for u in uplinks)
@@ -176,7 +179,9 @@ def test_what_cannot_become_an_uplink_is_dead_lettered(
 
         letters = wait_for(read_letters, lambda found: len(found) >= 2)
         raw = raw_uplinks(kafka_broker, run, 1)
-        metrics = wait_for(bridge.metrics, lambda m: m["smati_mqtt_messages_published_total"] == 1)
+        metrics = wait_for(
+            bridge.metrics, lambda m: m["smati_uplinks_published_total{source=mqtt}"] == 1
+        )
     finally:
         bridge.process.stop()
     by_code = {letter["code"]: letter for letter in letters}
@@ -185,6 +190,6 @@ def test_what_cannot_become_an_uplink_is_dead_lettered(
     assert by_code["oversized"]["device_id"] == "big-meter"
     assert f"'{run}//up'" in str(by_code["bad_topic"]["reason"])
     assert [uplink.device_id for uplink in raw] == ["ok"]
-    assert metrics["smati_mqtt_messages_received_total"] == 3
-    assert metrics["smati_mqtt_dead_letters_total{code=oversized}"] == 1
-    assert metrics["smati_mqtt_dead_letters_total{code=bad_topic}"] == 1
+    assert metrics["smati_uplinks_received_total{source=mqtt}"] == 3
+    assert metrics["smati_uplinks_refused_total{reason=oversized}{source=mqtt}"] == 1
+    assert metrics["smati_uplinks_refused_total{reason=bad_topic}{source=mqtt}"] == 1

@@ -18,15 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import psycopg
 import pytest
 import yaml
 from click.testing import CliRunner
 from conditions import wait_for, wait_until_caught_up
 from confluent_kafka import Producer
-from conftest import pipeline_settings, prepared_run
-from paho.mqtt.enums import CallbackAPIVersion
+from conftest import device_publisher, pipeline_settings, prepared_run
 
 from models.detection import TRANSMISSION_KINDS
 from models.registry import Registry
@@ -77,26 +75,12 @@ def pipeline(
     logs = tmp_path_factory.mktemp("pipeline-logs")
     worker = RoleProcess(["worker"], env, logs / "worker.log")
     connector = RoleProcess(["connector", "mqtt"], env, logs / "connector.log")
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"devices-{run}")
-    assert mqtt_broker.port is not None
-    client.connect(mqtt_broker.host, mqtt_broker.port)
-    client.loop_start()
-
-    def publish(messages: list[Message]) -> None:
-        infos = [
-            client.publish(m.topic.replace("smati/", f"{run}/", 1), m.payload, qos=1)
-            for m in messages
-        ]
-        for info in infos:
-            info.wait_for_publish(timeout=10)
-
     try:
-        connector.wait_for_line("subscribed to")
-        worker.wait_for_line("Ready", timeout=90)
-        yield Pipeline(settings, registry, worker, connector, publish)
+        with device_publisher(mqtt_broker, run) as publish:
+            connector.wait_for_line("subscribed to")
+            worker.wait_for_line("Ready", timeout=90)
+            yield Pipeline(settings, registry, worker, connector, publish)
     finally:
-        client.loop_stop()
-        client.disconnect()
         connector.stop()
         worker.stop()
 

@@ -329,7 +329,8 @@ def test_database_outage_pauses_the_worker_which_resumes_and_stores_every_readin
     sender = Sender(fleet.settings, seconds=40, pause=(0, 0))
     sender.start()
     wait_for(lambda: len(stored(postgres.url)), lambda count: count > 0, 30)
-    assert ready_status(fleet, worker) == 200
+    # Ready once it has caught up with what its partitions held when assigned.
+    wait_for(lambda: ready_status(fleet, worker), lambda status: status == 200, 30)
     postgres.interrupt()
     stopped_at = time.monotonic()
     wait_for(lambda: ready_status(fleet, worker), lambda status: status == 503, 30)

@@ -33,6 +33,8 @@ def test_serves_on_loopback_until_terminated(database: str) -> None:
     ) as server:
         try:
             wait_for(lambda: health(port), lambda status: status == 200, timeout=60)
+            live = httpx.get(f"http://127.0.0.1:{port}/live", timeout=5)
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
             charts = httpx.get(f"http://127.0.0.1:{port}/review/charts/uPlot.iife.min.js")
             assert charts.status_code == 200  # the review page's library, handed by the CLI
         finally:
@@ -40,7 +42,11 @@ def test_serves_on_loopback_until_terminated(database: str) -> None:
             _, logs = server.communicate(timeout=30)
     # uvicorn shuts down cleanly, then ends by the signal it caught, as systemd expects
     assert server.returncode == -signal.SIGTERM, logs
-    messages = [json.loads(line)["message"] for line in logs.splitlines()]
+    assert live.json() == {"live": True}
+    assert 'smati_api_requests_total{method="GET",route="/health",status="200"}' in metrics
+    lines = [json.loads(line) for line in logs.splitlines()]
+    assert not [line for line in lines if "color_message" in line]  # uvicorn's ANSI copy
+    messages = [line["message"] for line in lines]
     assert f"Uvicorn running on http://127.0.0.1:{port} (Press CTRL+C to quit)" in messages
     assert messages[-2:] == [
         "Application shutdown complete.",

@@ -12,6 +12,7 @@ from models.reading import Reading, UsageType
 from models.registry import Usage, UsageRef
 from models.rules import UsageState, check_reading, check_silence, silence_due
 from models.transmission import (
+    CatchUp,
     Gap,
     OffsetSnapshot,
     PeriodEstimate,
@@ -180,8 +181,8 @@ def test_replay_after_a_restart_emits_nothing_new() -> None:
     assert replayed_state.transmission == play(steps)[0].transmission
 
 
-def snapshot(second: float, ends: tuple[int, int], committed: tuple[int, int]) -> OffsetSnapshot:
-    """Two partitions' ends and committed offsets at `second`."""
+def snapshot(second: float, ends: tuple[int, ...], committed: tuple[int, ...]) -> OffsetSnapshot:
+    """The partitions' ends and committed offsets at `second`."""
     return OffsetSnapshot(
         at=at(second),
         ends=dict(enumerate(ends)),
@@ -203,6 +204,23 @@ def test_horizon_stays_put_during_a_backlog() -> None:
     horizon.observe(snapshot(0, (10, 10), (10, 10)))
     for second in range(1, 20):
         assert horizon.observe(snapshot(second, (10 + 100 * second, 10), (10, 10))) == at(0)
+
+
+def test_caught_up_once_what_the_partitions_held_when_assigned_is_committed() -> None:
+    catch_up = CatchUp()
+    owned = {0, 1}
+    assert not catch_up.done(owned)  # no snapshot since the assignment
+    catch_up.observe(snapshot(0, (100, 50, 7), (40, 50)), owned)  # partition 2: another's
+    assert not catch_up.done(owned)
+    catch_up.observe(snapshot(1, (180, 90, 9), (99, 70)), owned)
+    assert not catch_up.done(owned)
+    catch_up.observe(snapshot(2, (250, 120, 9), (100, 75)), owned)  # newer uplinks wait
+    assert catch_up.done(owned)
+    catch_up.assigned()  # a rebalance: caught up again with what is there now
+    assert not catch_up.done(owned)
+    catch_up.observe(snapshot(3, (260, 130, 9), (250, 130)), owned)
+    assert not catch_up.done(owned)
+    assert catch_up.done(set())  # nothing owned, nothing to catch up with
 
 
 @pytest.mark.parametrize(

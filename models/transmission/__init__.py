@@ -6,7 +6,7 @@ to which every published uplink has been checked), so a replay after a restart f
 same transitions with the same ids.
 """
 
-from models.transmission.horizon import OffsetSnapshot, ProcessingHorizon
+from models.transmission.horizon import CatchUp, OffsetSnapshot, ProcessingHorizon
 from models.transmission.monitor import (
     Gap,
     TransmissionState,
@@ -18,6 +18,7 @@ from models.transmission.period import PeriodEstimate
 from models.transmission.status import TransmissionPolicy, TransmissionStatus
 
 __all__ = [
+    "CatchUp",
     "Gap",
     "OffsetSnapshot",
     "PeriodEstimate",

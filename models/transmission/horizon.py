@@ -11,7 +11,7 @@ publication: a usage's silence is counted from when its last uplink was publishe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,7 +31,7 @@ class OffsetSnapshot:
     """The group's committed offset of each partition (absent: nothing yet)."""
 
 
-def _done(committed: Offsets, ends: Offsets) -> bool:
+def _reached(committed: Offsets, ends: Offsets) -> bool:
     return all(committed.get(partition, 0) >= end for partition, end in ends.items())
 
 
@@ -48,8 +48,33 @@ class ProcessingHorizon:
         committed offsets reach (committed offsets never go back)."""
         self._snapshots = [*self._snapshots, snapshot][-self._max :]
         for index in range(len(self._snapshots) - 1, -1, -1):
-            if _done(snapshot.committed, self._snapshots[index].ends):
+            if _reached(snapshot.committed, self._snapshots[index].ends):
                 self.value = self._snapshots[index].at
                 self._snapshots = self._snapshots[index + 1 :]
                 break
         return self.value
+
+
+class CatchUp:
+    """Whether a worker has caught up since its partitions were assigned: its group has
+    committed every offset its partitions held at the first snapshot after the
+    assignment. Until then the worker is busy with a backlog, and not ready."""
+
+    def __init__(self) -> None:
+        self._target: dict[int, int] | None = None
+        self._committed: Offsets = {}
+
+    def assigned(self) -> None:
+        """Partitions were (re)assigned: the next snapshot sets what to catch up with."""
+        self._target = None
+
+    def observe(self, snapshot: OffsetSnapshot, owned: Collection[int]) -> None:
+        if self._target is None:
+            self._target = {p: end for p, end in snapshot.ends.items() if p in owned}
+        self._committed = snapshot.committed
+
+    def done(self, owned: Collection[int]) -> bool:
+        """Caught up (a worker that owns no partition has nothing to catch up with)."""
+        if not owned:
+            return True
+        return self._target is not None and _reached(self._committed, self._target)
