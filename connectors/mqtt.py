@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlparse
@@ -50,6 +51,10 @@ PUBLISHED = Counter(
 DEAD_LETTERS = Counter(
     "smati_mqtt_dead_letters_total", "MQTT messages Kafka confirmed as dead letters", ["code"]
 )
+QUIET_S = 0.25
+"""A stopping connector disconnects once no message came for this long..."""
+DRAIN_S = 5.0
+"""... or after this long at most."""
 CONNECTED = Gauge("smati_mqtt_connected", "1 while connected to the MQTT broker, else 0")
 
 
@@ -88,6 +93,10 @@ class MqttConnector:
         self._max_payload_bytes = max_payload_bytes
         self._web_address = web_address
         self._stopping = threading.Event()
+        self._forwarding = threading.Lock()
+        """Held while a message is taken: once stopping, the last one taken is flushed."""
+        self._heard = threading.Event()
+        """Set by every message that comes, taken or not (see `_wait_for_quiet`)."""
         self._needs_reconnect = threading.Event()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -141,9 +150,23 @@ class MqttConnector:
                     log.warning("reconnecting to MQTT so that unacknowledged messages come again")
                     self.client.reconnect()
         finally:
-            self._producer.flush(30)
+            with self._forwarding:  # after the message being taken, none is: flush them all
+                self._producer.flush(30)
+            self._wait_for_quiet()
             self.client.disconnect()
             self.client.loop_stop()
+
+    def _wait_for_quiet(self) -> None:
+        """Until the broker has stopped sending (it does once its in-flight window is full
+        of messages we leave unacknowledged), for at most DRAIN_S.
+
+        Closing a socket with bytes unread makes the kernel reset the connection, and the
+        broker then drops what it had not read yet: the last acknowledgements, whose
+        messages it would send again, to be stored twice in Kafka."""
+        deadline = time.monotonic() + DRAIN_S
+        self._heard.clear()
+        while self._heard.wait(QUIET_S) and time.monotonic() < deadline:
+            self._heard.clear()
 
     def _on_connect(
         self, client: mqtt.Client, _: object, __: object, reason: ReasonCode, ___: object
@@ -161,6 +184,15 @@ class MqttConnector:
         log.info("subscribed to %s", topics)
 
     def _on_message(self, client: mqtt.Client, _: object, message: mqtt.MQTTMessage) -> None:
+        """Take a message, unless stopping: then it is left unacknowledged, and the broker
+        sends it again to the next session. One taken after the last flush would reach
+        Kafka unacknowledged, and come again: twice in Kafka."""
+        self._heard.set()
+        with self._forwarding:
+            if not self._stopping.is_set():
+                self._take(client, message)
+
+    def _take(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
         RECEIVED.inc()
         device_id = self._device_id(message.topic)
         if device_id is None and any(t.misplaced(message.topic) for t in self._templates):
