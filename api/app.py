@@ -13,14 +13,21 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from psycopg_pool import ConnectionPool
 
-from api import alarms, health
+from api import alarms, cleansing, health
+from models.cleansing import CleansingError
 from storage.alarms import AlarmConflict, AlarmNotFound
+from storage.cleansing import NothingToApply, OperationConflict, OperationNotFound, UnknownUsage
 
 __all__ = ["build_app"]
 
 _STATUS_OF: dict[type[Exception], int] = {
     AlarmNotFound: status.HTTP_404_NOT_FOUND,
     AlarmConflict: status.HTTP_409_CONFLICT,
+    UnknownUsage: status.HTTP_404_NOT_FOUND,
+    OperationNotFound: status.HTTP_404_NOT_FOUND,
+    OperationConflict: status.HTTP_409_CONFLICT,
+    NothingToApply: status.HTTP_409_CONFLICT,
+    CleansingError: status.HTTP_400_BAD_REQUEST,
 }
 
 
@@ -47,7 +54,8 @@ def build_app(database_url: str, *, pool_size: int = 4) -> FastAPI:
 
     app = FastAPIOffline(
         title="SMATI stream",
-        summary="Alarms of smart buildings, per tenant: list, show, acknowledge, clear.",
+        summary="Alarms of smart buildings, per tenant: list, show, acknowledge, clear; "
+        "cleansing and gap filling of their data: review, apply, undo.",
         description="Send `Authorization: Bearer TOKEN`, a token of your tenant "
         "(`smati tokens create`). Times are UTC.",
         version="1",
@@ -56,6 +64,7 @@ def build_app(database_url: str, *, pool_size: int = 4) -> FastAPI:
     app.state.pool = pool
     app.include_router(health.router)
     app.include_router(alarms.router)
+    app.include_router(cleansing.router)
     for error, code in _STATUS_OF.items():
         app.add_exception_handler(error, _answer(code))
     app.add_exception_handler(psycopg.OperationalError, _unavailable)

@@ -21,19 +21,16 @@ letters (by code) Kafka confirmed, the MQTT connection's state.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import unquote, urlparse
 
 import paho.mqtt.client as mqtt
 from confluent_kafka import KafkaError, Message, Producer
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 from prometheus_client import Counter, Gauge
 
 from connectors.dead_letters import connector_dead_letter
+from connectors.mqtt_session import PersistentSubscriber
 from connectors.status import StatusServer, kafka_reachable
 from connectors.topics import TopicTemplate
 from models.dead_letter import RejectCode
@@ -51,10 +48,6 @@ PUBLISHED = Counter(
 DEAD_LETTERS = Counter(
     "smati_mqtt_dead_letters_total", "MQTT messages Kafka confirmed as dead letters", ["code"]
 )
-QUIET_S = 0.25
-"""A stopping connector disconnects once no message came for this long..."""
-DRAIN_S = 5.0
-"""... or after this long at most."""
 CONNECTED = Gauge("smati_mqtt_connected", "1 while connected to the MQTT broker, else 0")
 
 
@@ -68,7 +61,7 @@ def kafka_producer(bootstrap: str) -> Producer:
     )
 
 
-class MqttConnector:
+class MqttConnector(PersistentSubscriber):
     """Bridges MQTT subscriptions to the raw uplink topic until `stop()` is called."""
 
     def __init__(
@@ -83,7 +76,6 @@ class MqttConnector:
         source: str = "mqtt",
         web_address: tuple[str, int] | None = None,
     ) -> None:
-        self._url = urlparse(mqtt_url)
         self._source = source
         self._parse_frame = FRAME_PARSERS.get(source)
         self._templates = templates
@@ -92,41 +84,21 @@ class MqttConnector:
         self._dead_letter_topic = dead_letter_topic
         self._max_payload_bytes = max_payload_bytes
         self._web_address = web_address
-        self._stopping = threading.Event()
-        self._forwarding = threading.Lock()
-        """Held while a message is taken: once stopping, the last one taken is flushed."""
-        self._heard = threading.Event()
-        """Set by every message that comes, taken or not (see `_wait_for_quiet`)."""
-        self._needs_reconnect = threading.Event()
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
-            manual_ack=True,
-        )
-        if self._url.username:  # percent-encoded in the URL: a TTS user is `app@tenant`
-            password = self._url.password
-            self.client.username_pw_set(
-                unquote(self._url.username), unquote(password) if password else None
-            )
-        self.client.reconnect_delay_set(min_delay=1, max_delay=30)
+        super().__init__(mqtt_url, client_id)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
 
     def run(self) -> None:
         """Serve /health and /metrics, connect, forward until stopped, then flush and stop."""
         status = self._serve_status()
         try:
-            self._forward_until_stopped()
+            # Polling the producer runs the delivery callbacks, which acknowledge to MQTT;
+            # what Kafka has yet to confirm is flushed before the session ends.
+            self._serve(lambda: self._producer.poll(0.1), lambda: self._producer.flush(30))
         finally:
             if status is not None:
                 status.stop()
-
-    def stop(self) -> None:
-        self._stopping.set()
 
     def _serve_status(self) -> StatusServer | None:
         if self._web_address is None:
@@ -138,35 +110,6 @@ class MqttConnector:
         server = StatusServer(checks, *self._web_address)
         log.info("serving /health and /metrics on %s", server.start())
         return server
-
-    def _forward_until_stopped(self) -> None:
-        self.client.connect_async(self._url.hostname or "127.0.0.1", self._url.port or 1883)
-        self.client.loop_start()
-        try:
-            while not self._stopping.is_set():
-                self._producer.poll(0.1)
-                if self._needs_reconnect.is_set():
-                    self._needs_reconnect.clear()
-                    log.warning("reconnecting to MQTT so that unacknowledged messages come again")
-                    self.client.reconnect()
-        finally:
-            with self._forwarding:  # after the message being taken, none is: flush them all
-                self._producer.flush(30)
-            self._wait_for_quiet()
-            self.client.disconnect()
-            self.client.loop_stop()
-
-    def _wait_for_quiet(self) -> None:
-        """Until the broker has stopped sending (it does once its in-flight window is full
-        of messages we leave unacknowledged), for at most DRAIN_S.
-
-        Closing a socket with bytes unread makes the kernel reset the connection, and the
-        broker then drops what it had not read yet: the last acknowledgements, whose
-        messages it would send again, to be stored twice in Kafka."""
-        deadline = time.monotonic() + DRAIN_S
-        self._heard.clear()
-        while self._heard.wait(QUIET_S) and time.monotonic() < deadline:
-            self._heard.clear()
 
     def _on_connect(
         self, client: mqtt.Client, _: object, __: object, reason: ReasonCode, ___: object
@@ -184,15 +127,6 @@ class MqttConnector:
         log.info("subscribed to %s", topics)
 
     def _on_message(self, client: mqtt.Client, _: object, message: mqtt.MQTTMessage) -> None:
-        """Take a message, unless stopping: then it is left unacknowledged, and the broker
-        sends it again to the next session. One taken after the last flush would reach
-        Kafka unacknowledged, and come again: twice in Kafka."""
-        self._heard.set()
-        with self._forwarding:
-            if not self._stopping.is_set():
-                self._take(client, message)
-
-    def _take(self, client: mqtt.Client, message: mqtt.MQTTMessage) -> None:
         RECEIVED.inc()
         device_id = self._device_id(message.topic)
         if device_id is None and any(t.misplaced(message.topic) for t in self._templates):
@@ -256,7 +190,7 @@ class MqttConnector:
                 confirmed.inc()
             else:
                 log.error("Kafka refused the record of MQTT topic %s: %s", message.topic, error)
-                self._needs_reconnect.set()
+                self.redeliver()
 
         return delivered
 

@@ -4,6 +4,11 @@ the Sigfox backend's data callbacks.
     POST /tts/{tenant}      a TTS uplink message (webhook "uplink message" path)
     POST /sigfox/{tenant}   a Sigfox data callback (form-encoded or JSON, see models.sigfox)
 
+A bidirectional Sigfox callback (`ack` true) is answered with the downlink queued for the
+device, `{"<device>": {"downlinkData": "<8 bytes in hex>"}}`, which is then sent; with 204
+when none is queued (the backend then sends nothing). A retried callback of the same
+uplink gets the same downlink.
+
 Each tenant has a secret (settings `webhook_secrets`), sent by the caller as
 `Authorization: Bearer <secret>` and compared in constant time. The connector refuses only
 what is not its to take: a bad or missing secret (401, not written to Kafka:
@@ -38,9 +43,11 @@ from connectors.dead_letters import connector_dead_letter
 from connectors.delivery import DeliveryFailed, KafkaDelivery
 from connectors.status import add_status_routes
 from models.dead_letter import RejectCode, Rejection
+from models.downlink import sigfox_reply
+from models.errors import SmatiError
 from models.identity import identify
 from models.network_servers import FRAME_PARSERS
-from models.radio import FrameFormatError
+from models.radio import FrameFormatError, RadioFrame
 from models.uplink import RawUplink
 from models.validation import DeviceIndex
 
@@ -68,6 +75,14 @@ class DeviceDirectory(Protocol):
     async def reload(self) -> None: ...
 
 
+class SigfoxDownlinks(Protocol):
+    """The downlinks queued for Sigfox devices (a SmatiError when they cannot be read)."""
+
+    async def reply_for(self, tenant_id: str, device: str, uplink: str) -> bytes | None:
+        """The payload answering `uplink` of `device`, marked sent; None if none is queued."""
+        ...
+
+
 class WebhookConnector:
     def __init__(
         self,
@@ -78,6 +93,7 @@ class WebhookConnector:
         directory: DeviceDirectory,
         refresh_s: float,
         max_payload_bytes: int = 256 * 1024,
+        sigfox_downlinks: SigfoxDownlinks | None = None,
     ) -> None:
         self._delivery = delivery
         self._raw_topic = raw_topic
@@ -86,6 +102,7 @@ class WebhookConnector:
         self._directory = directory
         self._refresh_s = refresh_s
         self._max_payload_bytes = max_payload_bytes
+        self._sigfox_downlinks = sigfox_downlinks
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -150,7 +167,23 @@ class WebhookConnector:
         except DeliveryFailed as error:
             log.error("Kafka did not confirm %s: %s", origin, error)
             return _error(503, "not stored, try again later")
+        if frame.downlink_requested:
+            return await self._answer_downlink_request(tenant, frame)
         return web.json_response({"accepted": True, "device": frame.network_id})
+
+    async def _answer_downlink_request(self, tenant: str, frame: RadioFrame) -> web.Response:
+        """The downlink queued for the device, or 204: nothing to send."""
+        payload = None
+        if self._sigfox_downlinks is not None:
+            uplink = f"{frame.f_cnt}@{frame.time.isoformat()}"
+            try:
+                payload = await self._sigfox_downlinks.reply_for(tenant, frame.network_id, uplink)
+            except SmatiError as error:  # the uplink is stored: the downlink waits
+                log.error("no downlink for %s: %s", frame.network_id, error)
+        if payload is None:
+            return web.Response(status=204)
+        log.info("downlink of %d bytes sent to %s", len(payload), frame.network_id)
+        return web.json_response(sigfox_reply(frame.network_id, payload))
 
     async def _body(self, request: web.Request) -> bytes:
         """The body, read up to one byte past the size limit (so an oversized one shows)."""

@@ -9,10 +9,20 @@ __all__ = ["AlarmSeverity", "AlarmStatus", "CountLevel"]
 
 
 class AlarmSeverity(StrEnum):
+    """From the most to the least severe."""
+
     CRITICAL = "critical"
     MAJOR = "major"
     MINOR = "minor"
     WARNING = "warning"
+
+    @property
+    def rank(self) -> int:
+        """Higher for a more severe one (the alarm rules keep the highest met)."""
+        return _RANKS[self]
+
+
+_RANKS = {severity: rank for rank, severity in enumerate(reversed(AlarmSeverity))}
 
 
 class AlarmStatus(StrEnum):

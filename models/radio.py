@@ -55,6 +55,8 @@ class RadioFrame(BaseModel):
     decoded: dict[str, Any] | None = None
     """The network server's own decoding of the payload, when it made one."""
     receptions: tuple[Reception, ...] = ()
+    downlink_requested: bool = False
+    """Sigfox: the device listens for a downlink, answered in the callback's reply."""
 
     def metadata(self) -> dict[str, Any]:
         """The radio metadata the connectors put in the raw uplink envelope."""

@@ -21,6 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from models.alarms.rules import AlarmRule
+from models.alerting.routing import Notifications
 from models.codecs.catalogue import JsCodec
 from models.errors import SmatiError
 from models.reading import UsageType
@@ -135,6 +137,12 @@ class Tenant(_Strict):
     id: Identifier = Field(min_length=1)
     name: str = ""
     entities: tuple[Entity, ...] = ()
+    alarm_rules: tuple[AlarmRule, ...] | None = Field(
+        default=None, description="replaces the built-in alarm rules (models.alarms.rules)"
+    )
+    notifications: Notifications | None = Field(
+        default=None, description="who hears of its alarms (models.alerting)"
+    )
 
 
 class Gateway(_Strict):

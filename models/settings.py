@@ -113,6 +113,15 @@ class Settings(BaseSettings):
     database_wait_s: float = Field(
         default=300.0, ge=0, description="how long a worker waits for the database at start"
     )
+    alertmanager_url: str = Field(
+        default="http://127.0.0.1:9093", description="Alertmanager the notifier posts alarms to"
+    )
+    notifier_resend_s: float = Field(
+        default=60.0, gt=0, description="a firing alarm is posted again this often"
+    )
+    notifier_tick_s: float = Field(
+        default=5.0, gt=0, description="how often the notifier looks at every open alarm"
+    )
 
     @classmethod
     def load(cls, overrides: Mapping[str, object]) -> Settings:

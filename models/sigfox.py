@@ -3,8 +3,9 @@
 
 Configure the callback's body as (quoted or not: the numbers may arrive as text)
 `{"device": "{device}", "deviceTypeId": "{deviceTypeId}", "time": {time}, "data":
-"{data}", "seqNumber": {seqNumber}, "station": "{station}", "rssi": {rssi}, "snr": {snr}}`,
-or the same variables as a form (`device={device}&deviceTypeId={deviceTypeId}&...`).
+"{data}", "seqNumber": {seqNumber}, "station": "{station}", "rssi": {rssi}, "snr": {snr},
+"ack": {ack}}` (`ack`: a bidirectional callback, whose device listens for a downlink in the
+reply), or the same variables as a form (`device={device}&deviceTypeId={deviceTypeId}&...`).
 `time` is in epoch seconds, `data` up to 12 bytes in hex; the device type id is what the
 registry binds to a tenant.
 
@@ -44,6 +45,8 @@ class SigfoxCallback(BaseModel):
     station: str | None = None
     rssi: float | None = None
     snr: float | None = None
+    ack: bool = False
+    """A bidirectional callback: the device listens for a downlink in the reply."""
 
     @field_validator("data", mode="before")
     @classmethod
@@ -84,6 +87,7 @@ def parse_sigfox(raw: bytes, _: datetime) -> RadioFrame:
         counter_modulus=SEQUENCE_MODULUS,
         payload=callback.data,
         receptions=receptions,
+        downlink_requested=callback.ack,
     )
 
 

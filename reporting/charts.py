@@ -17,7 +17,7 @@ from markupsafe import Markup
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-__all__ = ["bar_chart", "histogram", "pie_chart", "time_series"]
+__all__ = ["bar_chart", "day_numbers", "histogram", "pie_chart", "time_series"]
 
 _STYLE: dict[Any, Any] = {
     "svg.fonttype": "none",
@@ -42,7 +42,7 @@ def _svg(figure: Figure) -> Markup:
 _EPOCH = datetime(1970, 1, 1)
 
 
-def _day_numbers(times: Sequence[datetime]) -> list[float]:
+def day_numbers(times: Sequence[datetime]) -> list[float]:
     """matplotlib's date numbers (days since its 1970 epoch) of naive local times."""
     return [(t - _EPOCH).total_seconds() / 86400 for t in times]
 
@@ -135,12 +135,12 @@ def time_series(
     with matplotlib.rc_context(_STYLE):
         figure = _figure(7.0, 2.8)
         axes = figure.add_subplot()
-        xs = _day_numbers(times)
+        xs = day_numbers(times)
         axes.fill_between(xs, lows, highs, color=PALETTE[0], alpha=0.2, linewidth=0)
         axes.plot(xs, means, color=PALETTE[0], linewidth=0.8)
         for n, (name, (when, ys)) in enumerate(marks.items()):
             color = PALETTE[(n + 1) % 8]
-            axes.scatter(_day_numbers(when), ys, s=14, color=color, label=name, zorder=3)
+            axes.scatter(day_numbers(when), ys, s=14, color=color, label=name, zorder=3)
         if marks:
             axes.legend(frameon=False, ncols=3)
         axes.set_ylabel(unit)

@@ -59,38 +59,51 @@ class Heading:
 def _cell(f: Formatter, value: MonthValue | None, digits: int) -> dict[str, Any]:
     if value is None:
         return {"text": "", "note": "", "incomplete": False}
-    note = f.percent(value.completeness, 1) if value.incomplete else ""
-    text = f.number(value.value, digits) + (" *" if value.incomplete else "")
-    return {"text": text, "note": note, "incomplete": value.incomplete}
+    notes = [f.percent(value.completeness, 1)] if value.incomplete else []
+    if value.estimated > 0:
+        notes.append(f.t("estimated_share", share=f.percent(value.estimated, 1)))
+    text = f.number(value.value, digits) + (" *" if notes else "")
+    return {"text": text, "note": ", ".join(notes), "incomplete": value.incomplete}
 
 
 @dataclass(frozen=True)
 class MonthlyArray:
-    """One row per year, a column per month and the year's total, and an average row.
+    """A column per month and the year's total; for each series a row per year and an
+    average row.
 
-    An incomplete month is marked with a star and its completeness; so is the total of
-    a year holding one."""
+    Without a title of its own, the table is its one series', titled by its label; with
+    one, each series is a group of rows under its name (an energy's meters, then their
+    sum), one table whose header repeats on each PDF page. An incomplete month is marked
+    with a star and its completeness; so is the total of a year holding one."""
 
     template: ClassVar[str] = "monthly_array.html"
-    series: Series
+    series: Sequence[Series]
+    title: str = ""
     digits: int = 0
 
     def context(self, f: Formatter) -> dict[str, Any]:
-        years = sorted({month.year for month in self.series.months})
-        rows = [self._year_row(f, year) for year in years]
+        named = bool(self.title)
         return {
-            "title": f"{self.series.label} ({self.series.unit})",
+            "title": self.title or _named(self.series[0]),
             "months": [f.month(month) for month in _CALENDAR],
-            "rows": rows,
-            "average": self._average_row(f, years),
-            "incomplete": any(v.incomplete for v in self.series.months.values()),
+            "groups": [self._group(f, s, _named(s) if named else "") for s in self.series],
+            "incomplete": any(v.incomplete for s in self.series for v in s.months.values()),
+            "estimated": any(v.estimated > 0 for s in self.series for v in s.months.values()),
         }
 
-    def _year_row(self, f: Formatter, year: int) -> dict[str, Any]:
-        by_month = {m.month: v for m, v in self.series.months.items() if m.year == year}
+    def _group(self, f: Formatter, series: Series, name: str) -> dict[str, Any]:
+        years = sorted({month.year for month in series.months})
+        return {
+            "name": name,
+            "rows": [self._year_row(f, series, year) for year in years],
+            "average": self._average_row(f, series, years),
+        }
+
+    def _year_row(self, f: Formatter, series: Series, year: int) -> dict[str, Any]:
+        by_month = {m.month: v for m, v in series.months.items() if m.year == year}
         values = list(by_month.values())
         total = MonthValue(
-            self.series.total(year), min(v.completeness for v in values) if values else 0.0
+            series.total(year), min(v.completeness for v in values) if values else 0.0
         )
         return {
             "label": str(year),
@@ -98,13 +111,11 @@ class MonthlyArray:
             "total": _cell(f, total, self.digits),
         }
 
-    def _average_row(self, f: Formatter, years: Sequence[int]) -> dict[str, Any]:
+    def _average_row(self, f: Formatter, series: Series, years: Sequence[int]) -> dict[str, Any]:
         means: list[float | None] = []
         for n in range(1, 13):
             present = [
-                v.value
-                for m, v in self.series.months.items()
-                if m.month == n and v.value is not None
+                v.value for m, v in series.months.items() if m.month == n and v.value is not None
             ]
             means.append(sum(present) / len(present) if present else None)
         known = [mean for mean in means if mean is not None]
@@ -114,6 +125,10 @@ class MonthlyArray:
             "total": f.number(sum(known), self.digits) if known else "",
             "shown": len(years) > 1,
         }
+
+
+def _named(series: Series) -> str:
+    return f"{series.label} ({series.unit})"
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ class EnergyRequest:
     """Daily degree days (`date,dju`), instead of the entity's outdoor temperature."""
     dju_reference: float | None = None
     """Degree days of the reference climate; the mean of the period's years by default."""
+    raw: bool = False
+    """The readings as stored, without cleansing's corrections nor gap filling's estimates."""
 
 
 def find_entities(conn: psycopg.Connection, tenant_id: str, ids: Sequence[str]) -> list[EntityInfo]:
@@ -122,7 +124,9 @@ def energy_report(
 def _rollup_meters(
     conn: psycopg.Connection, request: EnergyRequest, entity: EntityInfo
 ) -> DataGate:
-    return MetersGate(conn, request.tenant_id, request.period, entity_ids=[entity.id])
+    return MetersGate(
+        conn, request.tenant_id, request.period, entity_ids=[entity.id], raw=request.raw
+    )
 
 
 def _energy_sum(merger: DataMerger, energy: Energy, label: str) -> Series | None:
@@ -138,10 +142,11 @@ def _per_energy(merger: DataMerger, f: Formatter) -> list[ReportComponent]:
     for energy in merger.energies():
         meters = [s for s in merger.series() if s.energy is energy]
         total = _energy_sum(merger, energy, f.t("sum_of_meters"))
+        groups = meters if total is None else [*meters, total]
         parts.append(Heading(energy.value))
-        parts += [MonthlyArray(s) for s in meters]
+        parts.append(MonthlyArray(groups, f.t("monthly_consumption")))
         if total is not None:
-            parts += [MonthlyArray(total), PiePlot(meters)]
+            parts.append(PiePlot(meters))
         parts.append(BarPlot(total or meters[0]))
     return parts or [Heading("no_meter")]
 
@@ -174,7 +179,7 @@ def _kpis(data: _EntityData, f: Formatter) -> list[ReportComponent]:
         ("monthly_per_occupant", "kWh/occupant", entity.occupants),
     ):
         if divisor:
-            parts.append(MonthlyArray(total.scaled(1 / divisor, f.t(key), unit), digits=1))
+            parts.append(MonthlyArray([total.scaled(1 / divisor, f.t(key), unit)], digits=1))
     return parts
 
 
@@ -186,7 +191,7 @@ def _climate(
     source: DataGate = (
         CsvDegreeDays(request.dju_csv, request.period)
         if request.dju_csv
-        else OutdoorDegreeDays(conn, request.tenant_id, data.entity.id, request.period)
+        else OutdoorDegreeDays(conn, request.tenant_id, data.entity.id, request.period, request.raw)
     )
     dju = next(iter(source.series()), None)
     return ClimateCorrection(heat, dju, request.dju_reference)

@@ -46,6 +46,8 @@ class MonthValue:
     """None: no data at all that month."""
     completeness: float
     """Share of the expected readings (or days) present, 0 to 1."""
+    estimated: float = 0.0
+    """Share of the expected readings that gap filling estimated, 0 to 1."""
 
     @property
     def incomplete(self) -> bool:
@@ -93,7 +95,7 @@ class DataGate(Protocol):
         ...
 
 
-def _completeness(readings: int, expected: float) -> float:
+def _share(readings: int, expected: float) -> float:
     return min(1.0, readings / expected) if expected > 0 else 0.0
 
 
@@ -109,20 +111,24 @@ class MetersGate:
         *,
         entity_ids: Sequence[str] | None = None,
         usage_ids: Sequence[str] | None = None,
+        raw: bool = False,
     ) -> None:
+        """`raw`: the readings as stored, without cleansing's corrections nor estimates."""
         self._conn, self._tenant, self._period = conn, tenant_id, period
-        self._entity_ids, self._usage_ids = entity_ids, usage_ids
+        self._entity_ids, self._usage_ids, self._raw = entity_ids, usage_ids, raw
 
     def series(self) -> list[Series]:
         usages = usages_of(self._conn, self._tenant, self._entity_ids, self._usage_ids)
         meters = [(u, e) for u in usages if (e := energy_of(u.type, u.tags)) is not None]
         found = monthly_consumption(
-            self._conn, self._tenant, [u.id for u, _ in meters], *self._bounds()
+            self._conn, self._tenant, [u.id for u, _ in meters], *self._bounds(), raw=self._raw
         )
         by_usage: dict[str, dict[date, MonthValue]] = defaultdict(dict)
         for month in found:
             by_usage[month.usage_id][month.month] = MonthValue(
-                month.consumption, _completeness(month.readings, month.expected)
+                month.consumption,
+                _share(month.readings, month.expected),
+                _share(month.estimated, month.expected),
             )
         return [meter_series(u, e, self._period, by_usage[u.id]) for u, e in meters]
 
@@ -143,7 +149,7 @@ def meter_series(
 def _scaled(value: MonthValue | None, factor: float) -> MonthValue:
     if value is None or value.value is None:
         return MonthValue(None, 0.0)
-    return MonthValue(value.value * factor, value.completeness)
+    return MonthValue(value.value * factor, value.completeness, value.estimated)
 
 
 class DegreeDaysError(SmatiError, ValueError):
@@ -169,9 +175,15 @@ class OutdoorDegreeDays:
     """Degree days from the outdoor temperature usage of an entity, if it has one."""
 
     def __init__(
-        self, conn: psycopg.Connection, tenant_id: str, entity_id: str, period: Period
+        self,
+        conn: psycopg.Connection,
+        tenant_id: str,
+        entity_id: str,
+        period: Period,
+        raw: bool = False,
     ) -> None:
         self._conn, self._tenant, self._entity, self._period = conn, tenant_id, entity_id, period
+        self._raw = raw
 
     def series(self) -> list[Series]:
         sensors = [
@@ -182,7 +194,12 @@ class OutdoorDegreeDays:
         if not sensors:
             return []
         days = daily_extremes(
-            self._conn, self._tenant, sensors[0].id, self._period.start, self._period.end
+            self._conn,
+            self._tenant,
+            sensors[0].id,
+            self._period.start,
+            self._period.end,
+            raw=self._raw,
         )
         daily = ((d.day, degree_days(d.min_value, d.max_value)) for d in days)
         return [_monthly_degree_days(self._period, daily)]
@@ -221,7 +238,7 @@ class DataMerger:
         self, label: str, unit: str, keep: Callable[[Series], bool] = lambda s: True
     ) -> Series | None:
         """The month-by-month sum of the kept series; a month is as complete as its least
-        complete part. None when nothing is kept."""
+        complete part, as estimated as its most estimated. None when nothing is kept."""
         parts = [s for s in self._series if keep(s)]
         if not parts:
             return None
@@ -238,4 +255,8 @@ class DataMerger:
 
 def _sum(values: list[MonthValue]) -> MonthValue:
     present = [v.value for v in values if v.value is not None]
-    return MonthValue(sum(present) if present else None, min(v.completeness for v in values))
+    return MonthValue(
+        sum(present) if present else None,
+        min(v.completeness for v in values),
+        max(v.estimated for v in values),
+    )

@@ -37,6 +37,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "* mois incomplet : part des relevés attendus reçus entre parenthèses",
         "* incomplete month: share of the expected readings received in brackets",
     ),
+    "estimated_share": ("estimé {share}", "estimated {share}"),
+    "estimated_note": (
+        "* mois comblé par estimation : part des relevés attendus estimés entre parenthèses",
+        "* month with gaps filled by estimates: share of the expected readings estimated"
+        " in brackets",
+    ),
     "no_data": ("Aucune donnée", "No data"),
     "no_meter": ("Aucun compteur d'énergie sur ce site.", "No energy meter on this site."),
     "kpis": ("Indicateurs", "Key figures"),

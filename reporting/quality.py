@@ -102,8 +102,10 @@ def diagnostic_report(
     days: tuple[date, date],
     f: Formatter,
     generated_at: datetime,
+    raw: bool = False,
 ) -> Report:
-    """One usage's readings over the days: intervals, gaps, values, flagged points, radio."""
+    """One usage's readings over the days: intervals, gaps, values, flagged points, radio;
+    as corrected by cleansing and gap filling, or `raw`, as stored."""
     found = usages_of(conn, tenant_id, usage_ids=[usage_id])
     if not found:
         raise ReportError(f"tenant {tenant_id!r} has no usage {usage_id!r}")
@@ -113,18 +115,18 @@ def diagnostic_report(
     current = transmissions(conn, tenant_id, [usage.id]).get(usage.id)
     estimated = current.period_estimated_s if current else None
     top = _INTERVAL_RANGE * max(usage.period_s, estimated or 0.0)
-    buckets = time_buckets(conn, tenant_id, usage.id, start, end)
+    buckets = time_buckets(conn, tenant_id, usage.id, start, end, raw=raw)
     steps = usage.type == "index"  # a counter's values say little: its steps do
     components: list[ReportComponent] = [
         UsageSummary(usage, current, buckets),
         IntervalHistogram(
-            interval_histogram(conn, tenant_id, usage.id, start, end, top),
+            interval_histogram(conn, tenant_id, usage.id, start, end, top, raw=raw),
             usage.period_s,
             estimated,
         ),
         GapsTable(gaps_of(conn, tenant_id, usage.id, start, end), usage.timezone, end),
         ValueHistogram(
-            value_histogram(conn, tenant_id, usage.id, start, end, steps=steps),
+            value_histogram(conn, tenant_id, usage.id, start, end, steps=steps, raw=raw),
             usage.unit,
             steps,
         ),

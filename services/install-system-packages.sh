@@ -19,6 +19,13 @@ ldconfig -p | grep -q libpangoft2-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.
 ldconfig -p | grep -q libharfbuzz-subset || missing+=(libharfbuzz-subset0)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+# Alertmanager is built from its Go module at first use (services/alertmanager.py), which
+# needs Go 1.21 or later (it fetches the newer toolchain the module asks for from the
+# module proxy). Machines of this project's kind have it in /usr/local/go; Debian's
+# golang-go (1.19) is too old, so it is not installed in its place.
+if ! command -v go >/dev/null && [ ! -x /usr/local/go/bin/go ]; then
+  echo "warning: Go 1.21+ not found (PATH, /usr/local/go/bin): Alertmanager cannot be built" >&2
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -20,9 +20,11 @@ from services._process import Service, ServiceNotInstalledError, spawn, stop_pro
 from services.ports import free_port, port_is_open
 from services.waiting import WaitTimeout, wait_until
 
-__all__ = ["MqttAccess", "MqttBroker", "mqtt_answers", "write_password_file"]
+__all__ = ["MOSQUITTO_CONF", "MqttAccess", "MqttBroker", "mqtt_answers", "write_password_file"]
 
 PASSWORD_FILE, ACL_FILE = "passwords", "acl"
+#: The broker settings SMATI needs, shared with the compose stack's Mosquitto.
+MOSQUITTO_CONF = Path(__file__).with_name("mosquitto.conf")
 
 
 @dataclass(frozen=True)
@@ -129,16 +131,7 @@ class MqttBroker(Service):
             f"listener {self.port} {self.host}",
             *(self.access.config_lines() if self.access else ["allow_anonymous true"]),
             "persistence false",
-            # A connector acknowledges each message only once Kafka has it: let it have many
-            # in flight, and let a backlog wait for it (Mosquitto drops a client's messages
-            # past 1,000 queued by default).
-            "max_inflight_messages 1000",
-            "max_queued_messages 1000000",
-            "log_dest stderr",
-            "log_type error",
-            "log_type warning",
-            "log_type notice",
-            "log_type information",
+            MOSQUITTO_CONF.read_text(),
         ]
         if os.geteuid() == 0:
             # Otherwise Mosquitto switches to the `mosquitto` user, and changing uid clears

@@ -6,6 +6,7 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -118,11 +119,7 @@ def pipeline(usages: int, uplinks: int, probes: int, workers: int, as_json: bool
 
     say = (lambda _: None) if as_json else (lambda text: click.echo(f"-- {text}", err=True))
     figures = run_benchmark(usages, uplinks, probes, say, workers).as_dict()
-    if as_json:
-        click.echo(json.dumps(figures, indent=2))
-        return
-    for name, value in figures.items():
-        click.echo(f"{name:<20} {value}")
+    _echo_figures(figures, as_json)
 
 
 @bench.command("report")
@@ -137,11 +134,7 @@ def report_bench(as_json: bool) -> None:
 
     say = (lambda _: None) if as_json else (lambda text: click.echo(f"-- {text}", err=True))
     figures = run_benchmark(say=say).as_dict()
-    if as_json:
-        click.echo(json.dumps(figures, indent=2))
-        return
-    for name, value in figures.items():
-        click.echo(f"{name:<12} {value}")
+    _echo_figures(figures, as_json)
 
 
 @bench.command("codecs")
@@ -157,11 +150,55 @@ def codecs_bench(uplinks: int, batch: int, as_json: bool) -> None:
     from benchmarks.codecs.run import run_benchmark
 
     figures = run_benchmark(uplinks, batch).as_dict()
-    if as_json:
-        click.echo(json.dumps(figures, indent=2))
-        return
-    for name, value in figures.items():
-        click.echo(f"{name:<24} {value}")
+    _echo_figures(figures, as_json)
+
+
+@bench.command("alarms")
+@click.option("--usages", type=click.IntRange(1), default=2000, show_default=True)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=1),
+    default=2000,
+    show_default=True,
+    help="readings per second offered",
+)
+@click.option("--seconds", type=click.FloatRange(min=1), default=30, show_default=True)
+@click.option(
+    "--defects",
+    type=click.IntRange(1),
+    default=200,
+    show_default=True,
+    help="usages given a defect (each one alarm, so one notification)",
+)
+@click.option(
+    "--defect-readings",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="readings in a row above the usage's max, per defect",
+)
+@click.option("--workers", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def alarms_bench(
+    usages: int,
+    rate: float,
+    seconds: float,
+    defects: int,
+    defect_readings: int,
+    workers: int,
+    as_json: bool,
+) -> None:
+    """Readings with injected defects at RATE/s through Kafka, the workers, the notifier and
+    Alertmanager to a loopback webhook: the latency from the raw uplink's Kafka timestamp
+    to the notification received, and whether every expected notification came, once.
+    See benchmarks/alarms/run.py.
+    """
+    from benchmarks.alarms.run import Load, run_benchmark
+
+    say = (lambda _: None) if as_json else (lambda text: click.echo(f"-- {text}", err=True))
+    load = Load(usages, rate, seconds, min(defects, usages), defect_readings)
+    figures = run_benchmark(load, workers, say).as_dict()
+    _echo_figures(figures, as_json)
 
 
 @bench.command()
@@ -183,8 +220,14 @@ def soak(readings: int, usages: int, as_json: bool) -> None:
 
     say = (lambda _: None) if as_json else (lambda text: click.echo(f"-- {text}", err=True))
     figures = soak_on_own_services(SoakPlan(readings=readings, usages=usages), say).as_dict()
+    _echo_figures(figures, as_json)
+
+
+def _echo_figures(figures: dict[str, Any], as_json: bool) -> None:
+    """A benchmark's figures: one JSON object, or one `name value` line each."""
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
+    width = max(map(len, figures), default=0) + 2
     for name, value in figures.items():
-        click.echo(f"{name:<22} {value}")
+        click.echo(f"{name:<{width}} {value}")

@@ -12,9 +12,12 @@ import click
 from models.settings import Settings
 from services import BrokerChoice
 from smati.alarms_cli import alarms
+from smati.alerting_cli import alerting
 from smati.bench import bench
+from smati.cleansing_cli import cleanse, fill_gaps_command, operations, undo
 from smati.codecs_cli import codecs
 from smati.context import settings_of
+from smati.downlink_cli import downlink, downlink_events
 from smati.errors import OneLineErrors
 from smati.logs import configure_logging
 from smati.mqtt_cli import mqtt
@@ -156,25 +159,29 @@ def connector_webhooks(ctx: click.Context, host: str | None, port: int | None) -
     (`Authorization: Bearer SECRET`, secrets in SMATI_WEBHOOK_SECRETS as a JSON object).
     An uplink of the tenant's device, from an application the registry binds to it, is
     answered 2xx once on Kafka, whatever its payload: the worker decodes it.
+    A bidirectional Sigfox callback is answered with the device's queued downlink.
     """
     from aiohttp import web
 
     from connectors.delivery import KafkaDelivery
     from connectors.mqtt import kafka_producer
     from connectors.webhooks import WebhookConnector
+    from storage.downlinks import SigfoxQueue
     from stream.registry_cache import RegistryCache
 
     settings = settings_of(ctx)
     _ensure_topics_if_kafka_is_up(settings)
     delivery = KafkaDelivery(kafka_producer(settings.kafka_bootstrap))
+    database_url = settings.database_url.get_secret_value()
     webhooks = WebhookConnector(
         delivery,
         settings.topic("raw"),
         settings.topic("dead-letter"),
         settings.webhook_secrets,
-        RegistryCache(settings.database_url.get_secret_value()),
+        RegistryCache(database_url),
         settings.registry_refresh_s,
         settings.max_payload_bytes,
+        SigfoxQueue(database_url),
     )
     try:
         web.run_app(
@@ -258,6 +265,8 @@ def demo(
 
 
 main.add_command(bench)
+main.add_command(downlink)
+connector.add_command(downlink_events)
 main.add_command(codecs)
 main.add_command(registry)
 dead_letters.add_command(replay)
@@ -267,9 +276,14 @@ main.add_command(readings)
 main.add_command(services)
 main.add_command(mqtt)
 main.add_command(report)
+main.add_command(alerting)
 main.add_command(alarms)
 main.add_command(tokens)
 main.add_command(serve)
+main.add_command(cleanse)
+main.add_command(fill_gaps_command)
+main.add_command(operations)
+main.add_command(undo)
 
 if __name__ == "__main__":
     main(prog_name="smati")

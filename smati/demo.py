@@ -29,10 +29,17 @@ from models.settings import Settings
 from services import BrokerChoice, ServiceStack, free_port
 from services.processes import RoleProcess
 from services.waiting import WaitTimeout, wait_until
+from smati.demo_notifications import demo_notifications
 from smati.simulator import Message, bad_messages, building_messages
 from smati.status import status_table
 from storage.migrate import migrate
-from storage.queries import event_counts_by_kind, reading_counts, recent_events
+from storage.queries import (
+    alarm_counts_by_type,
+    alarm_history_of,
+    event_counts_by_kind,
+    reading_counts,
+    recent_events,
+)
 from storage.registry_store import save_registry
 from storage.transmission import transmission_of
 from stream.topics import ensure_topics, read_topic
@@ -43,7 +50,10 @@ STEP = timedelta(seconds=5)
 DEMO_YAML = resources.files("smati").joinpath("examples/demo-building.yaml").read_text("utf-8")
 
 SILENT_DEVICE = "paris-water-01"
-"""A device that stops transmitting when the history ends: it turns orange, then red."""
+"""A device that stops transmitting when the history ends: it turns orange, then red,
+which raises its transmission alarm, whose severity rises; it comes back after
+SILENT_S seconds of live simulation, which clears the alarm."""
+SILENT_S = 30.0
 HISTORY_DAYS = 730
 """The hourly past published before the demo's hour, for the reports."""
 
@@ -56,7 +66,7 @@ def run_demo(
     settings: Settings, duration: float | None, broker: BrokerChoice, history_minutes: float
 ) -> None:
     logs = tempfile.mkdtemp(prefix="smati-demo-logs-")
-    with ServiceStack(broker=broker) as stack:
+    with ServiceStack(broker=broker) as stack, demo_notifications(demo_registry()) as notified:
         started = ", ".join(f"{name} {secs:.1f} s" for name, secs in stack.startup_s.items())
         click.echo(f"services up ({stack.kafka_kind} Kafka): {started}; logs in {logs}")
         settings = settings.but(
@@ -67,10 +77,11 @@ def run_demo(
         url = settings.database_url.get_secret_value()
         click.echo(
             f"transmission status while it runs: smati --database-url '{url}' status "
-            f"(the {SILENT_DEVICE} meter stops transmitting when the history ends)"
+            f"(the {SILENT_DEVICE} meter stops transmitting when the history ends, and "
+            f"comes back {SILENT_S:.0f} s later: its alarm is raised, rises, then clears)"
         )
         migrate(url)
-        registry = demo_registry()
+        registry = notified.registry
         with psycopg.connect(url) as conn:
             save_registry(conn, registry)
         ensure_topics(settings)
@@ -80,18 +91,23 @@ def run_demo(
             **stack.env(),
             "SMATI_WEB_PORT": str(free_port()),
             "SMATI_MQTT_WEB_PORT": "0",
+            **notified.env(),
         }
         worker = RoleProcess(["worker"], env, Path(logs) / "worker.log")
         connector = RoleProcess(["connector", "mqtt"], env, Path(logs) / "connector.log")
+        notifier = RoleProcess(["alerting", "run"], env, Path(logs) / "notifier.log")
         try:
             connector.wait_for_line("subscribed to")
             published = _simulate(settings, registry, duration, history_minutes)
             click.echo("simulation over: waiting for the pipeline to store what it received")
             stored = _wait_until_settled(url)
-            for role in (worker, connector):
+            notified.wait_until_notified(url)
+            for role in (worker, connector, notifier):
                 role.raise_if_dead()
             _print_summary(settings, url, published, stored, Path(logs))
+            notified.print_summary(silent_usages())
         finally:
+            notifier.stop()
             connector.stop()
             worker.stop()
 
@@ -138,6 +154,7 @@ def _publish_history_then_live(
     indexes: dict[str, float],
 ) -> None:
     history: list[Message] = []
+    live_since = time.monotonic()
     for at, message in building_messages(registry, start, STEP, indexes=indexes):
         if at < now:
             history.append(message)
@@ -149,11 +166,12 @@ def _publish_history_then_live(
                 f"published {publisher.count} messages ({len(extra)} bad or duplicated), "
                 "going live (Ctrl-C to stop)"
             )
-            history = []
+            history, live_since = [], time.monotonic()
         if duration is not None and time.monotonic() - began >= duration:
             break
         time.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()))
-        if f"/{SILENT_DEVICE}/" not in message.topic:
+        back = time.monotonic() - live_since >= SILENT_S
+        if f"/{SILENT_DEVICE}/" not in message.topic or back:
             publisher.publish([message])
 
 
@@ -213,11 +231,21 @@ def dead_letter_counts(settings: Settings) -> Counter[str]:
     return Counter(json.loads(letter)["code"] for letter in letters)
 
 
+def silent_usages() -> list[str]:
+    """The usages of the meter that stops transmitting."""
+    return [
+        u for d in demo_registry().devices if d.id == SILENT_DEVICE for u in d.channels.values()
+    ]
+
+
 def _print_summary(settings: Settings, url: str, published: int, stored: int, logs: Path) -> None:
+    silent = silent_usages()
     with psycopg.connect(url) as conn:
         detections = event_counts_by_kind(conn)
         latest = recent_events(conn, limit=8)
         transmission = transmission_of(conn)
+        alarms = alarm_counts_by_type(conn)
+        silent_alarms = alarm_history_of(conn, silent, types=["transmission", "gap"])
     dead = dead_letter_counts(settings)
     click.echo(f"\nMQTT messages published: {published}")
     click.echo(f"readings stored: {stored}")
@@ -228,6 +256,15 @@ def _print_summary(settings: Settings, url: str, published: int, stored: int, lo
     for event in latest:
         facts = ", ".join(f"{k}={_short(v)}" for k, v in event.details.items() if v is not None)
         click.echo(f"  {event.ts:%H:%M:%S}Z {event.usage_id:<30} {event.kind:<22} {facts}")
+    click.echo("alarms by type (raised, of which cleared):")
+    for alarm_type, (raised, cleared) in sorted(alarms.items()):
+        click.echo(f"  {alarm_type:<22} {raised:>4} {cleared:>4}")
+    click.echo(f"alarms of the meter that stopped transmitting ({SILENT_DEVICE}):")
+    for change in silent_alarms:
+        click.echo(
+            f"  {change['ts']:%Y-%m-%d %H:%M:%S}Z {change['type']:<14} {change['transition']:<18} "
+            f"{change['severity']}"
+        )
     click.echo("dead letters by reason:")
     for code, count in sorted(dead.items()):
         click.echo(f"  {code:<22} {count}")

@@ -53,6 +53,13 @@ def _common(command: F) -> F:
     return command
 
 
+_raw = click.option(
+    "--raw",
+    is_flag=True,
+    help="the readings as stored, without cleansing's corrections nor gap filling's estimates",
+)
+
+
 def _dates(command: F) -> F:
     """--from and --to as days, for the monitoring and diagnostic reports."""
     command = click.option(
@@ -129,7 +136,8 @@ def report() -> None:
     """Reports from the database (HTML or PDF, French or English): energy, monitoring, diagnostic.
 
     They read the daily rollups of the readings (kept up to date as readings arrive),
-    never the stream.
+    never the stream: the readings as corrected by cleansing and gap filling (`smati
+    cleanse`, `smati fill-gaps`), or as stored with --raw.
     """
 
 
@@ -155,6 +163,7 @@ def report() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="also write the yearly kWh per building and energy (tertiary decree) to this CSV",
 )
+@_raw
 @click.pass_context
 def energy(
     ctx: click.Context,
@@ -169,6 +178,7 @@ def energy(
     dju_csv: Path | None,
     dju_reference: float | None,
     csv_out: Path | None,
+    raw: bool,
 ) -> None:
     """Monthly consumption per meter and energy, totals, charts, KPIs, climate-corrected
     heating and the tertiary decree's trajectory, in the building's local months."""
@@ -177,7 +187,9 @@ def energy(
     f = Formatter(lang)
     with _connection(ctx) as conn:
         period = _months(first, last)
-        request = EnergyRequest(tenant, entities, period, reference_year, dju_csv, dju_reference)
+        request = EnergyRequest(
+            tenant, entities, period, reference_year, dju_csv, dju_reference, raw
+        )
         built, decrees = energy_report(conn, request, f, datetime.now(UTC))
         if csv_out:
             _write_csv(csv_out, decree_rows(find_entities(conn, tenant, entities), decrees))
@@ -229,6 +241,7 @@ def monitoring(
 @_common
 @_dates
 @click.option("--usage", required=True, help="the usage (measurement point) to diagnose")
+@_raw
 @click.pass_context
 def diagnostic(
     ctx: click.Context,
@@ -239,6 +252,7 @@ def diagnostic(
     first: datetime | None,
     last: datetime | None,
     usage: str,
+    raw: bool,
 ) -> None:
     """One usage over the days: intervals between readings against its periods, gaps,
     values, the time series with anomalies, decreasing indexes and negative consumptions
@@ -246,5 +260,5 @@ def diagnostic(
     from reporting.quality import diagnostic_report
 
     days = _days(first, last)
-    report = partial(diagnostic_report, tenant_id=tenant, usage_id=usage, days=days)
+    report = partial(diagnostic_report, tenant_id=tenant, usage_id=usage, days=days, raw=raw)
     _render_days(ctx, report, Output(fmt, lang, out, f"diagnostic-{usage}"))

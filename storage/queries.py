@@ -13,6 +13,8 @@ from models.detection import DetectionEvent, DetectionKind, Severity
 
 __all__ = [
     "ReadingCounts",
+    "alarm_counts_by_type",
+    "alarm_history_of",
     "event_counts_by_kind",
     "events_since",
     "reading_counts",
@@ -129,3 +131,30 @@ def usage_timezone(conn: psycopg.Connection, usage_id: str) -> str | None:
         (usage_id,),
     ).fetchone()
     return str(row[0]) if row else None
+
+
+def alarm_counts_by_type(conn: psycopg.Connection) -> dict[str, tuple[int, int]]:
+    """Per alarm type: how many alarms were raised, and how many of them are cleared."""
+    rows = conn.execute(
+        "SELECT type, count(*), count(*) FILTER (WHERE cleared) FROM alarms GROUP BY type"
+    ).fetchall()
+    return {alarm_type: (raised, cleared) for alarm_type, raised, cleared in rows}
+
+
+def alarm_history_of(
+    conn: psycopg.Connection, usage_ids: list[str], types: list[str], limit: int = 20
+) -> list[dict[str, Any]]:
+    """The latest transitions of these usages' alarms of these types, oldest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            """
+            SELECT * FROM (
+                SELECT h.ts, a.usage_id, a.type, h.transition, h.severity, h.recorded_at
+                FROM alarm_history h JOIN alarms a ON a.id = h.alarm_id
+                WHERE a.usage_id = ANY(%s) AND a.type = ANY(%s)
+                ORDER BY h.ts DESC, h.recorded_at DESC LIMIT %s
+            ) AS latest ORDER BY ts, recorded_at
+            """,
+            [usage_ids, types, limit],
+        )
+        return cur.fetchall()

@@ -46,8 +46,10 @@ Values = tuple[Any, ...]
 _SAVE_LOCK_KEY = 0x5347_5245_4749
 
 _UPSERT_TENANT = """
-    INSERT INTO tenants (id, name, sort_order) VALUES (%s, %s, %s)
-    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sort_order = EXCLUDED.sort_order
+    INSERT INTO tenants (id, name, sort_order, alarm_rules, notifications)
+    VALUES (%s, %s, %s, %s, %s)
+    ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, sort_order = EXCLUDED.sort_order,
+        alarm_rules = EXCLUDED.alarm_rules, notifications = EXCLUDED.notifications
 """
 _UPSERT_ENTITY = """
     INSERT INTO entities (
@@ -189,7 +191,9 @@ def _asset_rows(
     equipment: list[Values] = []
     usages: list[Values] = []
     for t_pos, tenant in enumerate(registry.tenants):
-        tenants.append((tenant.id, tenant.name, t_pos))
+        tenants.append(
+            (tenant.id, tenant.name, t_pos, _alarm_rules(tenant), _notifications_json(tenant))
+        )
         for e_pos, entity in enumerate(tenant.entities):
             entities.append(
                 (
@@ -211,6 +215,17 @@ def _asset_rows(
                     for u_pos, usage in enumerate(item.usages)
                 )
     return tenants, entities, equipment, usages
+
+
+def _alarm_rules(tenant: Tenant) -> Jsonb | None:
+    rules = tenant.alarm_rules
+    return None if rules is None else Jsonb([rule.model_dump(mode="json") for rule in rules])
+
+
+def _notifications_json(tenant: Tenant) -> Jsonb | None:
+    if tenant.notifications is None:
+        return None
+    return Jsonb(tenant.notifications.model_dump(mode="json"))
 
 
 def _usage_row(
@@ -341,7 +356,9 @@ def _snapshot(conn: psycopg.Connection) -> Iterator[None]:
 
 
 _SELECTS = {
-    "tenants": "SELECT id, name FROM tenants ORDER BY sort_order, id",
+    "tenants": """
+        SELECT id, name, alarm_rules, notifications FROM tenants ORDER BY sort_order, id
+    """,
     "entities": """
         SELECT id, tenant_id, name, kind, timezone, surface_m2, occupants, rooms
         FROM entities ORDER BY sort_order, id
@@ -403,7 +420,9 @@ def _load_tenants(cur: psycopg.Cursor[Row]) -> list[Tenant]:
         Tenant(
             id=tenant["id"],
             name=tenant["name"],
+            alarm_rules=tenant["alarm_rules"],
             entities=tuple(_entity(entity, equipment, usages) for entity in entities[tenant["id"]]),
+            notifications=tenant["notifications"],
         )
         for tenant in _select(cur, "tenants")
     ]

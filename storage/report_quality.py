@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import class_row
 
 __all__ = [
@@ -207,18 +208,22 @@ def interval_histogram(
     end: datetime,
     top_s: float,
     bins: int = 40,
+    *,
+    raw: bool = False,
 ) -> Histogram:
     """Seconds between consecutive readings, in `bins` bins from 0 to `top_s`."""
     rows = conn.execute(
-        """
-        WITH r AS (
-            SELECT extract(epoch FROM ts - lag(ts) OVER (ORDER BY ts))::float8 AS interval_s
-            FROM readings
-            WHERE tenant_id = %s AND usage_id = %s AND ts >= %s AND ts < %s
-        )
-        SELECT width_bucket(interval_s, 0, %s, %s), count(*)::integer
-        FROM r WHERE interval_s IS NOT NULL GROUP BY 1
-        """,
+        sql.SQL(
+            """
+            WITH r AS (
+                SELECT extract(epoch FROM ts - lag(ts) OVER (ORDER BY ts))::float8 AS interval_s
+                FROM {readings}
+                WHERE tenant_id = %s AND usage_id = %s AND ts >= %s AND ts < %s
+            )
+            SELECT width_bucket(interval_s, 0, %s, %s), count(*)::integer
+            FROM r WHERE interval_s IS NOT NULL GROUP BY 1
+            """
+        ).format(readings=readings_relation(raw)),
         (tenant_id, usage_id, start, end, top_s, bins),
     ).fetchall()
     return _histogram(rows, 0.0, top_s, bins)
@@ -229,10 +234,15 @@ def interval_histogram(
 _VALUES = """
 WITH v AS (
     SELECT CASE WHEN %(steps)s THEN value - lag(value) OVER (ORDER BY ts) ELSE value END AS x
-    FROM readings
+    FROM {readings}
     WHERE tenant_id = %(tenant)s AND usage_id = %(usage)s AND ts >= %(start)s AND ts < %(end)s
 )
 """
+
+
+def readings_relation(raw: bool) -> sql.Identifier:
+    """The readings as corrected by cleansing and gap filling (migration 0015), or `raw`."""
+    return sql.Identifier("readings" if raw else "corrected_readings")
 
 
 def value_histogram(
@@ -244,22 +254,27 @@ def value_histogram(
     *,
     steps: bool = False,
     bins: int = 30,
+    raw: bool = False,
 ) -> Histogram | None:
     """The distribution of the values (`steps`: of the differences between consecutive
     ones) in `bins` bins from the lowest to the highest; None without readings."""
     params: dict[str, object] = {
         "steps": steps, "tenant": tenant_id, "usage": usage_id, "start": start, "end": end,
     }  # fmt: skip
-    bounds = conn.execute(_VALUES + "SELECT min(x), max(x) FROM v", params).fetchone()
+    values = sql.SQL(_VALUES).format(readings=readings_relation(raw))
+    bounds = conn.execute(values + sql.SQL("SELECT min(x), max(x) FROM v"), params).fetchone()
     if bounds is None or bounds[0] is None:
         return None
     low, high = bounds[0], max(bounds[1], bounds[0] + 1e-9)
     rows = conn.execute(
-        _VALUES
-        + """
-        SELECT least(width_bucket(x, %(low)s, %(high)s, %(bins)s), %(bins)s), count(*)::integer
-        FROM v WHERE x IS NOT NULL GROUP BY 1
-        """,
+        values
+        + sql.SQL(
+            """
+            SELECT least(width_bucket(x, %(low)s, %(high)s, %(bins)s), %(bins)s),
+                   count(*)::integer
+            FROM v WHERE x IS NOT NULL GROUP BY 1
+            """
+        ),
         {**params, "low": low, "high": high, "bins": bins},
     ).fetchall()
     return _histogram(rows, low, high, bins)
@@ -272,18 +287,22 @@ def time_buckets(
     start: datetime,
     end: datetime,
     count: int = 400,
+    *,
+    raw: bool = False,
 ) -> list[Bucket]:
     """The readings in about `count` time buckets: mean, lowest, highest of each."""
     width = timedelta(seconds=max(1, int((end - start).total_seconds() / count)))
     with conn.cursor(row_factory=class_row(Bucket)) as cur:
         return cur.execute(
-            """
-            SELECT date_bin(%s, ts, %s) AS start, avg(value) AS mean, min(value) AS low,
-                   max(value) AS high, count(*)::integer AS readings
-            FROM readings
-            WHERE tenant_id = %s AND usage_id = %s AND ts >= %s AND ts < %s
-            GROUP BY 1 ORDER BY 1
-            """,
+            sql.SQL(
+                """
+                SELECT date_bin(%s, ts, %s) AS start, avg(value) AS mean, min(value) AS low,
+                       max(value) AS high, count(*)::integer AS readings
+                FROM {readings}
+                WHERE tenant_id = %s AND usage_id = %s AND ts >= %s AND ts < %s
+                GROUP BY 1 ORDER BY 1
+                """
+            ).format(readings=readings_relation(raw)),
             (width, start, tenant_id, usage_id, start, end),
         ).fetchall()
 

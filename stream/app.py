@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from models.settings import Settings
 from storage.worker_state import RADIO_STATES, USAGE_STATES
+from stream.alarms import AlarmRules
 from stream.commit import CommitChain
 from stream.database import WorkerDatabase
 from stream.outage import Outage
@@ -67,12 +68,15 @@ def build_app(settings: Settings) -> faust.App:
     schedule = SilenceSchedule(settings, registry)
     usage_states = StateCache(database, USAGE_STATES, on_change=schedule.note)
     radio_states = StateCache(database, RADIO_STATES)
-    commits = CommitChain(database, outputs, app.crash)
+    alarms = AlarmRules(registry)
+    commits = CommitChain(database, outputs, app.crash, alarms.cleared_by_hand)
     checker = UplinkChecker(
-        CheckSettings.of(settings), registry, lock, usage_states, radio_states, commits
+        CheckSettings.of(settings), registry, lock, usage_states, radio_states, commits, alarms
     )
     register_uplinks_agent(app, settings, checker)
-    clock = TransmissionClock(settings, lock, usage_states, schedule, registry, commits, owned)
+    clock = TransmissionClock(
+        settings, lock, usage_states, schedule, registry, commits, owned, alarms
+    )
 
     @app.on_partitions_assigned.connect
     async def forget_states(app: Any, /, *assigned: Any, signal: Any, **kwargs: Any) -> None:

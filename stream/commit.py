@@ -2,9 +2,10 @@
 
 Three steps, in an order that makes a kill at any point harmless:
 1. store: readings and the rows of the other output tables (detection events, radio
-   frames: storage.writer) are written to PostgreSQL, each table on a connection of its
-   own (upserts on natural keys and deterministic ids);
-2. publish: stored readings, events and dead letters are published to Kafka, and flushed;
+   frames: storage.writer; alarm changes: storage.alarm_writer) are written to PostgreSQL, each
+   table on a connection of its own (upserts on natural keys and deterministic ids);
+2. publish: stored readings, events, alarm changes and dead letters are published to
+   Kafka, and flushed;
 3. save: the states the batch changed are written to PostgreSQL, and only then are the
    batch's Kafka messages acknowledged (Faust's manual `Event.ack()`), so that Faust may
    commit their offsets.
@@ -30,6 +31,7 @@ from typing import Any, TypeVar, cast
 
 from faust.types import EventT
 
+from models.alarms import AlarmChange
 from models.dead_letter import DeadLetter
 from models.detection import DetectionEvent
 from models.errors import SmatiError
@@ -45,6 +47,8 @@ from stream.state_cache import StateCache
 log = logging.getLogger(__name__)
 Step = Callable[[], Awaitable[None]]
 Row = TypeVar("Row")
+ClearedByHand = Callable[[set[str]], None]
+"""Told the ids of the alarms a person cleared, which a batch's changes left alone."""
 
 
 @dataclass
@@ -55,6 +59,7 @@ class BatchOutcome:
     rows: dict[OutputTable[Any], list[Any]] = field(default_factory=dict)
     """The rows of every other output table (storage.writer), by table."""
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    alarms: list[AlarmChange] = field(default_factory=list)
     states: list[tuple[StateTable[Any], list[StateChange[Any]]]] = field(default_factory=list)
     messages: Sequence[EventT[bytes]] = ()
     """The Kafka messages the batch came from, acknowledged once it is committed."""
@@ -62,7 +67,7 @@ class BatchOutcome:
     @property
     def empty(self) -> bool:
         """Nothing to store, publish or acknowledge (a clock slice where nothing changed)."""
-        found = (self.readings, *self.rows.values(), self.dead_letters, self.messages)
+        found = (self.readings, *self.rows.values(), self.dead_letters, self.alarms, self.messages)
         return not any(found) and not any(changes for _, changes in self.states)
 
     @property
@@ -81,23 +86,32 @@ class BatchOutcome:
     def take_changes(self, *caches: StateCache[Any]) -> None:
         self.states += [(cache.table, cache.take_changes()) for cache in caches]
 
-    def steps(self, database: WorkerDatabase, outputs: Outputs) -> tuple[Step, Step, Step]:
+    def steps(
+        self, database: WorkerDatabase, outputs: Outputs, cleared_by_hand: ClearedByHand
+    ) -> tuple[Step, Step, Step]:
         """Store, publish, save (see above); within a step, writes to different tables run
-        at once, each on a connection of its own."""
+        at once, each on a connection of its own. An alarm change a person's clear left
+        alone is not published."""
         stored: list[Reading] = []
+        alarms: list[AlarmChange] = []
 
         async def store() -> None:
-            readings, *_ = await asyncio.gather(
+            readings, left_alone, *_ = await asyncio.gather(
                 store_readings(self.readings, database, self.refuse),
+                database.write_alarm_changes(self.alarms),
                 *(
                     store_isolating(rows, partial(database.write_rows, table), self.refuse)
                     for table, rows in self.rows.items()
                 ),
             )
             stored[:] = cast(list[Reading], readings)
+            left_alone = cast(set[str], left_alone)
+            alarms[:] = [c for c in self.alarms if c.alarm.id not in left_alone]
+            if left_alone:
+                cleared_by_hand(left_alone)
 
         async def publish() -> None:
-            await outputs.publish(stored, self.detections, self.dead_letters)
+            await outputs.publish(stored, self.detections, self.dead_letters, alarms)
 
         async def save() -> None:
             await asyncio.gather(*(database.write_states(t, c) for t, c in self.states))
@@ -124,8 +138,10 @@ class CommitChain:
         database: WorkerDatabase,
         outputs: Outputs,
         crash: Callable[[BaseException], Awaitable[None]],
+        cleared_by_hand: ClearedByHand = lambda alarm_ids: None,
     ) -> None:
         self._database, self._outputs, self._crash = database, outputs, crash
+        self._cleared_by_hand = cleared_by_hand
         self._running: list[asyncio.Task[None]] = []
         self._steps_done: list[asyncio.Event] = []
         """Per step, set once the last batch submitted has finished it (or failed)."""
@@ -139,7 +155,7 @@ class CommitChain:
             while len(self._running) >= self.DEPTH:
                 await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
                 self._running = [task for task in self._running if not task.done()]
-        steps = outcome.steps(self._database, self._outputs)
+        steps = outcome.steps(self._database, self._outputs, self._cleared_by_hand)
         after, self._steps_done = self._steps_done, [asyncio.Event() for _ in steps]
         commit = self._commit(steps, after, self._steps_done)
         self._running.append(asyncio.create_task(commit))

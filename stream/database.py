@@ -18,10 +18,12 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from models.alarms import AlarmChange
 from models.dead_letter import DeadLetter, RejectCode, Rejection
 from models.detection import DetectionEvent
 from models.radio_health import RadioRecord
 from models.reading import Reading
+from storage.alarm_writer import write_alarm_changes
 from storage.worker_state import (
     State,
     StateChange,
@@ -67,6 +69,12 @@ class WorkerDatabase:
 
     async def write_rows(self, table: OutputTable[Any], rows: Sequence[Any]) -> int:
         return await self._run(partial(write_rows, table=table, rows=rows))
+
+    async def write_alarm_changes(self, changes: Sequence[AlarmChange]) -> set[str]:
+        """The ids of the alarms a person cleared, which `changes` left alone."""
+        if not changes:
+            return set()
+        return await self._run(partial(write_alarm_changes, changes=changes))
 
     async def write_states(
         self, table: StateTable[State], changes: Sequence[StateChange[State]]

@@ -1,4 +1,5 @@
-"""What the worker publishes to Kafka: checked readings, detection events, dead letters.
+"""What the worker publishes to Kafka: checked readings, detection events, alarm changes,
+dead letters.
 
 One librdkafka producer (confluent-kafka): a message costs a few microseconds, against
 tens for Faust's own producer, and the worker publishes about one message per reading.
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 
 from confluent_kafka import KafkaError, Message, Producer
 
+from models.alarms import AlarmChange
 from models.dead_letter import DeadLetter
 from models.detection import DetectionEvent, DetectionKind
 from models.errors import SmatiError
@@ -37,6 +39,7 @@ class Outputs:
     def __init__(self, settings: Settings, outage: Outage) -> None:
         self._readings = settings.topic("readings")
         self._events = settings.topic("events")
+        self._alarms = settings.topic("alarms")
         self._dead_letters = settings.topic("dead-letter")
         self._outage = outage
         self._failures: list[KafkaError] = []
@@ -60,6 +63,7 @@ class Outputs:
         readings: Sequence[Reading],
         detections: Sequence[DetectionEvent],
         dead_letters: Sequence[DeadLetter],
+        alarms: Sequence[AlarmChange] = (),
     ) -> None:
         """Publish a batch's outputs and wait until Kafka holds them; raise if it refused one."""
         for reading in readings:
@@ -67,6 +71,9 @@ class Outputs:
         for event in detections:
             self._detections[event.kind].inc()
             await produce_soon(self._producer, self._events, event.to_json(), event.usage_id)
+        for change in alarms:  # keyed by usage: a usage's changes stay in order
+            usage_id = change.alarm.usage_id
+            await produce_soon(self._producer, self._alarms, change.to_json(), usage_id)
         for letter in dead_letters:
             key = letter.device_id or letter.origin
             await produce_soon(self._producer, self._dead_letters, letter.to_json(), key)

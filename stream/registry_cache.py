@@ -8,6 +8,7 @@ import logging
 
 import psycopg
 
+from models.alarms import DEFAULT_ALARM_RULES, AlarmRule
 from models.registry import Registry, UsageRef
 from models.validation import DeviceIndex
 from storage.registry_store import load_registry, registry_revision
@@ -22,6 +23,9 @@ class RegistryCache:
         self._database_url = database_url
         self.devices = DeviceIndex({})
         self.usages: dict[str, UsageRef] = {}
+        self.device_of: dict[str, str] = {}
+        """The device feeding each usage."""
+        self._alarm_rules: dict[str, tuple[AlarmRule, ...]] = {}
         self.ready = asyncio.Event()
         self._revision_loaded = -1
 
@@ -45,6 +49,10 @@ class RegistryCache:
         self._revision_loaded = revision
         self.devices = DeviceIndex.of(registry)
         self.usages = self.devices.usages
+        self.device_of = {u: d.id for d in registry.devices for u in d.channels.values()}
+        self._alarm_rules = {
+            t.id: t.alarm_rules for t in registry.tenants if t.alarm_rules is not None
+        }
         # Hundreds of thousands of long-lived objects: out of the garbage collector's
         # sight, or each of its full passes scans them all again (refcounting still
         # frees them when the next load replaces them).
@@ -53,6 +61,10 @@ class RegistryCache:
         log.info(
             "registry loaded: %d devices, %d usages", len(self.devices.devices), len(self.usages)
         )
+
+    def alarm_rules(self, tenant_id: str) -> tuple[AlarmRule, ...]:
+        """The tenant's alarm rules, the built-in ones unless its registry entry has some."""
+        return self._alarm_rules.get(tenant_id, DEFAULT_ALARM_RULES)
 
     def _revision(self) -> int:
         with psycopg.connect(self._database_url) as conn:

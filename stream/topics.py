@@ -16,7 +16,7 @@ from models.settings import Settings
 
 log = logging.getLogger(__name__)
 
-TOPICS = ("raw", "readings", "events", "dead-letter")
+TOPICS = ("raw", "readings", "events", "alarms", "dead-letter")
 """The worker consumes `raw`; it publishes the others, for alerting and other consumers."""
 
 

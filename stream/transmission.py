@@ -15,19 +15,22 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Collection
+from concurrent.futures import Future
 from datetime import UTC, datetime
-from typing import cast
+from typing import Any, cast
 
 from aiokafka.partitioner import murmur2
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec  # type: ignore[attr-defined, unused-ignore]
 
+from models.alarms import Step
 from models.kafka import client_config
 from models.registry import UsageRef
 from models.rules import UsageState, check_silence, silence_due
 from models.settings import Settings
 from models.transmission import OffsetSnapshot, ProcessingHorizon, TransmissionStatus
 from storage.writer import EVENTS
+from stream.alarms import AlarmRules
 from stream.commit import BatchOutcome, CommitChain
 from stream.metrics import HORIZON_LAG, USAGES_BY_STATUS
 from stream.registry_cache import RegistryCache
@@ -48,6 +51,9 @@ class PipelineOffsets:
         self._config = client_config(settings.kafka_bootstrap)
         self._admin = AdminClient(self._config)
         self._partitions: list[TopicPartition] = []
+        self._requests: list[Future[Any]] = []
+        """The current admin client's requests of the last snapshot."""
+        self._retired: list[tuple[AdminClient, list[Future[Any]]]] = []
 
     def snapshot(self) -> OffsetSnapshot:
         """Blocking; the ends are read before the committed offsets (see OffsetSnapshot).
@@ -57,21 +63,33 @@ class PipelineOffsets:
         try:
             return self._read()
         except KafkaException:
-            self._admin, self._partitions = AdminClient(self._config), []
+            self._renew()
             raise
+
+    def _renew(self) -> None:
+        """A new admin client. The old one is kept until its requests are answered: freed
+        by the last of their callbacks, it would be destroyed on librdkafka's own thread,
+        which kills the process (confluent-kafka-python #2129)."""
+        self._retired = [
+            (admin, requests)
+            for admin, requests in self._retired
+            if not all(request.done() for request in requests)
+        ]
+        self._retired.append((self._admin, self._requests))
+        self._admin, self._partitions, self._requests = AdminClient(self._config), [], []
 
     def _read(self) -> OffsetSnapshot:
         at = datetime.now(UTC)
         self._admin.poll(0)  # serves its log lines (models.kafka.client_config)
         latest = {tp: _LATEST() for tp in self.partitions()}
-        ends = {
-            tp.partition: future.result().offset
-            for tp, future in self._admin.list_offsets(latest, request_timeout=TIMEOUT_S).items()
-        }
+        listed = self._admin.list_offsets(latest, request_timeout=TIMEOUT_S)
+        self._requests = list(listed.values())
+        ends = {tp.partition: future.result().offset for tp, future in listed.items()}
         request = [ConsumerGroupTopicPartitions(self._group, self.partitions())]
         (future,) = self._admin.list_consumer_group_offsets(
             request, request_timeout=TIMEOUT_S
         ).values()
+        self._requests.append(future)
         committed = {
             tp.partition: tp.offset for tp in future.result().topic_partitions if tp.offset >= 0
         }
@@ -89,7 +107,9 @@ class PipelineOffsets:
 
 
 class SilenceSchedule:
-    """When silence can next change each usage's state: most usages are skipped, not
+    """When silence, or an alarm rule's duration, can next change each usage's state
+    (the clock raises an alarm held long enough without any reading): most usages are
+    skipped, not
     checked. Told each state change by the states' cache (`note`), so the clock does not
     parse again what a batch has just checked (a second of CPU at 100,000 usages)."""
 
@@ -104,7 +124,7 @@ class SilenceSchedule:
     ) -> None:
         ref = ref or self._registry.usages.get(usage_id)
         if ref is not None:
-            due = silence_due(state, ref, self._policy)
+            due = _earliest(silence_due(state, ref, self._policy), state.alarms.next_due())
             self._due[usage_id] = (version, ref, due, state.transmission.status)
 
     def quiet_status(
@@ -123,6 +143,10 @@ class SilenceSchedule:
         self._due.clear()
 
 
+def _earliest(*times: datetime | None) -> datetime | None:
+    return min((t for t in times if t is not None), default=None)
+
+
 class TransmissionClock:
     def __init__(
         self,
@@ -133,10 +157,12 @@ class TransmissionClock:
         registry: RegistryCache,
         commits: CommitChain,
         owned: Callable[[], set[int]],
+        alarms: AlarmRules,
     ) -> None:
         self._policy = settings.transmission_policy
         self._lock, self._states, self._schedule = lock, states, schedule
         self._registry, self._commits, self._owned = registry, commits, owned
+        self._alarms = alarms
         self._offsets = PipelineOffsets(settings)
         self._horizon = ProcessingHorizon()
         self._loaded: frozenset[int] | None = None
@@ -206,8 +232,10 @@ class TransmissionClock:
                 statuses[status] += 1
                 continue
             state, found = check_silence(self._states.get(usage_id), ref, now, self._policy)
+            state, changes = self._alarms.observe(state, ref, Step(now, found, reading=False))
             self._states.put(usage_id, state, partition)
             batch.store(EVENTS, found)
+            batch.alarms += changes
             statuses[state.transmission.status] += 1
         batch.take_changes(self._states)
         await self._commits.submit(batch)

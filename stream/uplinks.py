@@ -22,6 +22,7 @@ import faust
 from faust.types import EventT
 from pydantic import ValidationError
 
+from models.alarms import Step
 from models.anomaly import AnomalyConfig
 from models.codecs.javascript import JsEngine, Limits
 from models.dead_letter import RejectCode, Rejection, dead_letter
@@ -34,6 +35,7 @@ from models.transmission import TransmissionPolicy
 from models.uplink import RawUplink
 from models.validation import Decoded, TimePolicy, decode_uplinks
 from storage.writer import EVENTS, RADIO_FRAMES
+from stream.alarms import AlarmRules
 from stream.commit import BatchOutcome, CommitChain
 from stream.dead_letters import origin_of, original_bytes, row_dead_letter
 from stream.metrics import BATCH_SECONDS, READINGS_DECODED, UPLINKS_TAKEN
@@ -84,6 +86,7 @@ class UplinkChecker:
     usage_states: StateCache[UsageState]
     radio_states: StateCache[RadioState]
     commits: CommitChain
+    alarms: AlarmRules
     engine: JsEngine = field(init=False)
     """The JavaScript codecs' contexts, kept from batch to batch."""
 
@@ -199,14 +202,19 @@ class UplinkChecker:
             )
             return
         try:
+            previous = self.usage_states.get(reading.usage_id)
             state, found = check_reading(
-                self.usage_states.get(reading.usage_id),
+                previous,
                 ref,
                 reading,
                 transmission_policy=self.settings.transmission,
                 anomaly_config=self.settings.anomaly,
                 heard=admitted.heard,
             )
+            # a late or repeated reading is no new reading for the rules' counts
+            fresh = previous.last_ts is None or reading.ts > previous.last_ts
+            step = Step(reading.ts, found, reading=fresh)
+            state, changes = self.alarms.observe(state, ref, step, reading.device_id)
         except Exception as error:  # never let one reading stop the worker
             log.exception(
                 "detection on %s failed",
@@ -218,6 +226,7 @@ class UplinkChecker:
             return
         self.usage_states.put(reading.usage_id, state, admitted.partition)
         batch.store(EVENTS, found)
+        batch.alarms += changes
 
 
 def _heard(published: float, uplink: RawUplink) -> datetime:

@@ -58,6 +58,10 @@ OPERATIONS = [
     ("GET", "/alarms/{alarm_id}"),
     ("POST", "/alarms/{alarm_id}/ack"),
     ("POST", "/alarms/{alarm_id}/clear"),
+    ("POST", "/usages/{usage_id}/review"),
+    ("POST", "/usages/{usage_id}/operations"),
+    ("GET", "/usages/{usage_id}/operations"),
+    ("POST", "/operations/{operation_id}/undo"),
 ]
 
 

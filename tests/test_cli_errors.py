@@ -7,26 +7,15 @@ listens), as an operator would.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 
 import pytest
+from commands import smati
 from psycopg.conninfo import make_conninfo
 
 from services import PostgresServer, free_port
 from smati.database import wait_for_database
-
-
-def smati(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "smati.cli", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:

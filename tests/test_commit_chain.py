@@ -33,7 +33,7 @@ class Recorded(BatchOutcome):
     fail: str | None = None
     step_seconds: dict[str, float] = field(default_factory=dict)
 
-    def steps(self, sink: Any, outputs: Any) -> tuple[Step, Step, Step]:
+    def steps(self, sink: Any, outputs: Any, cleared_by_hand: Any) -> tuple[Step, Step, Step]:
         def step(name: str) -> Step:
             async def run() -> None:
                 self.log.append(f"{self.name} {name}")

@@ -44,5 +44,9 @@ def test_demo_on_tansu_stores_detects_and_dead_letters() -> None:
     kinds = ("decreasing_index", "meter_reset", "negative_consumption", "threshold_high", "anomaly")
     for kind in kinds:
         assert re.search(rf"^\s+{kind}\s+[1-9]", out, re.M), kind
+    for alarm_type in ("threshold", "negative_consumption", "anomaly"):  # raised, cleared
+        assert re.search(rf"^ +{alarm_type} +[1-9]\d* +[1-9]", out, re.M), alarm_type
     for code in ("malformed_payload", "unknown_device", "invalid_value", "duplicate"):
         assert re.search(rf"^\s+{code}\s+[1-9]", out, re.M), code
+    mails = re.search(r"notifications through Alertmanager .*: (\d+) e-mails", out)
+    assert mails is not None and int(mails.group(1)) >= 1, out[-2000:]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,9 +28,11 @@ from models.energy import Energy
 from reporting.components import (
     ClimateCorrection,
     DecreeSummary,
+    Heading,
     KpiTable,
     MonthlyArray,
     PeriodTotals,
+    ReportComponent,
     default_reference_year,
 )
 from reporting.energy import EnergyRequest, decree_rows, energy_report, find_entities
@@ -44,7 +47,7 @@ from reporting.gates import (
 )
 from reporting.locale import Formatter
 from reporting.period import Period
-from reporting.render import render_component, render_html, render_pdf
+from reporting.render import Report, render_component, render_html, render_pdf
 from services.postgres import PostgresServer
 from storage.rollups import refresh_rollups
 
@@ -69,7 +72,9 @@ def _merger(conn: psycopg.Connection, tenant: str = fx.TENANT) -> DataMerger:
 
 
 def _texts(context: dict[str, Any], year: str = "2026") -> list[str]:
-    row = next(r for r in context["rows"] if r["label"] == year)
+    """A one-series table's February to April and total of `year`."""
+    (group,) = context["groups"]
+    row = next(r for r in group["rows"] if r["label"] == year)
     return [c["text"] for c in row["cells"][1:4]] + [row["total"]["text"]]
 
 
@@ -85,11 +90,11 @@ def test_meters_gate_gives_each_meter_in_kwh_with_completeness(conn: psycopg.Con
 
 def test_monthly_arrays_of_each_meter_mark_the_incomplete_month(conn: psycopg.Connection) -> None:
     series = {s.label: s for s in _merger(conn).series()}
-    elec = MonthlyArray(series["Electricity"]).context(EN)
+    elec = MonthlyArray([series["Electricity"]]).context(EN)
     assert _texts(elec) == ["1,110", "1,235", "1,200 *", "3,545 *"]
-    assert elec["rows"][0]["cells"][3]["note"] == "92.5%"
-    assert _texts(MonthlyArray(series["Gas"]).context(EN)) == ["2,331", "2,604", "2,520", "7,455"]
-    assert _texts(MonthlyArray(series["Heating"]).context(EN)) == ["336", "372", "357", "1,065"]
+    assert elec["groups"][0]["rows"][0]["cells"][3]["note"] == "92.5%"
+    assert _texts(MonthlyArray([series["Gas"]]).context(EN)) == ["2,331", "2,604", "2,520", "7,455"]
+    assert _texts(MonthlyArray([series["Heating"]]).context(EN)) == ["336", "372", "357", "1,065"]
 
 
 def test_sum_of_meters_is_as_complete_as_its_least_complete_part(
@@ -111,7 +116,7 @@ def test_kpis_per_m2_occupant_and_room(conn: psycopg.Connection) -> None:
     kpi = KpiTable(entity, delivered).context(EN)
     assert kpi["headers"] == ["kWh per m²", "kWh per occupant", "kWh per room"]
     assert kpi["rows"] == [{"year": 2026, "total": "11,000", "ratios": ["11.0", "550.0", "275.0"]}]
-    per_m2 = MonthlyArray(delivered.scaled(1 / 1000, "kWh per m²", "kWh"), digits=1).context(EN)
+    per_m2 = MonthlyArray([delivered.scaled(1 / 1000, "kWh per m²", "kWh")], digits=1).context(EN)
     assert _texts(per_m2) == ["3.4", "3.8", "3.7 *", "11.0 *"]
 
 
@@ -249,9 +254,38 @@ def test_the_pdf_draws_its_charts_without_a_warning(
     assert "Gas (67.8%)" in text and "Electricity (32.2%)" in text  # the pie's legend
 
 
+def test_energy_tables_repeat_their_header_and_never_split_a_meter_across_pages() -> None:
+    """Tables of 9 and 4 meters over two years, one after the other, one starting near
+    the foot of a page: every page's rows sit under the table's header and their meter's
+    name; a meter's group (name, years, average) is never split, nor parted from the
+    table's start."""
+    months = {
+        date(y, m, 1): MonthValue(1000.0 + m, 1.0) for y in (2024, 2025) for m in range(1, 13)
+    }
+    sizes = (9, 4, 9, 4, 9)
+    tables = [
+        [Series(f"Meter {t}.{n}", "kWh", months, Energy.ELECTRICITY) for n in range(size)]
+        for t, size in enumerate(sizes)
+    ]
+    parts: list[ReportComponent] = []
+    for meters in tables:
+        parts += [Heading("electricity"), MonthlyArray(meters, EN.t("monthly_consumption"))]
+    pdf = render_pdf(render_html(Report("energy_report", "Hotel Test", [], parts), EN))
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) >= 3
+    names = [name for page in pages for name in re.findall(r"Meter \d+\.\d+", page)]
+    assert names == [meter.label for meters in tables for meter in meters]  # each once
+    for page in pages:
+        assert "Year Jan Feb Mar" in page
+        for below_header in page.split("Dec Total")[1:]:
+            assert re.match(r"\s*Meter \d+\.\d+ \(kWh\)", below_header)
+            for group in re.split(r"Meter \d+\.\d+ \(kWh\)", below_header)[1:]:
+                assert group.split()[:1] == ["2024"] and "2025" in group and "Average" in group
+
+
 def test_a_component_renders_on_its_own(conn: psycopg.Connection) -> None:
     elec = next(s for s in _merger(conn).series() if s.label == "Electricity")
-    html = render_component(MonthlyArray(elec), Formatter("fr"))
+    html = render_component(MonthlyArray([elec]), Formatter("fr"))
     assert "<table" in html and "1\u202f235" in html and "avr." in html
 
 

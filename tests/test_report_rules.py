@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -115,19 +116,62 @@ def _series() -> Series:
 
 
 def test_monthly_array_rows_per_year_totals_and_average() -> None:
-    context = MonthlyArray(_series()).context(Formatter("en"))
-    rows = {row["label"]: row for row in context["rows"]}
+    context = MonthlyArray([_series()]).context(Formatter("en"))
+    assert context["title"] == "Meter (kWh)"
+    (group,) = context["groups"]
+    assert group["name"] == ""  # the table's title names its one series
+    rows = {row["label"]: row for row in group["rows"]}
     assert [c["text"] for c in rows["2025"]["cells"]] == [""] * 10 + ["100", "200"]
     assert rows["2025"]["total"]["text"] == "300"
     jan, feb = rows["2026"]["cells"][:2]
     assert (jan["text"], jan["note"], jan["incomplete"]) == ("50 *", "50%", True)
     assert (feb["text"], feb["note"]) == ("\u2013 *", "0%")
     assert rows["2026"]["total"]["text"] == "50 *"  # never silently low
-    average = context["average"]
+    average = group["average"]
     assert average["cells"][0] == "50" and average["cells"][10:] == ["100", "200"]
     assert average["total"] == "350"
     assert context["incomplete"]
     assert context["months"][0] == "Jan"
+
+
+def test_monthly_array_groups_series_under_their_names_the_sum_last() -> None:
+    """An energy's table: each meter, then their sum, a group of year rows and an average
+    row under its name. Other: 10 a month; the sum: 110, 210, then 60 and 10, incomplete."""
+    meter = _series()
+    other = Series("Other", "kWh", {m: MonthValue(10.0, 1.0) for m in meter.months})
+    total = Series(
+        "Sum of the meters",
+        "kWh",
+        {
+            date(2025, 11, 1): MonthValue(110.0, 1.0),
+            date(2025, 12, 1): MonthValue(210.0, 1.0),
+            date(2026, 1, 1): MonthValue(60.0, 0.5),
+            date(2026, 2, 1): MonthValue(10.0, 0.0),
+        },
+    )
+    en = Formatter("en")
+    context = MonthlyArray([meter, other, total], "Monthly consumption").context(en)
+    assert context["title"] == "Monthly consumption"
+    groups = {group["name"]: group for group in context["groups"]}
+    assert list(groups) == ["Meter (kWh)", "Other (kWh)", "Sum of the meters (kWh)"]
+    figures = {
+        name: [[c["text"] for c in row["cells"]] + [row["total"]["text"]] for row in g["rows"]]
+        for name, g in groups.items()
+    }
+    assert figures["Other (kWh)"] == [
+        [""] * 10 + ["10", "10", "20"],
+        ["10", "10"] + [""] * 10 + ["20"],
+    ]
+    assert figures["Sum of the meters (kWh)"] == [
+        [""] * 10 + ["110", "210", "320"],
+        ["60 *", "10 *"] + [""] * 10 + ["70 *"],
+    ]
+    averages = {name: (g["average"]["cells"], g["average"]["total"]) for name, g in groups.items()}
+    assert averages["Meter (kWh)"] == (["50", ""] + [""] * 8 + ["100", "200"], "350")
+    assert averages["Sum of the meters (kWh)"] == (["60", "10"] + [""] * 8 + ["110", "210"], "390")
+    html = render_component(MonthlyArray([meter, other, total], "Monthly consumption"), en)
+    assert (html.count("<table"), html.count("<thead>"), html.count("<tbody>")) == (1, 1, 3)
+    assert re.findall(r'colspan="14" scope="rowgroup">([^<]*)<', html) == list(groups)
 
 
 def test_every_component_renders_without_data() -> None:
@@ -140,7 +184,7 @@ def test_every_component_renders_without_data() -> None:
         KpiTable(entity, empty),
         PiePlot([empty]),
         BarPlot(empty),
-        MonthlyArray(empty),
+        MonthlyArray([empty]),
         PeriodTotals([empty], [], [Energy.GAS]),
     ]
     pages = [render_component(c, Formatter("en")) for c in components]

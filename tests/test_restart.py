@@ -30,6 +30,7 @@ from conftest import prepared_run
 
 from benchmarks.fleet import device_id, fleet_registry, raw_uplink, usage_id
 from models.detection import TRANSMISSION_KINDS, DetectionKind
+from models.registry import Registry
 from models.settings import Settings
 from models.uplink import RawUplink
 from services import ApacheKafka, PostgresServer, free_port
@@ -62,14 +63,21 @@ class Fleet:
 
 
 @contextmanager
-def running_fleet(kafka: ApacheKafka, database: str, tmp_path: Path) -> Iterator[Fleet]:
-    """Topics of their own, the fleet registered in `database`; workers stopped after."""
+def running_fleet(
+    kafka: ApacheKafka,
+    database: str,
+    tmp_path: Path,
+    registry: Registry | None = None,
+    name: str = "restart",
+) -> Iterator[Fleet]:
+    """Topics of their own, the fleet (or `registry`) registered in `database`; workers
+    stopped after."""
     run = uuid.uuid4().hex[:8]
     overrides = {
         "kafka_bootstrap": kafka.bootstrap,
         "database_url": database,
-        "topic_prefix": f"restart-{run}",
-        "app_id": f"smati-restart-{run}",
+        "topic_prefix": f"{name}-{run}",
+        "app_id": f"smati-{name}-{run}",
         "state_dir": str(tmp_path / "state"),
         "broker_session_timeout_s": 6,
         "sink_batch_seconds": 0.2,
@@ -81,7 +89,8 @@ def running_fleet(kafka: ApacheKafka, database: str, tmp_path: Path) -> Iterator
     with psycopg.connect(database) as conn:
         conn.execute("TRUNCATE readings, detection_events, status_history, gaps")
         conn.execute("TRUNCATE usage_states, radio_states")
-    settings, env = prepared_run(overrides, database, fleet_registry(STEADY + 2, PERIOD))
+    registry = registry or fleet_registry(STEADY + 2, PERIOD)
+    settings, env = prepared_run(overrides, database, registry)
     fleet = Fleet(settings, env, tmp_path)
     try:
         yield fleet

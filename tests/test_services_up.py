@@ -6,6 +6,7 @@ import os
 import shlex
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from confluent_kafka.admin import AdminClient
@@ -29,9 +30,17 @@ def test_services_up_serves_until_sigterm_then_frees_the_ports(tmp_path: Path) -
         ["services", "up", "--broker", "apache"], dict(os.environ), tmp_path / "up.log"
     )
     try:
-        up.wait_for_line("export SMATI_MQTT_URL=", timeout=120)
+        up.wait_for_line("export SMATI_ALERTMANAGER_URL=", timeout=120)
         env = exported(up.log())
-        assert set(env) == {"SMATI_KAFKA_BOOTSTRAP", "SMATI_DATABASE_URL", "SMATI_MQTT_URL"}
+        assert set(env) == {
+            "SMATI_KAFKA_BOOTSTRAP",
+            "SMATI_DATABASE_URL",
+            "SMATI_MQTT_URL",
+            "SMATI_ALERTMANAGER_URL",
+        }
+        alertmanager = env["SMATI_ALERTMANAGER_URL"]
+        am_host, am_port = alertmanager.removeprefix("http://").rsplit(":", 1)
+        assert httpx.get(f"{alertmanager}/-/ready").status_code == 200
         with psycopg.connect(env["SMATI_DATABASE_URL"]) as conn:
             assert conn.execute("SELECT current_database()").fetchone() == ("smati",)
         admin = AdminClient({"bootstrap.servers": env["SMATI_KAFKA_BOOTSTRAP"]})
@@ -48,5 +57,6 @@ def test_services_up_serves_until_sigterm_then_frees_the_ports(tmp_path: Path) -
         (str(database["host"]), int(str(database["port"]))),
         (kafka_host, int(kafka_port)),
         (mqtt_host, int(mqtt_port)),
+        (am_host, int(am_port)),
     ):
         assert not port_is_open(host, port), (host, port)

@@ -33,7 +33,7 @@ def check_index(
     baseline, value = state.index_baseline, reading.value
     if baseline is None or value >= baseline:
         return state.model_copy(update={"index_baseline": value, "readings_below_baseline": 0}), []
-    kind, severity, details = _classify_decrease(baseline, value, usage, policy)
+    kind, severity, details = classify_decrease(baseline, value, usage.index_max, policy)
     below = state.readings_below_baseline + 1
     if kind is DetectionKind.DECREASING_INDEX and below < policy.rebaseline_after:
         new_state = state.model_copy(update={"readings_below_baseline": below})
@@ -47,11 +47,12 @@ def check_index(
     return new_state, [event]
 
 
-def _classify_decrease(
-    baseline: float, value: float, usage: Usage, policy: IndexPolicy
+def classify_decrease(
+    baseline: float, value: float, top: float | None, policy: IndexPolicy = IndexPolicy()
 ) -> tuple[DetectionKind, Severity, dict[str, float | bool]]:
+    """What an index `value` below the trusted `baseline` is, `top` being the meter's
+    `index_max`: a rollover, a reset, or else a decreasing index (a glitch)."""
     details: dict[str, float | bool] = {"previous_index": baseline, "index": value}
-    top = usage.index_max
     near_top = top is not None and baseline >= top * (1 - policy.rollover_margin)
     if top is not None and near_top and value <= top * policy.rollover_margin:
         details["consumption"] = top - baseline + value

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from models.alarms.state import UsageAlarms
 from models.transmission import TransmissionState
 
 
@@ -32,3 +33,6 @@ class UsageState(BaseModel):
     """The anomaly detector's state (models.anomaly) as JSON text, None before the first
     reading: held for every usage in a worker's memory, text takes a third of the room of
     the nested dicts it encodes."""
+    alarms: UsageAlarms = UsageAlarms()
+    """The alarm rules' conditions, timers and open alarms (models.alarms): saved with the
+    batch like the rest, so a duration timer survives a restart."""
