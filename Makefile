@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup system codecs alertmanager demo test lint
+.PHONY: setup system codecs charts alertmanager demo test lint
 
-setup: system $(VENV)/.installed codecs alertmanager
+setup: system $(VENV)/.installed codecs charts alertmanager
 
 system:
 	@services/install-system-packages.sh
@@ -21,6 +21,10 @@ $(VENV)/.installed: pyproject.toml
 # The makers' codecs from the npm registry (services/codecs/package.json), into the cache.
 codecs: $(VENV)/.installed
 	$(BIN)/python -m services.codec_packages
+
+# The review page's charting library (services/charts/package.json), into the cache.
+charts: $(VENV)/.installed
+	$(BIN)/python -m services.chart_packages
 
 # Alertmanager, built once with Go into the cache folder (2 to 3 min the first time): here
 # rather than inside the first test that needs it, whose timeout it could use up.

@@ -12,11 +12,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from api.dependencies import Connection, Holder
+from api.dependencies import Connection, Holder, actor
 from api.schemas import Alarm, AlarmCount, AlarmPage, AlarmWithHistory, Problem
 from models.alarm_status import AlarmSeverity, AlarmStatus, CountLevel
 from storage import alarms as stored
-from storage.tokens import TokenHolder
 
 __all__ = ["router"]
 
@@ -119,8 +118,3 @@ def clear_alarm(alarm_id: AlarmId, holder: Holder, conn: Connection) -> Alarm:
     """End an active alarm now, the token's name recorded as who cleared it."""
     row = stored.clear_alarm(conn, alarm_id, actor(holder), tenant_id=holder.tenant_id)
     return Alarm.model_validate(row)
-
-
-def actor(holder: TokenHolder) -> str:
-    """Who a token's changes are recorded as: `api:` and the token's name."""
-    return f"api:{holder.name}"

@@ -1,11 +1,12 @@
 """The HTTP API as one ASGI app: its routers, the database pool they share, the mapping of
 expected failures to HTTP statuses, the OpenAPI spec (/openapi.json) and its pages (/docs,
-/redoc, served without a CDN)."""
+/redoc, served without a CDN), and the cleansing review page (/review)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import psycopg
 from fastapi import FastAPI, Request, status
@@ -13,7 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from psycopg_pool import ConnectionPool
 
-from api import alarms, cleansing, health
+from api import alarms, cleansing, health, review
 from models.cleansing import CleansingError
 from storage.alarms import AlarmConflict, AlarmNotFound
 from storage.cleansing import NothingToApply, OperationConflict, OperationNotFound, UnknownUsage
@@ -31,8 +32,12 @@ _STATUS_OF: dict[type[Exception], int] = {
 }
 
 
-def build_app(database_url: str, *, pool_size: int = 4) -> FastAPI:
-    """The API on the database at `database_url`; its pool opens and closes with the app."""
+def build_app(
+    database_url: str, *, pool_size: int = 4, chart_folder: Path | None = None
+) -> FastAPI:
+    """The API on the database at `database_url`; its pool opens and closes with the app.
+    With the charting library's `chart_folder` (services.chart_packages), the review page
+    too."""
     # In autocommit, a change commits where the storage function ends its transaction,
     # before the answer is sent: a dependency's exit (the pool's commit) would run after.
     pool = ConnectionPool(
@@ -65,6 +70,9 @@ def build_app(database_url: str, *, pool_size: int = 4) -> FastAPI:
     app.include_router(health.router)
     app.include_router(alarms.router)
     app.include_router(cleansing.router)
+    app.include_router(review.router)
+    if chart_folder is not None:
+        review.mount_page(app, chart_folder)
     for error, code in _STATUS_OF.items():
         app.add_exception_handler(error, _answer(code))
     app.add_exception_handler(psycopg.OperationalError, _unavailable)

@@ -11,9 +11,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, status
 
-from api.alarms import actor
 from api.cleansing_schemas import OperationOut, OperationRequest, Operations, ReviewOut
-from api.dependencies import Connection, Holder
+from api.dependencies import Actor, Connection, Holder
 from api.schemas import Problem
 from storage import cleansing as stored
 
@@ -71,12 +70,12 @@ def review_operation(
     responses=_USAGE | _REFUSED | _NOTHING,
 )
 def apply_operation(
-    usage_id: UsageId, request: OperationRequest, holder: Holder, conn: Connection
+    usage_id: UsageId, request: OperationRequest, holder: Holder, by: Actor, conn: Connection
 ) -> OperationOut:
-    """Store the corrections the treatment finds beside the readings, the token's name as
-    who applied them."""
+    """Store the corrections the treatment finds beside the readings, the person (`by`)
+    and the token's name as who applied them."""
     proposal = _proposal(conn, holder, usage_id, request)
-    return OperationOut.of(stored.apply_operation(conn, proposal, actor(holder)))
+    return OperationOut.of(stored.apply_operation(conn, proposal, by))
 
 
 @router.get("/usages/{usage_id}/operations", summary="List operations", responses=_USAGE)
@@ -95,7 +94,9 @@ def list_operations(usage_id: UsageId, holder: Holder, conn: Connection) -> Oper
         409: {"model": Problem, "description": "undone already, or a later one is in force"},
     },
 )
-def undo_operation(operation_id: OperationId, holder: Holder, conn: Connection) -> OperationOut:
+def undo_operation(
+    operation_id: OperationId, holder: Holder, by: Actor, conn: Connection
+) -> OperationOut:
     """Take the operation's corrections out of the corrected data (they stay recorded)."""
-    operation = stored.undo_operation(conn, operation_id, actor(holder), holder.tenant_id)
+    operation = stored.undo_operation(conn, operation_id, by, holder.tenant_id)
     return OperationOut.of(operation)

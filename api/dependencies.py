@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from typing import Annotated
 
 import psycopg
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg_pool import ConnectionPool
 
 from storage.tokens import TokenHolder, token_holder
 
-__all__ = ["Connection", "Holder", "database_connection", "tenant_token"]
+__all__ = ["Actor", "Connection", "Holder", "actor", "database_connection", "tenant_token"]
 
 _bearer = HTTPBearer(auto_error=False, description="a tenant's token, from `smati tokens create`")
 
@@ -45,3 +45,29 @@ def tenant_token(
 
 
 Holder = Annotated[TokenHolder, Depends(tenant_token)]
+
+
+def actor(holder: TokenHolder, person: str | None = None) -> str:
+    """Who a token's changes are recorded as: `api:` and the token's name, after the
+    person's name when the request gives it (a review page's analyst)."""
+    token = f"api:{holder.name}"
+    return token if person is None else f"{person} ({token})"
+
+
+def acting(
+    holder: Holder,
+    by: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            pattern=r"^[^\x00]+$",
+            description="the person acting with the token, recorded before the token's name",
+        ),
+    ] = None,
+) -> str:
+    return actor(holder, by)
+
+
+Actor = Annotated[str, Depends(acting)]
+"""Who the request's change is recorded as."""

@@ -2,7 +2,8 @@
 # Debian packages the services need: Mosquitto, PostgreSQL, a JDK and Maven for Apache
 # Kafka (its jars come from Maven Central on first use), Node.js for the WASM TimescaleDB
 # of the schema test (its npm packages come on first use), Pango, fonts and poppler for
-# the reports. Installs only what is missing.
+# the reports, Chromium for the browser test of the cleansing review page. Installs only
+# what is missing.
 set -euo pipefail
 
 missing=()
@@ -19,6 +20,8 @@ ldconfig -p | grep -q libpangoft2-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.
 ldconfig -p | grep -q libharfbuzz-subset || missing+=(libharfbuzz-subset0)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
+# The cleansing review page's test drives Debian's Chromium headless (Playwright, PyPI).
+command -v chromium >/dev/null || missing+=(chromium)
 # Alertmanager is built from its Go module at first use (services/alertmanager.py), which
 # needs Go 1.21 or later (it fetches the newer toolchain the module asks for from the
 # module proxy). Machines of this project's kind have it in /usr/local/go; Debian's

@@ -17,12 +17,14 @@ __all__ = ["serve"]
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Serve the HTTP API: alarms of the tenant of each request's bearer token (`smati
-    tokens create`), their counts, /health; its OpenAPI spec at /openapi.json, read at
-    /docs. Stops on Ctrl-C or SIGTERM."""
+    tokens create`), their counts, cleansing and gap filling of its usages, /health; its
+    OpenAPI spec at /openapi.json, read at /docs; the cleansing review page at /review.
+    Stops on Ctrl-C or SIGTERM."""
     import uvicorn
 
     from api.app import build_app
     from models.errors import SmatiError
+    from services.chart_packages import chart_assets
     from services.ports import port_is_open
     from smati.database import wait_for_database
 
@@ -37,7 +39,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
             "(0 picks a free one)"
         )
     config = uvicorn.Config(
-        build_app(url),
+        build_app(url, chart_folder=chart_assets()),
         host=host,
         port=port,
         log_config=None,  # the records go through SMATI's logging (JSON or console)

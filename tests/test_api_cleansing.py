@@ -12,11 +12,10 @@ import httpx
 import psycopg
 import pytest
 import report_fixture as fx
-from api_server import serving
+from api_server import serving_the_building
 
 from services.postgres import PostgresServer
 from storage.cleansing import list_operations, read_signal
-from storage.tokens import create_token
 
 pytestmark = pytest.mark.integration
 
@@ -41,12 +40,8 @@ class Api:
 
 @pytest.fixture(scope="module")
 def api(postgres: PostgresServer) -> Iterator[Api]:
-    with fx.loaded_database(postgres.url) as database:
-        with psycopg.connect(database, autocommit=True) as conn:
-            _, analyst = create_token(conn, fx.TENANT, "analyst", "test")
-            _, stranger = create_token(conn, "t2", "stranger", "test")
-        with serving(database) as url:
-            yield Api(url, database, analyst.text, stranger.text)
+    with serving_the_building(postgres.url) as served:
+        yield Api(served.url, served.database, served.analyst, served.stranger)
 
 
 NEGATIVES = {"treatment": "negative-consumption"}

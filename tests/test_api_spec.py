@@ -62,6 +62,8 @@ OPERATIONS = [
     ("POST", "/usages/{usage_id}/operations"),
     ("GET", "/usages/{usage_id}/operations"),
     ("POST", "/operations/{operation_id}/undo"),
+    ("GET", "/usages"),
+    ("GET", "/treatments"),
 ]
 
 

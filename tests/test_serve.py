@@ -33,6 +33,8 @@ def test_serves_on_loopback_until_terminated(database: str) -> None:
     ) as server:
         try:
             wait_for(lambda: health(port), lambda status: status == 200, timeout=60)
+            charts = httpx.get(f"http://127.0.0.1:{port}/review/charts/uPlot.iife.min.js")
+            assert charts.status_code == 200  # the review page's library, handed by the CLI
         finally:
             server.terminate()
             _, logs = server.communicate(timeout=30)

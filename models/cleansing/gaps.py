@@ -30,7 +30,7 @@ Slot = tuple[int, int]
 
 
 class FillParams(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     gap_periods: float = Field(default=2.5, gt=1.0)
     """A silence longer than this many registered periods is a gap."""

@@ -31,7 +31,7 @@ class CleansingError(SmatiError, ValueError):
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class NoParams(Params):
