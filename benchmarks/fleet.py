@@ -64,9 +64,13 @@ def fleet_registry(usages: int, period_s: float) -> Registry:
     )
 
 
+def payload(at: datetime, value: float) -> bytes:
+    """The generic JSON payload of a fleet device reporting `value` at `at`."""
+    return json.dumps({"time": at.isoformat(), "values": {"temperature": value}}).encode()
+
+
 def raw_uplink(n: int, at: datetime, value: float) -> bytes:
     """The raw-topic record of device `n` reporting `value` at `at`."""
-    payload = json.dumps({"time": at.isoformat(), "values": {"temperature": value}})
     return RawUplink(
-        source="fleet", device_id=device_id(n), received_at=at, payload=payload.encode()
+        source="fleet", device_id=device_id(n), received_at=at, payload=payload(at, value)
     ).to_json()

@@ -98,7 +98,6 @@ class DownlinkEventListener(PersistentSubscriber):
         self._record = record
         super().__init__(mqtt_url, client_id)
         self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
 
     def run(self) -> None:

@@ -90,7 +90,6 @@ class MqttConnector(PersistentSubscriber):
         super().__init__(mqtt_url, client_id)
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
 
     def run(self) -> None:

@@ -201,6 +201,28 @@ def alarms_bench(
     _echo_figures(figures, as_json)
 
 
+@bench.command()
+@click.option(
+    "--readings", type=click.IntRange(1), default=1_000_000, show_default=True, help="readings sent"
+)
+@click.option(
+    "--usages", type=click.IntRange(1), default=10_000, show_default=True, help="usages (devices)"
+)
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+def soak(readings: int, usages: int, as_json: bool) -> None:
+    """Soak under faults: readings over MQTT through the connector, Kafka and two workers
+    into PostgreSQL, while a worker is killed with -9 and restarted (at 30% and 60% of the
+    readings sent) and the connector is restarted (at 45%); then counts the readings
+    missing or stored twice, the lag left, and the recoveries. Starts its own Apache
+    Kafka, PostgreSQL and Mosquitto. See benchmarks/soak/run.py.
+    """
+    from benchmarks.soak.run import SoakPlan, soak_on_own_services
+
+    say = (lambda _: None) if as_json else (lambda text: click.echo(f"-- {text}", err=True))
+    figures = soak_on_own_services(SoakPlan(readings=readings, usages=usages), say).as_dict()
+    _echo_figures(figures, as_json)
+
+
 def _echo_figures(figures: dict[str, Any], as_json: bool) -> None:
     """A benchmark's figures: one JSON object, or one `name value` line each."""
     if as_json:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,3 +194,31 @@ def test_what_cannot_become_an_uplink_is_dead_lettered(
     assert metrics["smati_uplinks_received_total{source=mqtt}"] == 3
     assert metrics["smati_uplinks_refused_total{reason=oversized}{source=mqtt}"] == 1
     assert metrics["smati_uplinks_refused_total{reason=bad_topic}{source=mqtt}"] == 1
+
+
+def test_a_connector_stopped_mid_stream_leaves_nothing_twice_in_kafka(
+    kafka_broker: ApacheKafka, mqtt_broker: MqttBroker, tmp_path: Path
+) -> None:
+    """SIGTERM while messages pour in: what it forwarded is acknowledged, what it did not
+    comes again to the next connector (same persistent session), nothing comes twice."""
+    run = f"conn{uuid.uuid4().hex[:8]}"
+    first = Connector(kafka_broker.bootstrap, mqtt_broker.url, run, tmp_path / "first.log")
+    payloads = [json.dumps({"values": {"index": n}}).encode() for n in range(20_000)]
+    devices = threading.Thread(
+        target=publish,
+        args=(mqtt_broker, [(f"{run}/m{n % 50}/up", p) for n, p in enumerate(payloads)]),
+    )
+    devices.start()
+    wait_for(first.metrics, lambda m: m["smati_uplinks_published_total{source=mqtt}"] >= 2000)
+    assert first.process.stop() == 0
+    second = Connector(kafka_broker.bootstrap, mqtt_broker.url, run, tmp_path / "second.log")
+    try:
+        devices.join()
+        forwarded = wait_for(
+            lambda: [u.payload for u in raw_uplinks(kafka_broker, run, len(payloads))],
+            lambda found: set(found) == set(payloads),
+            timeout=120,
+        )
+    finally:
+        second.process.stop()
+    assert len(forwarded) == len(payloads)
