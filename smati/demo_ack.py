@@ -24,7 +24,7 @@ from services.webhook_receiver import Received, WebhookReceiver
 from smati.demo_notifications import REMINDER_S
 from storage.alarms import AlarmFilter, acknowledge_alarm, alarm_with_history, list_alarms
 
-__all__ = ["ACTOR", "SilentAlarmAck", "naming"]
+__all__ = ["ACTOR", "SilentAlarmAck", "kinds", "naming"]
 
 ACTOR = "demo"
 """Who acknowledges, in the alarm's history."""
@@ -42,10 +42,28 @@ def naming(received: list[Received], alarm_id: str) -> list[Received]:
     ]
 
 
+def kinds(notifications: list[Received]) -> list[str]:
+    """What each notification of one alarm says: `first`, `change` (its severity), `reminder`
+    (the same firing alerts as the one before) or `resolved`."""
+    firing = [
+        sorted(a["labels"]["severity"] for a in r.body["alerts"] if a["status"] == "firing")
+        for r in notifications
+    ]
+    said = []
+    for i, r in enumerate(notifications):
+        if r.body.get("status") == "resolved":
+            said.append("resolved")
+        else:
+            said.append(
+                "first" if i == 0 else "reminder" if firing[i] == firing[i - 1] else "change"
+            )
+    return said
+
+
 @dataclass
 class SilentAlarmAck:
-    """Acknowledges the open transmission alarm of `usage` once two notifications of it
-    came to `webhook` (the first and a reminder), and tells what came before and after."""
+    """Acknowledges the open transmission alarm of `usage` once a reminder of it came to
+    `webhook`, and tells what came before and after."""
 
     webhook: WebhookReceiver
     usage: str
@@ -84,7 +102,9 @@ class SilentAlarmAck:
         )
         with psycopg.connect(database_url) as conn:
             alarms = list_alarms(conn, chosen, limit=1)
-            if not alarms or len(naming(self.webhook.received(), alarms[0]["id"])) < 2:
+            if not alarms or "reminder" not in kinds(
+                naming(self.webhook.received(), alarms[0]["id"])
+            ):
                 return False
             alarm = acknowledge_alarm(
                 conn, alarms[0]["id"], ACTOR, tenant_id=alarms[0]["tenant_id"]
@@ -92,7 +112,7 @@ class SilentAlarmAck:
         self.alarm_id, self.acknowledged_at = alarm["id"], time.time()
         click.echo(
             f"acknowledged the {ALARM_TYPE} alarm {alarm['id']} of {self.usage} as {ACTOR!r} "
-            f"after {len(self.notifications())} notifications: no reminders until it clears"
+            f"after its first reminder: no reminders until it clears"
         )
         return True
 
@@ -123,9 +143,9 @@ class SilentAlarmAck:
             f"{len(before)} before its acknowledgement, {len(while_acked)} while acknowledged, "
             f"{len(self.resolved())} resolved"
         )
-        for r in received:
+        for r, kind in zip(received, kinds(received), strict=True):
             at = time.strftime("%H:%M:%S", time.gmtime(r.at))
             severities = ", ".join(
                 f"{a['labels']['severity']} {a['status']}" for a in r.body["alerts"]
             )
-            click.echo(f"  {at}Z {r.body['status']:<8} ({severities})")
+            click.echo(f"  {at}Z {kind:<8} ({severities})")

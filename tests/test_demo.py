@@ -64,6 +64,10 @@ def _assert_acknowledgement_stopped_reminders(out: str) -> None:
     assert counts is not None, out[-3000:]
     before, while_acknowledged, resolved = (int(n) for n in counts.groups()[1:])
     assert before >= 2, out[-3000:]  # the first notification and a reminder
+    listed = out[counts.end() :].splitlines()[1 : 1 + before + resolved]
+    said = [line.split()[1] for line in listed]
+    assert said[0] == "first" and "reminder" in said[:before], listed
+    assert said[before:] == ["resolved"], listed
     assert while_acknowledged == 0, out[-3000:]
     assert resolved == 1, out[-3000:]
     transitions = re.findall(r"^  \S+ \S+Z transmission +(\w+)", out, re.M)
