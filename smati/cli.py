@@ -247,7 +247,12 @@ def status(ctx: click.Context, tenant: str | None, entity: str | None, as_json: 
 
 
 @main.command()
-@click.option("--duration", type=float, default=None, help="seconds to run (default: Ctrl-C)")
+@click.option(
+    "--duration",
+    type=float,
+    default=None,
+    help="seconds of live simulation, after the history (default: until Ctrl-C)",
+)
 @broker_option
 @click.option("--history-minutes", type=float, default=60, show_default=True)
 @click.pass_context

@@ -13,6 +13,7 @@ import os
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -29,6 +30,7 @@ from models.settings import Settings
 from services import BrokerChoice, ServiceStack, free_port
 from services.processes import RoleProcess
 from services.waiting import WaitTimeout, wait_until
+from smati.demo_ack import SilentAlarmAck
 from smati.demo_notifications import demo_notifications
 from smati.simulator import Message, bad_messages, building_messages
 from smati.status import status_table
@@ -51,9 +53,11 @@ DEMO_YAML = resources.files("smati").joinpath("examples/demo-building.yaml").rea
 
 SILENT_DEVICE = "paris-water-01"
 """A device that stops transmitting when the history ends: it turns orange, then red,
-which raises its transmission alarm, whose severity rises; it comes back after
-SILENT_S seconds of live simulation, which clears the alarm."""
-SILENT_S = 30.0
+which raises its transmission alarm, whose severity rises; the demo acknowledges it after
+its first reminder (`smati.demo_ack`), and the meter comes back a few reminder intervals
+later, which clears the alarm."""
+STORY_WAIT_S = 180.0
+"""How long the live part goes on past `--duration` for the silent meter to come back."""
 HISTORY_DAYS = 730
 """The hourly past published before the demo's hour, for the reports."""
 
@@ -78,7 +82,8 @@ def run_demo(
         click.echo(
             f"transmission status while it runs: smati --database-url '{url}' status "
             f"(the {SILENT_DEVICE} meter stops transmitting when the history ends, and "
-            f"comes back {SILENT_S:.0f} s later: its alarm is raised, rises, then clears)"
+            "comes back once its alarm was raised, reminded, and acknowledged for a while: "
+            "then it clears)"
         )
         migrate(url)
         registry = notified.registry
@@ -96,33 +101,45 @@ def run_demo(
         worker = RoleProcess(["worker"], env, Path(logs) / "worker.log")
         connector = RoleProcess(["connector", "mqtt"], env, Path(logs) / "connector.log")
         notifier = RoleProcess(["alerting", "run"], env, Path(logs) / "notifier.log")
+        (silent_usage,) = silent_usages()
+        ack = SilentAlarmAck(notified.hooks, silent_usage)
         try:
             connector.wait_for_line("subscribed to")
-            published = _simulate(settings, registry, duration, history_minutes)
+            ack.start(url)
+            published = _simulate(settings, registry, duration, history_minutes, ack.may_return)
             click.echo("simulation over: waiting for the pipeline to store what it received")
             stored = _wait_until_settled(url)
             notified.wait_until_notified(url)
+            ack.wait_until_settled(url)
             for role in (worker, connector, notifier):
                 role.raise_if_dead()
             _print_summary(settings, url, published, stored, Path(logs))
             notified.print_summary(silent_usages())
+            ack.print_summary()
         finally:
+            ack.stop()
             notifier.stop()
             connector.stop()
             worker.stop()
 
 
 def _simulate(
-    settings: Settings, registry: Registry, duration: float | None, history_minutes: float
+    settings: Settings,
+    registry: Registry,
+    duration: float | None,
+    history_minutes: float,
+    silent_may_return: Callable[[], bool],
 ) -> int:
-    """Publish the history at once, the bad messages, then live steps until `duration`."""
+    """Publish the history at once, the bad messages, then live steps for `duration` s, and
+    on until the silent meter, once `silent_may_return`, is back."""
     publisher = _Publisher(settings.mqtt_url)
-    began = time.monotonic()
     now = datetime.now(UTC).replace(microsecond=0)
     start = now - timedelta(minutes=history_minutes)
     try:
         indexes = _publish_past(publisher, registry, start)
-        _publish_history_then_live(publisher, registry, start, now, began, duration, indexes)
+        _publish_history_then_live(
+            publisher, registry, (start, now), duration, indexes, silent_may_return
+        )
     except KeyboardInterrupt:  # Ctrl-C ends the simulation; the summary still comes
         pass
     finally:
@@ -147,14 +164,14 @@ def _publish_past(publisher: _Publisher, registry: Registry, until: datetime) ->
 def _publish_history_then_live(
     publisher: _Publisher,
     registry: Registry,
-    start: datetime,
-    now: datetime,
-    began: float,
+    span: tuple[datetime, datetime],
     duration: float | None,
     indexes: dict[str, float],
+    silent_may_return: Callable[[], bool],
 ) -> None:
+    start, now = span
     history: list[Message] = []
-    live_since = time.monotonic()
+    live_since, returned = time.monotonic(), False
     for at, message in building_messages(registry, start, STEP, indexes=indexes):
         if at < now:
             history.append(message)
@@ -167,12 +184,20 @@ def _publish_history_then_live(
                 "going live (Ctrl-C to stop)"
             )
             history, live_since = [], time.monotonic()
-        if duration is not None and time.monotonic() - began >= duration:
+        if _live_over(time.monotonic() - live_since, duration, returned):
             break
         time.sleep(max(0.0, (at - datetime.now(UTC)).total_seconds()))
-        back = time.monotonic() - live_since >= SILENT_S
-        if f"/{SILENT_DEVICE}/" not in message.topic or back:
+        silent = f"/{SILENT_DEVICE}/" in message.topic
+        if not silent or silent_may_return():
             publisher.publish([message])
+            returned = returned or silent
+
+
+def _live_over(live_s: float, duration: float | None, silent_returned: bool) -> bool:
+    """Past `duration`, once the silent meter transmitted again (or STORY_WAIT_S later)."""
+    if duration is None or live_s < duration:
+        return False
+    return silent_returned or live_s >= duration + STORY_WAIT_S
 
 
 class _Publisher:

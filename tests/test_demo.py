@@ -30,7 +30,7 @@ def test_demo_on_tansu_stores_detects_and_dead_letters() -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=420,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
@@ -50,3 +50,26 @@ def test_demo_on_tansu_stores_detects_and_dead_letters() -> None:
         assert re.search(rf"^\s+{code}\s+[1-9]", out, re.M), code
     mails = re.search(r"notifications through Alertmanager .*: (\d+) e-mails", out)
     assert mails is not None and int(mails.group(1)) >= 1, out[-2000:]
+    _assert_acknowledgement_stopped_reminders(out)
+
+
+def _assert_acknowledgement_stopped_reminders(out: str) -> None:
+    """The silent meter's alarm, acknowledged after a reminder, got none until its return
+    cleared it, which was said once."""
+    counts = re.search(
+        r"notifications of the transmission alarm (\w+) of hotel-paris\.water: (\d+) before its "
+        r"acknowledgement, (\d+) while acknowledged, (\d+) resolved",
+        out,
+    )
+    assert counts is not None, out[-3000:]
+    before, while_acknowledged, resolved = (int(n) for n in counts.groups()[1:])
+    assert before >= 2, out[-3000:]  # the first notification and a reminder
+    listed = out[counts.end() :].splitlines()[1 : 1 + before + resolved]
+    said = [line.split()[1] for line in listed]
+    assert said[0] == "first" and "reminder" in said[:before], listed
+    assert said[before:] == ["resolved"], listed
+    assert while_acknowledged == 0, out[-3000:]
+    assert resolved == 1, out[-3000:]
+    transitions = re.findall(r"^  \S+ \S+Z transmission +(\w+)", out, re.M)
+    acknowledged = transitions.index("acknowledged")
+    assert "cleared" in transitions[acknowledged:], transitions
