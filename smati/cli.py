@@ -222,6 +222,21 @@ def db_migrate(ctx: click.Context) -> None:
     click.echo(f"applied: {', '.join(applied)}" if applied else "schema up to date")
 
 
+@db.command("rollups")
+@click.option("--rebuild", is_flag=True, help="recompute every day, not only the days noted")
+@click.option("--usage", "usages", multiple=True, help="only this usage (repeatable)")
+@click.pass_context
+def db_rollups(ctx: click.Context, rebuild: bool, usages: tuple[str, ...]) -> None:
+    """Bring the reports' daily rollups up to date (reports do it too before they read);
+    --rebuild recomputes them from every reading, after a restore or a damaged rollup."""
+    from smati.database import migrated_database
+    from storage.rollups import rebuild_rollups, refresh_rollups
+
+    with migrated_database(settings_of(ctx)) as conn:
+        changed = rebuild_rollups(conn, usages) if rebuild else refresh_rollups(conn)
+    click.echo(f"daily rollups of {changed} usage(s) recomputed")
+
+
 @main.command()
 @click.option("--tenant", help="only this tenant's usages")
 @click.option("--entity", help="only this entity's (building's) usages")

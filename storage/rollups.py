@@ -22,6 +22,7 @@ __all__ = [
     "MonthlyConsumption",
     "daily_extremes",
     "monthly_consumption",
+    "rebuild_rollups",
     "refresh_rollups",
 ]
 
@@ -58,6 +59,33 @@ def refresh_rollups(conn: psycopg.Connection) -> int:
         row = conn.execute("SELECT refresh_usage_daily()").fetchone()
         conn.execute("SELECT refresh_usage_daily_corrected()")
     return int(row[0]) if row else 0
+
+
+def rebuild_rollups(conn: psycopg.Connection, usage_ids: Sequence[str] = ()) -> int:
+    """Recompute the daily rollups of every reading of these usages (all if none given),
+    not only the ranges the triggers noted: after a rollup was damaged, restored from a
+    backup, or written while its triggers were disabled. Returns how many usages.
+
+    On TimescaleDB the continuous aggregate is refreshed over all time instead (0).
+    """
+    if conn.execute("SELECT to_regclass('usage_daily_pending')").fetchone() == (None,):
+        conn.execute("CALL refresh_continuous_aggregate('usage_hourly', NULL, NULL)")
+        return 0
+    with conn.transaction():
+        conn.execute(
+            """
+            WITH ranges AS (
+                SELECT usage_id, min(ts), max(ts) FROM readings
+                WHERE cardinality(%(usages)s::text[]) = 0 OR usage_id = ANY(%(usages)s)
+                GROUP BY usage_id
+            ), raw AS (
+                INSERT INTO usage_daily_pending SELECT * FROM ranges
+            )
+            INSERT INTO usage_daily_corrected_pending SELECT * FROM ranges
+            """,
+            {"usages": list(usage_ids)},
+        )
+    return refresh_rollups(conn)
 
 
 # An index meter's day consumes its trusted last index minus the previous day's, plus a
