@@ -44,6 +44,7 @@ def pipeline_dashboard() -> Dashboard:
         .with_panel(_api_requests())
         .with_panel(_tenants_silent())
         .with_row(Row("Notifications"))
+        .with_panel(_open_alarms())
         .with_panel(_alerts_posted())
         .with_panel(_notifier_passes())
     )
@@ -252,6 +253,17 @@ def _tenants_silent() -> PanelBuilder:
         "s",
         PROMETHEUS,
         promql("tenant:smati_tenant_silence_seconds:min", "{{tenant}}"),
+    )
+
+
+def _open_alarms() -> PanelBuilder:
+    return series(
+        "Open alarms, by status and severity",
+        "Alarms not cleared, unacknowledged or acknowledged, by severity (every tenant; the "
+        "buildings dashboard lists them per tenant and entity).",
+        "short",
+        PROMETHEUS,
+        promql("sum by (status, severity) (smati_alarms_open)", "{{status}} {{severity}}"),
     )
 
 

@@ -119,6 +119,12 @@ NOTIFIED_ESCALATIONS = Counter("smati_notifications_escalations_total", "escalat
 NOTIFICATION_PASSES = Counter(
     "smati_notifications_passes_total", "passes over every alarm still open or pending"
 )
+OPEN_ALARMS = Gauge(
+    "smati_alarms_open",
+    "Alarms open (not cleared), by status (active_unack, active_ack) and severity, counted "
+    "in the database at each notifier pass",
+    ["status", "severity"],
+)
 NOTIFICATION_FAILURES = Counter(
     "smati_notifications_failures_total", "passes that failed (Alertmanager, database)"
 )

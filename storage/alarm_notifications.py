@@ -93,3 +93,11 @@ def _delivery(row: Row) -> Delivery | None:
     if row["labels"] is None:
         return None
     return Delivery(alarm_id=row["id"], **{name: row[name] for name in _DELIVERY_FIELDS})
+
+
+def open_alarm_counts(conn: psycopg.Connection) -> dict[tuple[str, str], int]:
+    """Open alarms of every tenant by (status, severity)."""
+    rows = conn.execute(
+        "SELECT status, severity, count(*) FROM alarms WHERE NOT cleared GROUP BY 1, 2"
+    ).fetchall()
+    return {(status, severity): int(count) for status, severity, count in rows}

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from tenacity import Retrying, retry_if_exception_type, wait_exponential
 
+from models.alarm_status import AlarmSeverity, AlarmStatus
 from models.alerting.plan import Delivery, Plan, Stored, Timing, plan
 from models.alerting.routing import Notifications
 from models.metrics import (
@@ -36,8 +37,14 @@ from models.metrics import (
     NOTIFIED_ALERTS,
     NOTIFIED_ESCALATIONS,
     NOTIFIED_SILENCES,
+    OPEN_ALARMS,
 )
-from storage.alarm_notifications import alarms_by_id, pending_alarms, save_delivery
+from storage.alarm_notifications import (
+    alarms_by_id,
+    open_alarm_counts,
+    pending_alarms,
+    save_delivery,
+)
 from storage.registry_store import load_registry, registry_revision
 from stream.alertmanager_api import AlertmanagerApi, AlertmanagerError
 
@@ -113,6 +120,7 @@ class Notifier:
                 if time.monotonic() >= next_pass:
                     self._refresh_routing(conn)
                     self.handle(conn, pending_alarms(conn))
+                    _count_open_alarms(conn)
                     NOTIFICATION_PASSES.inc()
                     next_pass = time.monotonic() + self.tick_s
                 woken = _notified_ids(listener, min(1.0, next_pass - time.monotonic()))
@@ -179,6 +187,15 @@ class Notifier:
             NOTIFIED_SILENCES.labels("created").inc()
             delivery = dataclasses.replace(delivery, silence_id=silence_id)
         return delivery
+
+
+def _count_open_alarms(conn: psycopg.Connection) -> None:
+    """`smati_alarms_open`, every status and severity present (0 when none is open), so
+    that a dashboard and a rule always have the series."""
+    counts = open_alarm_counts(conn)
+    for status in (AlarmStatus.ACTIVE_UNACK, AlarmStatus.ACTIVE_ACK):
+        for severity in AlarmSeverity:
+            OPEN_ALARMS.labels(status.value, severity.value).set(counts.get((status, severity), 0))
 
 
 def _notified_ids(listener: psycopg.Connection, timeout: float) -> list[str]:

@@ -74,6 +74,7 @@ def test_the_spec_and_its_pages_are_served_without_a_cdn(api: Api) -> None:
         "/usages/{usage_id}/review",
         "/usages/{usage_id}/operations",
         "/operations/{operation_id}/undo",
+        "/entities/{entity_id}/operations",
         "/usages",
         "/treatments",
     }
