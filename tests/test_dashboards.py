@@ -120,7 +120,7 @@ def _observe(
             for job, url in endpoints.items():
                 probe = "/metrics" if job == "smati-notifier" else "/live"  # prometheus_client's
                 wait_for(partial(_status, f"{url}{probe}"), lambda code: code == 200, 60)
-            _publish_the_building(mqtt_broker, run, registry)
+            _publish_the_building(mqtt_broker, run, registry, prometheus)
             refused = httpx.post(f"{endpoints['smati-connector-webhooks']}/tts/acme", json={})
             assert refused.status_code == 401
             with psycopg.connect(database) as conn:
@@ -131,14 +131,22 @@ def _observe(
             process.stop()
 
 
-def _publish_the_building(broker: MqttBroker, run: str, building: Registry) -> None:
-    """STEPS steps of the demo building's devices up to now, and its bad messages."""
+def _publish_the_building(
+    broker: MqttBroker, run: str, building: Registry, prometheus: PrometheusServer
+) -> None:
+    """STEPS steps of the demo building's devices up to now, and its bad messages: in two
+    halves, the second once Prometheus has scraped the first's latencies, so that every
+    counter grows between two scrapes (a worker quicker than a scrape interval left the
+    latency quantiles without any rate: NaN)."""
     now = datetime.now(UTC).replace(microsecond=0)
     history = building_messages(building, now - STEPS * STEP, STEP)
     count = STEPS * len(building.devices)
     messages = [m for _, (_, m) in zip(range(count), history, strict=False)]
+    half = len(messages) // 2
     with device_publisher(broker, run) as publish:
-        publish(messages + bad_messages(building, now))
+        publish(messages[:half])
+        wait_for(lambda: prometheus.query("smati_end_to_end_latency_seconds_count > 0"), bool, 90)
+        publish(messages[half:] + bad_messages(building, now))
 
 
 def _status(url: str) -> int | None:
